@@ -1,0 +1,117 @@
+"""The model table: ids, limits, prices per million tokens, and what each model accepts.
+
+Prices are the published list prices (USD per MTok) as of 2026-11; Haiku 5.5 is billed
+in two bands by prompt length and the table holds the band for prompts up to 100K
+tokens. A model the table does not know still works: its prices are unknown and shown
+as such, and prefill is tried once and remembered if refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+
+
+@dataclass(frozen=True)
+class Prices:
+    """USD per million tokens."""
+
+    input: float
+    output: float
+    cache_write_5m: float
+    cache_write_1h: float
+    cache_read: float
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    context_window: int
+    max_output: int
+    prices: Prices | None
+    # Models from the 4.6 generation on answer a trailing assistant message with a 400.
+    prefill: bool
+    # "adaptive": adaptive thinking available; "always": it cannot be turned off;
+    # "budget": only the older budget_tokens form.
+    thinking: str
+    # Below this many tokens a cache_control breakpoint is silently not cached.
+    min_cache_tokens: int
+    known: bool = True
+
+
+def _p(inp: float, out: float, w5: float, w1h: float, read: float) -> Prices:
+    return Prices(inp, out, w5, w1h, read)
+
+
+_M = 1_000_000
+_K = 1_000
+
+MODELS: dict[str, ModelInfo] = {
+    m.id: m
+    for m in [
+        ModelInfo("claude-sonnet-5-5", _M, 128 * _K, _p(2, 10, 2.5, 4, 0.10), False, "adaptive", 2048),
+        ModelInfo("claude-opus-5-5", _M, 128 * _K, _p(4, 20, 5, 8, 0.20), False, "always", 4096),
+        ModelInfo("claude-haiku-5-5", _M, 128 * _K, _p(0.10, 0.50, 0.125, 0.20, 0.01), False, "adaptive", 4096),
+        ModelInfo("claude-opus-4-8", _M, 128 * _K, _p(5, 25, 6.25, 10, 0.50), False, "adaptive", 4096),
+        ModelInfo("claude-opus-4-7", _M, 128 * _K, _p(5, 25, 6.25, 10, 0.50), False, "adaptive", 4096),
+        ModelInfo("claude-opus-4-6", _M, 128 * _K, _p(5, 25, 6.25, 10, 0.50), False, "adaptive", 4096),
+        ModelInfo("claude-sonnet-4-6", _M, 128 * _K, _p(3, 15, 3.75, 6, 0.30), False, "adaptive", 2048),
+        ModelInfo("claude-opus-4-5", 200 * _K, 64 * _K, _p(5, 25, 6.25, 10, 0.50), True, "budget", 4096),
+        # Retires 2026-11-30.
+        ModelInfo("claude-sonnet-4-5", 200 * _K, 64 * _K, _p(3, 15, 3.75, 6, 0.30), True, "budget", 1024),
+        ModelInfo("claude-haiku-4-5", 200 * _K, 64 * _K, _p(1, 5, 1.25, 2, 0.10), True, "budget", 4096),
+    ]
+}
+
+
+def lookup(model_id: str) -> ModelInfo:
+    """The table's entry, or a permissive entry for a model it does not know."""
+    if model_id in MODELS:
+        return MODELS[model_id]
+    # Dated snapshots ("claude-sonnet-4-5-20250929") share their alias's entry.
+    for known_id, info in MODELS.items():
+        if model_id.startswith(known_id + "-"):
+            return ModelInfo(model_id, info.context_window, info.max_output, info.prices,
+                             info.prefill, info.thinking, info.min_cache_tokens)
+    return ModelInfo(
+        id=model_id,
+        context_window=0,
+        max_output=0,
+        prices=None,
+        prefill=True,
+        thinking="adaptive",
+        min_cache_tokens=0,
+        known=False,
+    )
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens billed for one or more calls."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+        )
+
+
+def cost(usage: Usage, info: ModelInfo) -> float | None:
+    """USD for `usage` at the model's prices (5-minute cache writes); None when unknown."""
+    if info.prices is None:
+        return None
+    p = info.prices
+    return (
+        usage.input_tokens * p.input
+        + usage.output_tokens * p.output
+        + usage.cache_write_tokens * p.cache_write_5m
+        + usage.cache_read_tokens * p.cache_read
+    ) / _M

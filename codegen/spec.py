@@ -1,0 +1,306 @@
+"""The spec file: typed models, loading, and every error a spec can have.
+
+All checks run before any API call, so a broken spec never costs a token.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import SpecError, UsageError
+from .models import DEFAULT_MODEL
+
+_IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+Thinking = Literal["off", "adaptive"] | int
+
+
+class FileEntry(BaseModel):
+    """One file of a spec, as written by the user."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    path: str = Field(min_length=1)
+    prompt: str = Field(min_length=1)
+    requires: list[str] = []
+    max_tokens: int | None = Field(default=None, gt=0)
+    depends_on: list[str] = []
+
+    @field_validator("requires")
+    @classmethod
+    def _names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not _IDENTIFIER_PATH.match(name):
+                raise ValueError(f"{name!r} is not a name like `Todo` or `TodoList.add`")
+        return names
+
+
+class SpecModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    version: int
+    model: str | None = Field(default=None, min_length=1)
+    max_tokens: int = Field(default=8192, gt=0)
+    max_continuations: int = Field(default=8, ge=0)
+    max_repairs: int = Field(default=4, ge=0)
+    thinking: Thinking | None = None
+    output_dir: str = "."
+    context: str = ""
+    files: list[FileEntry] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One file to generate, with the spec's settings resolved for it."""
+
+    path: str  # posix, relative to output_dir, normalised
+    prompt: str
+    requires: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    max_tokens: int
+    index: int  # position in the spec's `files`, for error messages
+
+    @property
+    def language(self) -> str:
+        return "python" if self.path.endswith((".py", ".pyi")) else "other"
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: Path  # the spec file
+    model: str
+    max_tokens: int
+    max_continuations: int
+    max_repairs: int
+    thinking: Thinking | None
+    output_dir: Path  # absolute
+    context: str
+    files: tuple[FileSpec, ...]  # in dependency order: a file comes after what it depends on
+
+    def file(self, path: str) -> FileSpec:
+        return next(f for f in self.files if f.path == path)
+
+
+def load_spec(path: str | Path, *, model_override: str | None = None,
+              max_tokens_override: int | None = None) -> Spec:
+    """Read and check a spec file; raise SpecError naming the key path at fault."""
+    spec_path = Path(path)
+    shown = str(path)
+    try:
+        text = spec_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{shown}: spec file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{shown}: cannot read spec: {exc}") from None
+
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _reject_duplicate_keys(shown, node, "")
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise SpecError(f"{shown}{where}", "", f"not valid YAML: {problem}") from None
+    if not isinstance(raw, dict):
+        raise SpecError(shown, "", "a spec is a YAML mapping with `version` and `files`")
+
+    try:
+        model = SpecModel.model_validate(raw)
+    except ValidationError as exc:
+        # A misspelt key also makes the real one "missing": name the misspelling first.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        error = errors[0]
+        loc = tuple(error["loc"])
+        # Union types (thinking) add the member's name to the location; drop it.
+        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
+        raise SpecError(_at(shown, node, loc), _key_path(loc), _reason(error, loc)) from None
+
+    if model.version != 1:
+        raise SpecError(_at(shown, node, ("version",)), "version",
+                        f"unsupported version {model.version}; this codegen reads version 1")
+
+    def fail(loc: tuple[str | int, ...], reason: str) -> SpecError:
+        return SpecError(_at(shown, node, loc), _key_path(loc), reason)
+
+    spec_dir = spec_path.resolve().parent
+    if os.path.isabs(model.output_dir):
+        output_dir = Path(model.output_dir)
+    else:
+        output_dir = (spec_dir / model.output_dir)
+    output_dir = Path(os.path.normpath(output_dir))
+
+    max_tokens = max_tokens_override or model.max_tokens
+    _check_thinking(model.thinking, max_tokens, ("thinking",), fail)
+
+    files: list[FileSpec] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(model.files):
+        rel = _normalise_output_path(entry.path, output_dir, lambda r: fail(("files", i, "path"), r))
+        if rel in seen:
+            raise fail(("files", i, "path"), f"{entry.path!r} is already files[{seen[rel]}].path")
+        seen[rel] = i
+        file_max = max_tokens_override or entry.max_tokens or model.max_tokens
+        if entry.max_tokens is not None:
+            _check_thinking(model.thinking, file_max, ("files", i, "max_tokens"), fail)
+        files.append(FileSpec(rel, entry.prompt, tuple(entry.requires), (), file_max, i))
+
+    resolved: list[FileSpec] = []
+    for f, entry in zip(files, model.files, strict=True):
+        deps: list[str] = []
+        for j, dep in enumerate(entry.depends_on):
+            dep_rel = os.path.normpath(dep).replace(os.sep, "/")
+            if dep_rel not in seen:
+                raise fail(("files", f.index, "depends_on", j), f"{dep!r} names no file of this spec")
+            if dep_rel == f.path:
+                raise fail(("files", f.index, "depends_on", j), "a file cannot depend on itself")
+            deps.append(dep_rel)
+        resolved.append(FileSpec(f.path, f.prompt, f.requires, tuple(deps), f.max_tokens, f.index))
+
+    ordered = _dependency_order(resolved, fail)
+    chosen_model = model_override or model.model or os.environ.get("CODEGEN_MODEL") or DEFAULT_MODEL
+    return Spec(
+        path=spec_path,
+        model=chosen_model,
+        max_tokens=max_tokens,
+        max_continuations=model.max_continuations,
+        max_repairs=model.max_repairs,
+        thinking=model.thinking,
+        output_dir=output_dir,
+        context=model.context,
+        files=tuple(ordered),
+    )
+
+
+_UNION_TAGS = {"int", "str", "literal['off','adaptive']", "none"}
+
+
+def _check_thinking(thinking: Thinking | None, max_tokens: int,
+                    loc: tuple[str | int, ...], fail: Any) -> None:
+    if isinstance(thinking, int) and not isinstance(thinking, bool):
+        if thinking < 1024:
+            raise fail(("thinking",), f"a thinking budget is at least 1024 tokens, got {thinking}")
+        if thinking >= max_tokens:
+            raise fail(loc, f"thinking budget {thinking} must be below max_tokens ({max_tokens})")
+
+
+def _normalise_output_path(raw: str, output_dir: Path, fail: Any) -> str:
+    """The path relative to output_dir, or a SpecError if it could land outside it."""
+    if "\\" in raw or os.path.isabs(raw) or PurePosixPath(raw).is_absolute():
+        raise fail(f"{raw!r} is absolute; paths are relative to output_dir")
+    parts = PurePosixPath(raw).parts
+    if ".." in parts:
+        raise fail(f"{raw!r} leaves output_dir")
+    if raw.endswith("/") or not parts or parts[-1] in (".", ""):
+        raise fail(f"{raw!r} names a folder, not a file")
+    rel = str(PurePosixPath(*[p for p in parts if p != "."]))
+    # A symlink inside output_dir may point elsewhere: resolve what exists of the path.
+    root = output_dir.resolve()
+    target = (output_dir / rel).resolve()
+    if target != root and root not in target.parents:
+        raise fail(f"{raw!r} leaves output_dir through a symlink (it resolves to {target})")
+    return rel
+
+
+def _dependency_order(files: list[FileSpec], fail: Any) -> list[FileSpec]:
+    """Topological order, stable with respect to the spec; a cycle is a spec error."""
+    by_path = {f.path: f for f in files}
+    done: set[str] = set()
+    visiting: list[str] = []
+    order: list[FileSpec] = []
+
+    def visit(f: FileSpec) -> None:
+        if f.path in done:
+            return
+        if f.path in visiting:
+            cycle = visiting[visiting.index(f.path):] + [f.path]
+            raise fail(("files", f.index, "depends_on"), "dependency cycle: " + " -> ".join(cycle))
+        visiting.append(f.path)
+        for dep in f.depends_on:
+            visit(by_path[dep])
+        visiting.pop()
+        done.add(f.path)
+        order.append(f)
+
+    for f in files:
+        visit(f)
+    return order
+
+
+def _key_path(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_KNOWN_KEYS = {
+    "spec": list(SpecModel.model_fields),
+    "file": list(FileEntry.model_fields),
+}
+
+
+def _reason(error: Any, loc: tuple[str | int, ...]) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        known = _KNOWN_KEYS["file" if loc and loc[0] == "files" else "spec"]
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        return f"unknown key{hint}; known keys: {', '.join(known)}"
+    if kind == "missing":
+        return "required key is missing"
+    if loc and loc[0] == "thinking":
+        return f"expected off, adaptive or a token budget (an integer), got {value!r}"
+    if kind in ("int_type", "int_parsing"):
+        return f"expected an integer, got {value!r}"
+    if kind == "string_type":
+        return f"expected a string, got {value!r}"
+    if kind in ("tuple_type", "list_type"):
+        return f"expected a list, got {value!r}"
+    if kind == "too_short" and loc and loc[-1] == "files":
+        return "a spec needs at least one file"
+    if kind == "string_too_short":
+        return "must not be empty"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _reject_duplicate_keys(shown: str, node: Any, path: str) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                raise SpecError(f"{shown}:{key_node.start_mark.line + 1}",
+                                f"{path}.{key}" if path else key, "key appears twice")
+            seen.add(key)
+            _reject_duplicate_keys(shown, value_node, f"{path}.{key}" if path else key)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _reject_duplicate_keys(shown, item, f"{path}[{i}]")
+
+
+def _at(shown: str, node: Any, loc: tuple[str | int, ...]) -> str:
+    """`spec.yaml:LINE` for the deepest node of `loc` that exists in the YAML."""
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if k.value == part]
+            if not match:
+                break
+            key_node, node = match[0]
+            line = key_node.start_mark.line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line
+        else:
+            break
+    return f"{shown}:{line + 1}" if line is not None else shown

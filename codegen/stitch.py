@@ -1,0 +1,333 @@
+"""Code out of answers, and answers cut at max_tokens joined back into one file.
+
+Pure functions of text: no I/O, no clock, no SDK.
+
+A file arrives as a list of chunks. After a prefill continuation the model goes on
+from the exact last character, so those chunks are plain concatenation. After a
+user-turn continuation ("continue where you stopped") models add seams: a sentence of
+prose, a new code fence, the last lines repeated, the current function started over,
+the cut line typed again in full. `stitch` removes them so the result is the file the
+model meant.
+
+Where a seam can be read two ways (a cut inside the indentation looks like a retyped
+line; a partial line may be a prefix of its own continuation), every reading is tried,
+most likely first, and the first combination that parses wins.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Join = Literal["start", "prefill", "user_turn"]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The text of one answer (its `text` blocks joined) and how it follows the last one.
+
+    `prefill`: the answer continues the previous text character for character (this
+    also covers `pause_turn`). `user_turn`: the answer came after a "continue" message
+    and may carry seams.
+    """
+
+    text: str
+    joins: Join = "start"
+
+
+@dataclass(frozen=True)
+class Stitched:
+    code: str
+    # False when the answer opened a code fence and never closed it: the file was cut.
+    fence_closed: bool
+    # The joined file parses (only meaningful for Python).
+    parses: bool
+
+
+_FENCE = re.compile(r"^(```+|~~~+)[ \t]*([\w.+#-]*)[ \t]*$")
+# Phrases models open a continuation with. Matched even inside a string literal,
+# where looser prose detection would eat docstring text.
+# Phrases models open a continuation with. The strong ones are stripped even inside a
+# string literal; the weak ones ("Here is ...:") are common docstring text too.
+_STRONG_PREAMBLE = re.compile(
+    r"^\s*(\(continued\)|(continu(ed|ing|ation)\b|picking up\b|resuming\b|"
+    r"i'll continue\b|let me continue\b|(the )?rest of the (file|code)\b).*[:.])\s*$",
+    re.IGNORECASE,
+)
+_WEAK_PREAMBLE = re.compile(
+    r"^\s*(here('s| is| are)|sure,?|certainly,?)\s+[a-z].*[:.!]\s*$", re.IGNORECASE
+)
+_SENTENCE = re.compile(r"^[A-Z][A-Za-z']*,?( +[^\s]+){2,}$")
+_PLAIN_WORD = re.compile(r"^[a-z]+('[a-z]+)?[,.:;!?]?$")
+_MAX_READINGS = 256
+
+
+def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
+    """Join the chunks of one answer into the code it carries."""
+    groups = _group(chunks)
+    if not groups:
+        return Stitched("", False, False)
+    pieces: list[str] = []
+    fence_open = False
+    closed = True
+    code_so_far: str | None = None
+    for n, raw in enumerate(groups):
+        piece, fence_open, closed = _extract(
+            raw, prefix=code_so_far, fence_open=fence_open, last=n == len(groups) - 1
+        )
+        pieces.append(piece)
+        # The most likely reading so far is enough to know where a string is open.
+        code_so_far = piece if code_so_far is None else _first_reading(code_so_far, piece)
+    code, parses = _best_join(pieces, python=python)
+    return Stitched(_tidy(code), fence_closed=closed, parses=parses)
+
+
+def extract_code(answer: str) -> str:
+    """The code in one complete answer, whatever prose or fences surround it."""
+    return _tidy(_extract(answer.replace("\r\n", "\n"), prefix=None, fence_open=False, last=True)[0])
+
+
+def _group(chunks: Sequence[Chunk]) -> list[str]:
+    """Concatenate exact continuations; each user-turn answer starts a new group."""
+    groups: list[str] = []
+    for chunk in chunks:
+        text = chunk.text.replace("\r\n", "\n")
+        if chunk.joins == "user_turn" or not groups:
+            groups.append(text)
+        else:
+            groups[-1] += text
+    return groups
+
+
+def _extract(raw: str, *, prefix: str | None, fence_open: bool,
+             last: bool) -> tuple[str, bool, bool]:
+    """(code, fence still open, fence closed or never opened) for one group's text.
+
+    `prefix` is the code before this group when the group continues it.
+    """
+    continuing = prefix is not None
+    in_string = continuing and _ends_inside_string(prefix or "")
+    partial = (prefix or "").rpartition("\n")[2]
+    lines = raw.split("\n")
+    start = 0
+    opened = fence_open
+    # In a continuation the code starts right after the prose line's newline: blank
+    # lines after it are the code's own (the cut may have fallen at a line end).
+    after_prose = 0
+
+    # Skip what comes before the code: prose, an opening fence, blank lines around them.
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        fence = _FENCE.match(line)
+        if fence:
+            if not continuing or fence.group(2) or _code_follows(lines, i + 1):
+                # An opening fence (a continuation that re-opens the block included).
+                start, opened = i + 1, True
+                break
+            # A bare fence first thing in a continuation closes the block: no more code.
+            return "", False, True
+        if not line.strip():
+            i += 1
+            continue
+        if _is_preamble(line, lines, i, in_string) or (
+            # One sentence of prose, not a second: the line after it is where the code
+            # goes on, and it may finish the cut line ("Exception as e:" is no prose).
+            not in_string and not after_prose and _is_prose(line) and _is_prose(partial + line)
+        ):
+            i += 1
+            after_prose = i
+            continue
+        start = after_prose if continuing else i
+        break
+    else:
+        # Only blank lines (or prose): in a continuation the whitespace is still code.
+        return ("\n".join(lines[after_prose:]) if continuing else ""), opened, not opened
+
+    body = lines[start:]
+    # Find the closing fence; a fence-like line inside a string literal is code.
+    def joined(code: str) -> str:
+        return _first_reading(prefix, code) if prefix else code
+
+    end = None
+    for j, line in enumerate(body):
+        fence = _FENCE.match(line)
+        if fence and not fence.group(2) and not _ends_inside_string(joined("\n".join(body[:j]))):
+            end = j
+            break
+    if end is not None:
+        return "\n".join(body[:end]) + "\n", False, True
+    code = "\n".join(body)
+    if last and not opened:
+        code = _strip_trailing_prose(code, joined)
+    return code, opened, not opened
+
+
+def _is_preamble(line: str, lines: list[str], i: int, in_string: bool) -> bool:
+    """"Continuing from where I left off:" and the like.
+
+    Inside a string literal such a line could be the string's own text, so there it
+    counts only when a code fence follows it.
+    """
+    if _STRONG_PREAMBLE.match(line):
+        return True
+    if not _WEAK_PREAMBLE.match(line):
+        return False
+    if not in_string:
+        return True
+    nxt = next((x for x in lines[i + 1:] if x.strip()), "")
+    return bool(_FENCE.match(nxt))
+
+
+def _code_follows(lines: list[str], i: int) -> bool:
+    for line in lines[i:]:
+        if _FENCE.match(line):
+            return False
+        if line.strip():
+            return not _is_prose(line)
+    return False
+
+
+def _is_prose(line: str) -> bool:
+    """A sentence, not a statement: mostly lowercase words, and not valid Python."""
+    text = line.strip()
+    if not text or text.startswith(("#", "@", '"', "'")) or text.endswith(("\\", ",", "(", "[", "{")):
+        return False
+    if _STRONG_PREAMBLE.match(text) or _WEAK_PREAMBLE.match(text):
+        return True
+    if not _SENTENCE.match(text):
+        return False
+    words = text.split()
+    plain = sum(1 for w in words if _PLAIN_WORD.match(w))
+    if plain < 2 or plain * 2 < len(words):
+        return False
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return True
+    return False
+
+
+def _strip_trailing_prose(code: str, joined: Callable[[str], str]) -> str:
+    lines = code.rstrip("\n").split("\n")
+    while lines and (not lines[-1].strip() or _is_prose(lines[-1])):
+        if lines[-1].strip() and _ends_inside_string(joined("\n".join(lines[:-1]))):
+            break
+        lines.pop()
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def _ends_inside_string(code: str) -> bool:
+    """Whether `code` stops inside a multi-line string literal."""
+    if '"""' not in code and "'''" not in code:
+        return False
+    try:
+        for _ in tokenize.generate_tokens(io.StringIO(code).readline):
+            pass
+    except tokenize.TokenError as exc:
+        return "string" in str(exc)
+    except (SyntaxError, ValueError):
+        return False
+    return False
+
+
+# ---------------------------------------------------------------- joining
+
+
+def join_readings(prev: str, new: str) -> Iterator[str]:
+    """Every plausible join of `new` after `prev`, the most likely first."""
+    if not prev:
+        yield new
+        return
+    if not new:
+        yield prev
+        return
+    readings = _readings(prev, new)
+    if new.startswith("\n") and new.strip():
+        # A blank line a model put between its prose and the code, not the code's own.
+        readings += _readings(prev, new.lstrip("\n"))
+    seen: set[str] = set()
+    for r in readings:
+        if r not in seen:
+            seen.add(r)
+            yield r
+
+
+def _readings(prev: str, new: str) -> list[str]:
+    p = prev.split("\n")
+    n = new.split("\n")
+    partial = p[-1]
+    readings: list[str] = []
+    first = n[0].rstrip()
+    # Overlaps of one or more complete lines (repeated lines, a restarted block),
+    # the longest first.
+    for i in range(len(p) - 1):
+        if p[i].rstrip() != first:
+            continue
+        k = len(p) - 1 - i  # complete lines of prev that new repeats
+        if k >= len(n) or not n[k].startswith(partial):
+            continue
+        if all(p[i + j].rstrip() == n[j].rstrip() for j in range(k)):
+            if any(line.strip() for line in p[i:]):
+                readings.append("\n".join(p[:i] + [new]) if i else new)
+    concat = prev + new
+    if not partial or not n[0].startswith(partial):
+        return readings + [concat]
+    retyped = "\n".join(p[:-1] + [new])
+    # Models type a cut line again once they had begun a word on it. A cut inside the
+    # indentation, or after one character such as the first `_` of `__all__`, more
+    # likely goes on from the next character.
+    content = partial.strip()
+    if len(content) >= 2 and len(set(content)) > 1:
+        return readings + [retyped, concat]
+    return readings + [concat, retyped]
+
+
+def _first_reading(prev: str, new: str) -> str:
+    return next(join_readings(prev, new))
+
+
+def _best_join(pieces: list[str], *, python: bool) -> tuple[str, bool]:
+    """The first combination of seam readings that parses, else the most likely one."""
+    first = pieces[0]
+    for piece in pieces[1:]:
+        first = _first_reading(first, piece)
+    if not python:
+        return first, False
+    if _parses(first):
+        return first, True
+    budget = [_MAX_READINGS]
+
+    def search(prefix: str, rest: list[str]) -> str | None:
+        if not rest:
+            budget[0] -= 1
+            return prefix if _parses(prefix) else None
+        for reading in join_readings(prefix, rest[0]):
+            if budget[0] <= 0:
+                return None
+            found = search(reading, rest[1:])
+            if found is not None:
+                return found
+        return None
+
+    found = search(pieces[0], pieces[1:]) if len(pieces) > 1 else None
+    return (found, True) if found is not None else (first, False)
+
+
+def _parses(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _tidy(code: str) -> str:
+    """Drop blank lines around the code and end it with one newline."""
+    code = code.strip("\n")
+    return code + "\n" if code.strip() else ""
