@@ -1,0 +1,91 @@
+"""The `codegen` command: argument parsing, one library call, exit codes. No logic here."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from .errors import EXIT_INTERRUPTED, EXIT_USAGE, CodegenError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Turn a YAML spec of source files into complete, verified code written by Claude.",
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    problems = "problems"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="text, json, or problems "
+                                              "(path:line:col: severity: message \\[code])")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary; no progress.")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr.")]
+
+
+@app.callback()
+def _root() -> None:
+    """Turn a YAML spec of source files into complete, verified code written by Claude."""
+
+
+def _fail(error: CodegenError) -> NoReturn:
+    typer.echo(f"codegen: error: {error.message}", err=True)
+    raise typer.Exit(error.exit_code)
+
+
+@app.command()
+def build(
+    specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML).", show_default=False)],
+    only: Annotated[list[str] | None, typer.Option("--only", help="Build only this output path (repeatable).")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Files generated at once.")] = 4,
+    model: Annotated[str | None, typer.Option("--model", help="Model id, over the spec and CODEGEN_MODEL.")] = None,
+    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Output tokens per call, over the spec.")] = None,
+    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="Stop before a call that could pass this many USD.")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Answer from recorded responses only.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite outputs edited by hand.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the specs and show the plan; call nothing.")] = False,
+    fmt: FormatOption = Format.text,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Generate every file of the specs: continue cut answers, stitch, check, format, write."""
+    from .build import BuildOptions, build_spec, connect
+    from .report import render_build
+    from .spec import load_spec
+
+    options = BuildOptions(only=tuple(only or ()), jobs=jobs, max_cost=max_cost,
+                           offline=offline, force=force, dry_run=dry_run)
+
+    def progress(path: str, message: str) -> None:
+        if not quiet:
+            typer.echo(f"{path}: {message}", err=True)
+
+    try:
+        loaded = [load_spec(p, model_override=model, max_tokens_override=max_tokens) for p in specs]
+        client = None if (dry_run or offline) else connect()
+        results = []
+        for spec in loaded:
+            results.append(build_spec(spec, options, client=client, progress=progress))
+    except CodegenError as error:
+        _fail(error)
+    typer.echo(render_build(results, fmt.value), nl=False)
+    raise typer.Exit(max(r.exit_code for r in results))
+
+
+def main() -> None:
+    """Console entry point: Ctrl-C is exit 130 with one line, never a traceback."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("codegen: interrupted; files already written are kept", file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        sys.exit(EXIT_USAGE)

@@ -1,0 +1,179 @@
+"""The only module that talks to the Messages API (through the `anthropic` SDK).
+
+Every call streams: the SDK refuses non-streaming calls with a large max_tokens, and a
+stream that breaks half-way still leaves the text received so far, which is kept and
+continued instead of being bought again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anthropic
+import httpx2
+
+from .errors import APIError, AuthenticationError, MissingCredentialsError, PrefillRejectedError
+from .models import Usage
+
+Block = dict[str, Any]
+
+# Local servers (llama.cpp, Ollama, vLLM) accept any key; the SDK wants one to send.
+_NO_KEY = "no-key"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One streamed response, complete or cut short."""
+
+    content: tuple[Block, ...]  # blocks as request params, fit to be sent back unchanged
+    stop_reason: str | None  # None when the stream broke before message_delta
+    stop_details: dict[str, Any] | None
+    usage: Usage
+    # Set when the stream broke after it had started: what went wrong.
+    interrupted: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The code lives in `text` blocks only; thinking blocks are sent back, not used."""
+        return "".join(b["text"] for b in self.content if b.get("type") == "text")
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where requests go; the key is held here and nowhere else."""
+
+    api_key: str
+    base_url: str | None
+
+    @property
+    def describe(self) -> str:
+        return self.base_url or "the Anthropic API"
+
+
+def connection_from_env(env: dict[str, str] | None = None) -> Connection:
+    """ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) and ANTHROPIC_BASE_URL."""
+    env = dict(os.environ) if env is None else env
+    key = env.get("ANTHROPIC_API_KEY") or env.get("ANTHROPIC_AUTH_TOKEN")
+    base_url = env.get("ANTHROPIC_BASE_URL") or None
+    if not key and not base_url:
+        raise MissingCredentialsError()
+    return Connection(api_key=key or _NO_KEY, base_url=base_url)
+
+
+class MessagesClient:
+    """Streams Messages API requests and turns every outcome into an Answer or an error."""
+
+    def __init__(self, connection: Connection, *, http_client: httpx2.Client | None = None,
+                 max_retries: int = 4, timeout: float = 600.0) -> None:
+        self._connection = connection
+        self._sdk = anthropic.Anthropic(
+            api_key=connection.api_key,
+            base_url=connection.base_url,
+            http_client=http_client,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        self._sdk.close()
+
+    def stream(self, request: dict[str, Any],
+               on_text: Callable[[str], None] | None = None) -> Answer:
+        """Send one request; return what came back, however far the stream got."""
+        snapshot: Any = None
+        try:
+            with self._sdk.messages.stream(**request) as stream:
+                for event in stream:
+                    snapshot = stream.current_message_snapshot
+                    if on_text is not None and event.type == "text":
+                        on_text(event.text)
+                return _answer(stream.current_message_snapshot, None)
+        except anthropic.APIStatusError as exc:
+            if snapshot is not None:
+                # An `error` event inside the stream (e.g. overloaded): the SDK does not
+                # retry those, so keep what arrived and let the caller continue from it.
+                return _answer(snapshot, _describe_status(exc))
+            raise _translate_status(exc, self._connection) from None
+        except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
+            if snapshot is not None:
+                return _answer(snapshot, f"connection lost mid-stream: {_first_line(exc)}")
+            raise APIError(
+                f"cannot reach {self._connection.describe}: {_first_line(exc)}; "
+                "check the network or ANTHROPIC_BASE_URL"
+            ) from None
+
+
+def _answer(message: Any, interrupted: str | None) -> Answer:
+    content = tuple(b for b in (_block_param(b) for b in message.content) if b is not None)
+    usage = message.usage
+    return Answer(
+        content=content,
+        stop_reason=None if interrupted else message.stop_reason,
+        stop_details=message.stop_details.model_dump() if message.stop_details else None,
+        usage=Usage(
+            input_tokens=usage.input_tokens or 0,
+            output_tokens=usage.output_tokens or 0,
+            cache_write_tokens=usage.cache_creation_input_tokens or 0,
+            cache_read_tokens=usage.cache_read_input_tokens or 0,
+        ),
+        interrupted=interrupted,
+    )
+
+
+def _block_param(block: Any) -> Block | None:
+    """A response block as a request param; None for what cannot be sent back."""
+    kind = block.type
+    if kind == "text":
+        # The API rejects empty text blocks.
+        return {"type": "text", "text": block.text} if block.text else None
+    if kind == "thinking":
+        # A thinking block cut before its signature arrived cannot be verified: drop it.
+        if not block.signature:
+            return None
+        return {"type": "thinking", "thinking": block.thinking, "signature": block.signature}
+    if kind == "redacted_thinking":
+        return {"type": "redacted_thinking", "data": block.data}
+    if kind == "tool_use":
+        return {"type": "tool_use", "id": block.id, "name": block.name, "input": block.input}
+    data: Block = block.model_dump(exclude_none=True)
+    data.pop("parsed_output", None)
+    return data
+
+
+def _translate_status(exc: anthropic.APIStatusError, connection: Connection) -> APIError:
+    if exc.status_code in (401, 403):
+        return AuthenticationError(
+            f"{connection.describe} refused the credentials ({exc.status_code}): "
+            f"{_error_message(exc)}; check ANTHROPIC_API_KEY"
+        )
+    message = _error_message(exc)
+    if exc.status_code == 400 and "prefill" in message.lower():
+        return PrefillRejectedError(message)
+    return APIError(_describe_status(exc))
+
+
+def _describe_status(exc: anthropic.APIStatusError) -> str:
+    kind = ""
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict):
+            kind = str(error.get("type", ""))
+    return f"API error {exc.status_code}{' ' + kind if kind else ''}: {_error_message(exc)}"
+
+
+def _error_message(exc: anthropic.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+    return _first_line(exc)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,194 @@
+"""The loop over stop reasons: send, and while the answer is cut, continue it.
+
+How to continue depends on the model. Where prefill works, the cut answer goes back as
+the last (assistant) message and the model resumes at the exact next character. From
+the 4.6 models on that is a 400; then the cut answer goes back unchanged and a user
+turn asks to continue, and the stitcher removes the seams that invites. A refusal of
+prefill is remembered per model for the rest of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from . import prompts
+from .client import Answer, Block
+from .errors import PrefillRejectedError
+from .models import Usage
+from .stitch import Chunk, Join
+
+Status = Literal["complete", "cut", "refused", "failed", "stopped"]
+
+
+class StopBuild(Exception):
+    """Raised by a `before_call` hook to end the conversation before the next call."""
+
+
+class Streamer(Protocol):
+    def stream(self, request: dict[str, Any],
+               on_text: Callable[[str], None] | None = None) -> Answer: ...
+
+
+@dataclass
+class PrefillMemory:
+    """Models seen refusing prefill in this run (shared by every file of a build)."""
+
+    refused: set[str] = field(default_factory=set)
+
+    def allows(self, model: str, default: bool) -> bool:
+        return default and model not in self.refused
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything but the messages: the same for every call of one file."""
+
+    model: str
+    system: tuple[dict[str, Any], ...]
+    prompt: str
+    max_tokens: int
+    thinking: dict[str, Any] | None = None
+    prefill: bool = True  # what the model table says; PrefillMemory may say otherwise
+
+    def body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "system": list(self.system),
+            "messages": messages,
+        }
+        if self.thinking is not None:
+            body["thinking"] = self.thinking
+        return body
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What one file's conversation produced."""
+
+    chunks: tuple[Chunk, ...]
+    status: Status
+    calls: int
+    continuations: int
+    usage: Usage
+    detail: str = ""  # why it stopped, when it is not "complete"
+    prefill_used: bool = False
+
+
+@dataclass(frozen=True)
+class CallEvent:
+    """Reported before each call, for progress and budgets."""
+
+    kind: Literal["first", "continue", "retry-empty"]
+    request: dict[str, Any]
+
+
+def generate(client: Streamer, request: Request, *, max_continuations: int,
+             memory: PrefillMemory,
+             before_call: Callable[[CallEvent], None] | None = None,
+             on_text: Callable[[str], None] | None = None) -> Generation:
+    """Run one file's conversation to its end: complete, cut for good, refused or failed."""
+    messages: list[dict[str, Any]] = [{"role": "user", "content": request.prompt}]
+    # The assistant turn being built by prefill (or pause_turn) continuations.
+    pending: list[Block] = []
+    chunks: list[Chunk] = []
+    usage = Usage()
+    calls = continuations = 0
+    next_join: Join = "start"
+    kind: Literal["first", "continue", "retry-empty"] = "first"
+    prefill_used = False
+    window_exceeded = 0
+
+    def finish(status: Status, detail: str = "") -> Generation:
+        return Generation(tuple(chunks), status, calls, continuations, usage, detail, prefill_used)
+
+    while True:
+        outgoing = messages + ([{"role": "assistant", "content": _prefill(pending)}] if pending else [])
+        body = request.body(outgoing)
+        if before_call is not None:
+            try:
+                before_call(CallEvent(kind, body))
+            except StopBuild as stop:
+                return finish("stopped", str(stop))
+        try:
+            answer = client.stream(body, on_text)
+        except PrefillRejectedError:
+            memory.refused.add(request.model)
+            # Same cut answer, sent back unchanged, then a user turn asking to go on.
+            messages += [{"role": "assistant", "content": list(pending)},
+                         {"role": "user", "content": prompts.CONTINUE}]
+            pending = []
+            next_join = "user_turn"
+            continue
+        calls += 1
+        usage = usage + answer.usage
+        if next_join == "prefill":
+            prefill_used = True
+            # The model went on from the prefill without its trailing whitespace.
+            chunks[-1] = Chunk(chunks[-1].text.rstrip(), chunks[-1].joins)
+        if answer.text:
+            chunks.append(Chunk(answer.text, next_join))
+
+        stop = answer.stop_reason
+        if answer.interrupted is None and stop == "refusal":
+            category = (answer.stop_details or {}).get("category") or "unspecified"
+            return finish("refused", f"the model refused (category: {category})")
+        if answer.interrupted is None and stop == "tool_use":
+            return finish("failed", "the model asked to use a tool; codegen offers none")
+        if answer.interrupted is None and stop in ("end_turn", "stop_sequence"):
+            if any(c.text.strip() for c in chunks):
+                return finish("complete")
+            # An empty end_turn is not a finished file: ask once more, within budget.
+            if continuations >= max_continuations:
+                return finish("failed", "the model ended its answer without any code")
+            continuations += 1
+            kind = "retry-empty"
+            if answer.content:
+                messages += [{"role": "assistant", "content": [*pending, *answer.content]}]
+            elif pending:
+                messages += [{"role": "assistant", "content": list(pending)}]
+            messages += [{"role": "user", "content": prompts.EMPTY_ANSWER}]
+            pending = []
+            next_join = "start" if not chunks else "user_turn"
+            continue
+
+        # Cut: max_tokens, a context window reached, pause_turn, or a broken stream.
+        if stop == "model_context_window_exceeded":
+            window_exceeded += 1
+            if window_exceeded > 1:
+                return finish("failed", "the conversation no longer fits the model's context window")
+        else:
+            window_exceeded = 0
+        if continuations >= max_continuations:
+            reason = answer.interrupted or f"stop reason {stop}"
+            return finish("cut", f"still cut after {continuations} continuations ({reason})")
+        continuations += 1
+        kind = "continue"
+        content = [*pending, *answer.content]
+        if stop == "pause_turn" or memory.allows(request.model, request.prefill):
+            # Sent back as the last message with no new user turn: the model resumes.
+            if _ends_in_text(content):
+                pending = content
+                next_join = "prefill"
+                continue
+        if content:
+            messages += [{"role": "assistant", "content": content}]
+            messages += [{"role": "user", "content": prompts.CONTINUE}]
+        pending = []
+        next_join = "user_turn" if chunks else "start"
+
+
+def _ends_in_text(content: list[Block]) -> bool:
+    """A prefill must end in non-blank text (a bare thinking block is no place to resume)."""
+    return bool(content) and content[-1].get("type") == "text" and bool(content[-1]["text"].strip())
+
+
+def _prefill(pending: list[Block]) -> list[Block]:
+    """The pending assistant turn, its last text without trailing whitespace (the API
+    rejects a final assistant message that ends in whitespace)."""
+    out = list(pending)
+    last = out[-1]
+    out[-1] = {**last, "text": last["text"].rstrip()}
+    return out

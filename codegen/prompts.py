@@ -1,0 +1,50 @@
+"""What codegen says to the model: the system prompt, a file's request, "continue"."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+SYSTEM = """\
+You write complete source files for a code generator. Answer with the whole file in \
+one fenced code block and nothing else: no explanation before or after it.
+
+Never abbreviate. Every function and class is written out in full: no placeholders, \
+no "rest of implementation" or "same as above" comments, no `...` or `pass` standing \
+in for code, no "the remaining methods follow the same pattern". If the file is long, \
+keep writing: when your answer is cut off by the output limit you will be asked to \
+continue, and you continue exactly where you stopped."""
+
+CONTINUE = """\
+Your answer was cut off by the output limit. Continue exactly from the last character \
+you wrote, as if the answer had never been interrupted: do not repeat anything, add no \
+commentary, and do not open a new code block. Close the code block when the file is \
+complete."""
+
+EMPTY_ANSWER = """\
+Your answer contained no code. Write the complete file now, in one fenced code block."""
+
+
+def system_blocks(context: str) -> list[dict[str, object]]:
+    """The system prompt and the spec's shared context: one prefix every file reads."""
+    text = SYSTEM
+    if context.strip():
+        text += "\n\nContext shared by every file of this project:\n\n" + context.strip()
+    return [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}]
+
+
+def file_prompt(path: str, prompt: str, requires: Sequence[str],
+                dependencies: Sequence[tuple[str, str]]) -> str:
+    """The user message asking for one file; `dependencies` are (path, source) pairs."""
+    language = _fence_language(path)
+    parts = [f"Write the file `{path}`.", "", prompt.strip()]
+    if requires:
+        parts += ["", "It must define: " + ", ".join(f"`{n}`" for n in requires) + "."]
+    for dep_path, source in dependencies:
+        parts += ["", f"`{dep_path}`, already written, which this file builds on:",
+                  f"```{_fence_language(dep_path)}", source.rstrip("\n"), "```"]
+    parts += ["", f"Answer with the complete `{path}` in one ```{language} code block."]
+    return "\n".join(parts)
+
+
+def _fence_language(path: str) -> str:
+    return "python" if path.endswith((".py", ".pyi")) else ""

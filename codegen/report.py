@@ -1,0 +1,88 @@
+"""Build summaries as text, JSON or problem-matcher lines. Pure: results in, text out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from .build import BuildResult, FileResult
+
+
+def render_build(results: Sequence[BuildResult], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(_build_json(results), indent=2, sort_keys=True) + "\n"
+    if fmt == "problems":
+        lines = [
+            f"{f.path}:1:1: error: {f.status}: {f.detail or f.status} [{f.status}]"
+            for r in results
+            for f in r.files
+            if f.status not in ("written", "unchanged", "planned")
+        ]
+        return "".join(line + "\n" for line in lines)
+    return "".join(_build_text(r) for r in results)
+
+
+def _money(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:.4f}"
+
+
+def _build_text(result: BuildResult) -> str:
+    header = ("file", "status", "calls", "cont.", "in tok", "out tok", "cache rd", "cost")
+    rows = [header]
+    for f in result.files:
+        rows.append((f.path, f.status, str(f.calls), str(f.continuations),
+                     f"{f.usage.input_tokens:,}", f"{f.usage.output_tokens:,}",
+                     f"{f.usage.cache_read_tokens:,}", _money(f.cost)))
+    total = result.usage
+    rows.append(("total", "", str(sum(f.calls for f in result.files)),
+                 str(sum(f.continuations for f in result.files)), f"{total.input_tokens:,}",
+                 f"{total.output_tokens:,}", f"{total.cache_read_tokens:,}", _money(result.cost)))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = [f"{result.spec} ({result.model})"]
+    for n, row in enumerate(rows):
+        cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+        cells += [cell.rjust(w) for cell, w in zip(row[2:], widths[2:], strict=True)]
+        if n == len(rows) - 1:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+        lines.append("  " + "  ".join(cells).rstrip())
+    for f in result.files:
+        if f.detail:
+            lines.append(f"  {f.path}: {f.detail}")
+        if f.kept:
+            lines.append(f"  {f.path}: unfinished result kept in {f.kept}")
+    return "\n".join(lines) + "\n"
+
+
+def _file_json(f: FileResult) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "status": f.status,
+        "model": f.model,
+        "calls": f.calls,
+        "continuations": f.continuations,
+        "input_tokens": f.usage.input_tokens,
+        "output_tokens": f.usage.output_tokens,
+        "cache_write_tokens": f.usage.cache_write_tokens,
+        "cache_read_tokens": f.usage.cache_read_tokens,
+        "cost_usd": f.cost,
+        "validated": f.validated,
+        "detail": f.detail,
+        "kept": f.kept,
+    }
+
+
+def _build_json(results: Sequence[BuildResult]) -> dict[str, Any]:
+    return {
+        "specs": [
+            {
+                "spec": str(r.spec),
+                "model": r.model,
+                "files": [_file_json(f) for f in r.files],
+                "cost_usd": r.cost,
+                "exit_code": r.exit_code,
+            }
+            for r in results
+        ],
+        "exit_code": max((r.exit_code for r in results), default=0),
+    }
