@@ -62,7 +62,7 @@ _STRONG_PREAMBLE = re.compile(
 _WEAK_PREAMBLE = re.compile(
     r"^\s*(here('s| is| are)|sure,?|certainly,?)\s+[a-z].*[:.!]\s*$", re.IGNORECASE
 )
-_SENTENCE = re.compile(r"^[A-Z][A-Za-z']*,?( +[^\s]+){2,}$")
+_SENTENCE = re.compile(r"^[A-Z][A-Za-z']*[,!.:]?( +[^\s]+){2,}$")
 _PLAIN_WORD = re.compile(r"^[a-z]+('[a-z]+)?[,.:;!?]?$")
 _MAX_READINGS = 256
 
@@ -122,6 +122,9 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
 
     # Skip what comes before the code: prose, an opening fence, blank lines around them.
     i = 0
+    if not continuing:
+        # A first answer with a fence: the code is in it, whatever is said before.
+        i = next((n for n, line in enumerate(lines) if _FENCE.match(line)), 0)
     while i < len(lines):
         line = lines[i]
         fence = _FENCE.match(line)

@@ -1,0 +1,113 @@
+"""Spec loading: typed values, and every spec error named by file, line and key path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from codegen.errors import SpecError, UsageError
+from codegen.spec import load_spec
+
+GOOD = """\
+version: 1
+model: claude-opus-5-5
+max_tokens: 4000
+thinking: adaptive
+context: |
+  A todo manager.
+files:
+  - path: todo/cli.py
+    prompt: An argparse CLI.
+    depends_on: [todo/models.py]
+  - path: todo/models.py
+    prompt: Dataclasses.
+    requires: [Todo, TodoList.add]
+    max_tokens: 2000
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "spec.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def error_of(tmp_path: Path, text: str) -> str:
+    with pytest.raises(SpecError) as info:
+        load_spec(write(tmp_path, text))
+    return info.value.message
+
+
+def test_good_spec_is_typed_and_in_dependency_order(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path, GOOD))
+    assert spec.model == "claude-opus-5-5"
+    assert [f.path for f in spec.files] == ["todo/models.py", "todo/cli.py"]
+    models = spec.file("todo/models.py")
+    assert models.requires == ("Todo", "TodoList.add")
+    assert models.max_tokens == 2000
+    assert spec.file("todo/cli.py").max_tokens == 4000
+    assert spec.output_dir == tmp_path
+    assert spec.thinking == "adaptive"
+
+
+def test_model_comes_from_spec_then_environment_then_default(tmp_path: Path, monkeypatch) -> None:
+    text = "version: 1\nfiles:\n  - {path: a.py, prompt: x}\n"
+    monkeypatch.delenv("CODEGEN_MODEL", raising=False)
+    assert load_spec(write(tmp_path, text)).model == "claude-sonnet-5-5"
+    monkeypatch.setenv("CODEGEN_MODEL", "claude-haiku-5-5")
+    assert load_spec(write(tmp_path, text)).model == "claude-haiku-5-5"
+    assert load_spec(write(tmp_path, GOOD)).model == "claude-opus-5-5"
+    assert load_spec(write(tmp_path, GOOD), model_override="m").model == "m"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("version: 1\nfiles:\n  - {path: a.py, prompt: x, promt: y}\n",
+         "spec.yaml:3: files[0].promt: unknown key (did you mean `prompt`?)"),
+        ("version: 1\nfiles:\n  - {path: a.py}\n", "spec.yaml:3: files[0].prompt: required key is missing"),
+        ("version: 2\nfiles:\n  - {path: a.py, prompt: x}\n", "spec.yaml:1: version: unsupported version 2"),
+        ("version: 1\nmax_tokens: lots\nfiles:\n  - {path: a.py, prompt: x}\n",
+         "spec.yaml:2: max_tokens: expected an integer, got 'lots'"),
+        ("version: 1\nfiles: []\n", "spec.yaml:2: files: a spec needs at least one file"),
+        ("version: 1\nfiles:\n  - {path: /etc/x.py, prompt: x}\n", "files[0].path: '/etc/x.py' is absolute"),
+        ("version: 1\nfiles:\n  - {path: ../x.py, prompt: x}\n", "files[0].path: '../x.py' leaves output_dir"),
+        ("version: 1\nfiles:\n  - {path: a/../../x.py, prompt: x}\n", "leaves output_dir"),
+        ("version: 1\nfiles:\n  - {path: a.py, prompt: x}\n  - {path: ./a.py, prompt: y}\n",
+         "files[1].path: './a.py' is already files[0].path"),
+        ("version: 1\nfiles:\n  - {path: a.py, prompt: x, depends_on: [b.py]}\n",
+         "files[0].depends_on[0]: 'b.py' names no file of this spec"),
+        ("version: 1\nfiles:\n  - {path: a.py, prompt: x, depends_on: [b.py]}\n"
+         "  - {path: b.py, prompt: y, depends_on: [a.py]}\n", "dependency cycle: a.py -> b.py -> a.py"),
+        ("version: 1\nthinking: 9000\nmax_tokens: 8000\nfiles:\n  - {path: a.py, prompt: x}\n",
+         "spec.yaml:2: thinking: thinking budget 9000 must be below max_tokens (8000)"),
+        ("version: 1\nthinking: 2000\nfiles:\n  - {path: a.py, prompt: x, max_tokens: 1500}\n",
+         "files[0].max_tokens: thinking budget 2000 must be below max_tokens (1500)"),
+        ("version: 1\nthinking: maybe\nfiles:\n  - {path: a.py, prompt: x}\n",
+         "thinking: expected off, adaptive or a token budget"),
+        ("version: 1\nfiles:\n  - {path: a.py, prompt: x, requires: [not-a-name]}\n",
+         "files[0].requires: 'not-a-name' is not a name"),
+        ("version: 1\nversion: 1\nfiles:\n  - {path: a.py, prompt: x}\n", "spec.yaml:2: version: key appears twice"),
+        ("version: [1\n", "not valid YAML"),
+        ("- just a list\n", "a spec is a YAML mapping"),
+    ],
+)
+def test_spec_errors_name_the_line_key_and_reason(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in error_of(tmp_path, text)
+
+
+def test_a_symlink_out_of_output_dir_is_a_spec_error(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    project = tmp_path / "project"
+    project.mkdir()
+    os.symlink(outside, project / "link")
+    message = error_of(project, "version: 1\nfiles:\n  - {path: link/x.py, prompt: x}\n")
+    assert "files[0].path: 'link/x.py' leaves output_dir through a symlink" in message
+
+
+def test_missing_spec_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="spec file not found"):
+        load_spec(tmp_path / "nope.yaml")

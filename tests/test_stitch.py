@@ -1,0 +1,143 @@
+"""The stitcher on hand-made seams; the property test over the stdlib is in
+test_stitch_property.py."""
+
+from __future__ import annotations
+
+import ast
+
+from codegen.stitch import Chunk, extract_code, join_readings, stitch
+
+SOURCE = '''\
+"""A module."""
+
+import os
+
+
+class Store:
+    """Keeps things."""
+
+    def __init__(self, root):
+        self.root = root
+        self.items = {}
+
+    def add(self, key, value):
+        if key in self.items:
+            raise KeyError(key)
+        self.items[key] = value
+
+    def path(self, key):
+        return os.path.join(self.root, key)
+'''
+
+
+def same_ast(a: str, b: str) -> bool:
+    return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+
+
+def first(chunk: str) -> Chunk:
+    return Chunk("Here is the file:\n\n```python\n" + chunk, "start")
+
+
+def cont(text: str) -> Chunk:
+    return Chunk(text, "user_turn")
+
+
+def split(at: str) -> tuple[str, str]:
+    i = SOURCE.index(at)
+    return SOURCE[:i], SOURCE[i:]
+
+
+def test_one_answer_with_prose_and_fences() -> None:
+    answer = "Sure! Here is the module.\n\n```python\n" + SOURCE + "```\n\nIt keeps things in a dict.\n"
+    assert extract_code(answer) == SOURCE
+
+
+def test_unfenced_answer_loses_its_prose() -> None:
+    answer = "Here is the complete file:\n\n" + SOURCE + "\nThat completes the implementation.\n"
+    assert extract_code(answer) == SOURCE
+
+
+def test_prefill_chunks_concatenate_exactly() -> None:
+    head, tail = split("ms[key] = value")
+    result = stitch([first(head), Chunk(tail + "```\n", "prefill")])
+    assert result.code == SOURCE and result.fence_closed and result.parses
+
+
+def test_exact_user_turn_continuation_mid_identifier() -> None:
+    head, tail = split("ms[key] = value")
+    assert stitch([first(head), cont(tail + "```")]).code == SOURCE
+
+
+def test_prose_and_a_new_fence_at_the_start_of_a_continuation() -> None:
+    head, tail = split("    def path")
+    text = "Continuing from where I left off:\n\n```python\n" + tail + "```\nDone: the file is complete.\n"
+    assert stitch([first(head), cont(text)]).code == SOURCE
+
+
+def test_repeated_lines_are_dropped() -> None:
+    head, tail = split("    def path")
+    repeated = "            raise KeyError(key)\n        self.items[key] = value\n\n"
+    assert stitch([first(head), cont(repeated + tail + "```")]).code == SOURCE
+
+
+def test_restarted_method_keeps_one_copy() -> None:
+    head, tail = split("if key in self.items:\n            raise")
+    restart = SOURCE[SOURCE.index("    def add"):len(head)]
+    assert stitch([first(head), cont(restart + tail + "```")]).code == SOURCE
+
+
+def test_retyped_partial_line() -> None:
+    head, tail = split("ms[key] = value")
+    retyped = "        self.ite"
+    assert stitch([first(head), cont(retyped + tail + "```")]).code == SOURCE
+
+
+def test_whole_file_restarted() -> None:
+    head, _ = split("    def path")
+    assert stitch([first(head), cont("```python\n" + SOURCE + "```")]).code == SOURCE
+
+
+def test_cut_inside_indentation_goes_on_from_next_character() -> None:
+    i = SOURCE.index("            raise KeyError") + 4  # four of twelve spaces
+    result = stitch([first(SOURCE[:i]), cont(SOURCE[i:] + "```")])
+    assert result.code == SOURCE
+
+
+def test_a_first_line_that_finishes_the_cut_line_is_not_prose() -> None:
+    code = "try:\n    x = 1\nexcept ValueError as e:\n    raise\n"
+    i = code.index("ValueError")
+    assert stitch([first(code[:i]), cont(code[i:] + "```")]).code == code
+
+
+def test_docstring_text_at_a_seam_is_kept() -> None:
+    code = 'def f():\n    """Return it.\n\n    Here is an example:\n        f()\n    """\n    return 1\n'
+    i = code.index("    Here is")
+    assert stitch([first(code[:i]), cont(code[i:] + "```")]).code == code
+
+
+def test_a_fence_inside_a_string_is_code() -> None:
+    code = 'DOC = """\n```\nnot a fence\n```\n"""\nX = 1\n'
+    assert stitch([first(code + "```\n")]).code == code
+
+
+def test_open_fence_means_the_answer_was_cut() -> None:
+    head, _ = split("    def path")
+    result = stitch([first(head)])
+    assert not result.fence_closed
+
+
+def test_readings_offer_both_sides_of_an_ambiguous_seam() -> None:
+    readings = list(join_readings("x = 1\n    ", "    y = 2\n"))
+    assert readings[0] == "x = 1\n        y = 2\n"
+    assert "x = 1\n    y = 2\n" in readings
+
+
+def test_parse_decides_between_readings() -> None:
+    # "if x:" needs an indented body: only the continuation reading parses.
+    code = "if x:\n        y = 2\n"
+    result = stitch([first("if x:\n    "), cont("    y = 2\n```")])
+    assert result.parses and same_ast(result.code, code)
+
+
+def test_no_chunks_gives_no_code() -> None:
+    assert stitch([]).code == ""
