@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     problems = "problems"
@@ -44,14 +44,19 @@ def _fail(error: CodegenError) -> NoReturn:
 @app.command()
 def build(
     specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML).", show_default=False)],
-    only: Annotated[list[str] | None, typer.Option("--only", help="Build only this output path (repeatable).")] = None,
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Build only this output path (repeatable).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Files generated at once.")] = 4,
-    model: Annotated[str | None, typer.Option("--model", help="Model id, over the spec and CODEGEN_MODEL.")] = None,
-    max_tokens: Annotated[int | None, typer.Option("--max-tokens", min=1, help="Output tokens per call, over the spec.")] = None,
-    max_cost: Annotated[float | None, typer.Option("--max-cost", min=0.0, help="Stop before a call that could pass this many USD.")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="Model id, over the spec and CODEGEN_MODEL.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(
+        "--max-tokens", min=1, help="Output tokens per call, over the spec.")] = None,
+    max_cost: Annotated[float | None, typer.Option(
+        "--max-cost", min=0.0, help="Stop before a call that could pass this many USD.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Answer from recorded responses only.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite outputs edited by hand.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the specs and show the plan; call nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Check the specs and show the plan; call nothing.")] = False,
     fmt: FormatOption = Format.text,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,

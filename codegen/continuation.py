@@ -110,8 +110,8 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
         if before_call is not None:
             try:
                 before_call(CallEvent(kind, body))
-            except StopBuild as stop:
-                return finish("stopped", str(stop))
+            except StopBuild as halt:
+                return finish("stopped", str(halt))
         try:
             answer = client.stream(body, on_text)
         except PrefillRejectedError:

@@ -52,7 +52,7 @@ MODELS: dict[str, ModelInfo] = {
     for m in [
         ModelInfo("claude-sonnet-5-5", _M, 128 * _K, _p(2, 10, 2.5, 4, 0.10), False, "adaptive", 2048),
         ModelInfo("claude-opus-5-5", _M, 128 * _K, _p(4, 20, 5, 8, 0.20), False, "always", 4096),
-        ModelInfo("claude-haiku-5-5", _M, 128 * _K, _p(0.10, 0.50, 0.125, 0.20, 0.01), False, "adaptive", 4096),
+        ModelInfo("claude-haiku-5-5", _M, 128 * _K, _p(0.1, 0.5, 0.125, 0.2, 0.01), False, "adaptive", 4096),
         ModelInfo("claude-opus-4-8", _M, 128 * _K, _p(5, 25, 6.25, 10, 0.50), False, "adaptive", 4096),
         ModelInfo("claude-opus-4-7", _M, 128 * _K, _p(5, 25, 6.25, 10, 0.50), False, "adaptive", 4096),
         ModelInfo("claude-opus-4-6", _M, 128 * _K, _p(5, 25, 6.25, 10, 0.50), False, "adaptive", 4096),

@@ -144,7 +144,7 @@ def load_spec(path: str | Path, *, model_override: str | None = None,
     files: list[FileSpec] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(model.files):
-        rel = _normalise_output_path(entry.path, output_dir, lambda r: fail(("files", i, "path"), r))
+        rel = _normalise_output_path(entry.path, output_dir, lambda r, i=i: fail(("files", i, "path"), r))
         if rel in seen:
             raise fail(("files", i, "path"), f"{entry.path!r} is already files[{seen[rel]}].path")
         seen[rel] = i
