@@ -1,0 +1,51 @@
+"""A test double of the Anthropic Messages API that speaks the real wire format.
+
+    double = MessagesDouble(ScriptedAuthor([replies.cut("def f("), replies.text("x): ...")]))
+    client = anthropic.Anthropic(api_key="test", base_url="http://double.test",
+                                 http_client=double.http_client(), max_retries=2)
+
+or, for a CLI in a subprocess, `with double.serve() as url:` and ANTHROPIC_BASE_URL=url.
+`ModuleAuthor` plays a model writing known files, cut at max_tokens and continued with
+realistic seams (`seams.py`, also usable on its own by property tests).
+"""
+
+from . import replies, seams
+from .authors import ScriptedAuthor, ScriptExhausted
+from .module_author import MeantAnswer, ModuleAuthor, Seams, Thinking, Wrapping
+from .seams import SEAM_KINDS, SeamKind
+from .server import Author, MessagesDouble
+from .tokens import count_tokens, take_tokens
+from .wire import (
+    ErrorReply,
+    Reply,
+    redacted_thinking_block,
+    signature_for,
+    text_block,
+    thinking_block,
+    tool_use_block,
+)
+
+__all__ = [
+    "SEAM_KINDS",
+    "Author",
+    "ErrorReply",
+    "MeantAnswer",
+    "MessagesDouble",
+    "ModuleAuthor",
+    "Reply",
+    "ScriptExhausted",
+    "ScriptedAuthor",
+    "SeamKind",
+    "Seams",
+    "Thinking",
+    "Wrapping",
+    "count_tokens",
+    "redacted_thinking_block",
+    "replies",
+    "seams",
+    "signature_for",
+    "take_tokens",
+    "text_block",
+    "thinking_block",
+    "tool_use_block",
+]

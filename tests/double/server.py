@@ -1,0 +1,253 @@
+"""`MessagesDouble`: the Messages API, answered by an author, reachable two ways.
+
+In process, `http_client()` is an httpx2 client over a `MockTransport`: give it to
+`anthropic.Anthropic(http_client=...)` and the real SDK sends real requests and parses
+real JSON and SSE. For a CLI run in a subprocess, `serve()` listens on a loopback port;
+point ANTHROPIC_BASE_URL at the URL it yields.
+
+Both routes share `handle`, so a reply is the same bytes either way, and a dropped
+connection is a transport error either way (raised by the mock stream, or a socket
+closed in the middle of a chunked body).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx2
+
+from .wire import (
+    ErrorReply,
+    Ids,
+    Reply,
+    WireResponse,
+    estimate_input_tokens,
+    render_error,
+    render_json,
+    render_reply,
+)
+
+Request = dict[str, Any]
+Author = Callable[[Request], Reply | ErrorReply]
+
+MESSAGES = "/v1/messages"
+COUNT_TOKENS = "/v1/messages/count_tokens"
+
+
+class MessagesDouble:
+    """A stand-in for the Messages API whose answers come from `author`.
+
+    `requests` holds every /v1/messages body, parsed, in arrival order (count_tokens
+    bodies go to `count_requests`). When the author raises, or a request breaks the
+    API's rules (`validate`), the client gets an error response; author exceptions
+    are also kept in `failures` (with `x-should-retry: false` so the SDK does not
+    hide them behind retries), and `check()` raises them.
+    """
+
+    def __init__(self, author: Author, *, delta_chars: int = 12, validate: bool = True) -> None:
+        self.author = author
+        self.delta_chars = delta_chars
+        self.validate = validate
+        self.requests: list[Request] = []
+        self.count_requests: list[Request] = []
+        self.failures: list[str] = []
+        # The socket server answers on several threads; authors keep state.
+        self._lock = threading.Lock()
+        self._served = 0
+
+    # -- the API ---------------------------------------------------------------
+
+    def handle(self, method: str, path: str, body: bytes) -> WireResponse:
+        """Answer one HTTP request."""
+        with self._lock:
+            self._served += 1
+            ids = Ids(f"msg_dbl{self._served:017d}", f"req_dbl{self._served:017d}")
+            path = path.split("?", 1)[0].rstrip("/")
+            if method != "POST" or path not in (MESSAGES, COUNT_TOKENS):
+                return render_error(
+                    ErrorReply(404, "not_found_error", f"Not found: {method} {path}"),
+                    ids.request_id,
+                )
+            try:
+                request = json.loads(body or b"null")
+            except ValueError as exc:
+                return self._invalid(f"request body is not valid JSON: {exc}", ids)
+            if not isinstance(request, dict):
+                return self._invalid("request body must be a JSON object", ids)
+            if path == COUNT_TOKENS:
+                self.count_requests.append(request)
+                problem = _count_problem(request) if self.validate else None
+                if problem:
+                    return self._invalid(problem, ids)
+                return render_json(200, {"input_tokens": estimate_input_tokens(request)},
+                                   ids.request_id)
+            self.requests.append(request)
+            problem = _messages_problem(request) if self.validate else None
+            if problem:
+                return self._invalid(problem, ids)
+            try:
+                reply = self.author(request)
+            except Exception as exc:  # reported to the test, not swallowed: see check()
+                self.failures.append(f"request {len(self.requests)}: {type(exc).__name__}: {exc}")
+                return render_error(
+                    ErrorReply(500, "api_error", f"test double: {type(exc).__name__}: {exc}",
+                               headers={"x-should-retry": "false"}),
+                    ids.request_id,
+                )
+            if isinstance(reply, ErrorReply):
+                return render_error(reply, ids.request_id)
+            return render_reply(reply, request, ids, delta_chars=self.delta_chars)
+
+    def check(self) -> None:
+        """Raise if the author failed on any request."""
+        if self.failures:
+            raise AssertionError("the double's author failed:\n" + "\n".join(self.failures))
+
+    @staticmethod
+    def _invalid(message: str, ids: Ids) -> WireResponse:
+        return render_error(ErrorReply(400, "invalid_request_error", message), ids.request_id)
+
+    # -- in process --------------------------------------------------------------
+
+    def http_client(self) -> httpx2.Client:
+        """An httpx2 client whose requests this double answers, for the SDK's `http_client`."""
+        return httpx2.Client(transport=httpx2.MockTransport(self._answer_mock))
+
+    def _answer_mock(self, request: httpx2.Request) -> httpx2.Response:
+        wire = self.handle(request.method, request.url.path, request.content)
+        return httpx2.Response(wire.status, headers=list(wire.headers), stream=_MockBody(wire),
+                               request=request)
+
+    # -- over a socket ---------------------------------------------------------
+
+    @contextmanager
+    def serve(self) -> Iterator[str]:
+        """Listen on 127.0.0.1 (a free port) while the block runs; yields the base URL."""
+        double = self
+
+        class Handler(_Handler):
+            pass
+
+        Handler.double = double
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        # A short poll so that shutdown() returns promptly.
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                                  name="messages-double", daemon=True)
+        thread.start()
+        try:
+            host, port = server.server_address[:2]
+            yield f"http://{host!s}:{port}"
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join()
+
+
+class _MockBody(httpx2.SyncByteStream):
+    """A response body that can break the way a real connection does."""
+
+    def __init__(self, wire: WireResponse) -> None:
+        self._wire = wire
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._wire.chunks
+        if self._wire.drops:
+            # What httpx2's own transport raises when the peer closes mid-body.
+            raise httpx2.RemoteProtocolError(
+                "peer closed connection without sending complete message body "
+                "(incomplete chunked read)"
+            )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Serves a MessagesDouble over HTTP/1.1 (keep-alive, chunked event streams)."""
+
+    protocol_version = "HTTP/1.1"
+    double: MessagesDouble
+
+    def do_POST(self) -> None:
+        self._answer()
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        wire = self.double.handle(self.command, self.path, body)
+        self.send_response(wire.status)
+        for name, value in wire.headers:
+            self.send_header(name, value)
+        if wire.streamed:
+            self.send_header("transfer-encoding", "chunked")
+        self.end_headers()
+        for chunk in wire.chunks:
+            if wire.streamed:
+                # One chunk per event, flushed, so the client sees events as they come.
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            else:
+                self.wfile.write(chunk)
+            self.wfile.flush()
+        if wire.drops:
+            # No terminating chunk (or fewer bytes than content-length): the client's
+            # transport reports an incomplete body.
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if wire.streamed:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the tests' output is not the place for an access log."""
+
+
+def _messages_problem(request: Request) -> str | None:
+    """What the real API would reject in a /v1/messages body, or None."""
+    for key in ("model", "max_tokens", "messages"):
+        if key not in request:
+            return f"{key}: Field required"
+    if not isinstance(request["max_tokens"], int) or request["max_tokens"] < 1:
+        return "max_tokens: must be a positive integer"
+    return _messages_list_problem(request["messages"])
+
+
+def _count_problem(request: Request) -> str | None:
+    for key in ("model", "messages"):
+        if key not in request:
+            return f"{key}: Field required"
+    return _messages_list_problem(request["messages"])
+
+
+def _messages_list_problem(messages: Any) -> str | None:
+    if not isinstance(messages, list) or not messages:
+        return "messages: at least one message is required"
+    if messages[0].get("role") != "user":
+        return 'messages: first message must use the "user" role'
+    for i, message in enumerate(messages):
+        if message.get("role") not in ("user", "assistant"):
+            return f"messages.{i}.role: Input should be 'user' or 'assistant'"
+        content = message.get("content")
+        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        if not isinstance(blocks, list):
+            return f"messages.{i}.content: Input should be a valid list"
+        for j, block in enumerate(blocks):
+            if block.get("type") == "text" and not block.get("text"):
+                return f"messages.{i}.content.{j}: text content blocks must be non-empty"
+            if block.get("type") == "thinking" and "signature" not in block:
+                return f"messages.{i}.content.{j}.signature: Field required"
+    last = messages[-1]
+    if last["role"] == "assistant":
+        content = last["content"]
+        tail = content if isinstance(content, str) else (
+            content[-1].get("text", "") if content and content[-1].get("type") == "text" else "x")
+        if tail != tail.rstrip():
+            return "messages: final assistant content cannot end with trailing whitespace"
+    return None
