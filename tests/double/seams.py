@@ -89,10 +89,17 @@ class Continuation:
 
 @dataclass(frozen=True)
 class SeamedChunk:
-    """One answer's text; `kind` is the seam it opens with (None for the first answer)."""
+    """One answer's text, and how it began: `text == seam + meant[resume:end]`.
+
+    `kind` is None for the first answer (whose `resume` is 0). What the stitcher must
+    drop is `seam` and the first `cut - resume` characters after it, where `cut` is
+    where the previous answer stopped.
+    """
 
     text: str
     kind: SeamKind | None
+    seam: str = ""
+    resume: int = 0
 
 
 @dataclass(frozen=True)
@@ -225,7 +232,7 @@ def seamed_chunks(
             is not None
         ]
         plan = rng.choice(plans) if plans else Continuation("none", "", cut)
-        chunks.append(SeamedChunk(plan.text(meant, end), plan.kind))
+        chunks.append(SeamedChunk(plan.text(meant, end), plan.kind, plan.seam, plan.resume))
     return chunks
 
 

@@ -199,9 +199,10 @@ def render_reply(
 
 def estimate_input_tokens(request: Mapping[str, Any]) -> int:
     """Tokens of every piece of text in the request: system, messages, tools."""
-    return count_tokens("".join(_strings(request.get("system")))) + count_tokens(
-        "".join(_strings(request.get("messages")))
-    ) + count_tokens(json.dumps(request.get("tools") or []))
+    tools = request.get("tools")
+    return (count_tokens("".join(_strings(request.get("system"))))
+            + count_tokens("".join(_strings(request.get("messages"))))
+            + (count_tokens(json.dumps(tools)) if tools else 0))
 
 
 def _strings(value: Any) -> Iterator[str]:
