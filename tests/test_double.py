@@ -20,6 +20,7 @@ from typing import Any
 import anthropic
 import httpx2
 import pytest
+from anthropic.types import ThinkingBlock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +57,11 @@ def sdk(double: MessagesDouble, max_retries: int = 0) -> anthropic.Anthropic:
 def ask(content: Any = "Write the file `greet.py`.", **extra: Any) -> dict[str, Any]:
     return {"model": MODEL, "max_tokens": 1024,
             "messages": [{"role": "user", "content": content}], **extra}
+
+
+def text_of(message: Any) -> str:
+    """The text blocks of a message (or stream snapshot), joined."""
+    return "".join(b.text for b in message.content if b.type == "text")
 
 
 def stdlib_source(name: str) -> str:
@@ -153,7 +159,7 @@ def test_pause_turn_empty_end_turn_and_tool_use_parse() -> None:
         with client.messages.stream(**ask()) as stream:
             messages.append(stream.get_final_message())
     paused, empty, tool, window = messages
-    assert paused.stop_reason == "pause_turn" and paused.content[0].text == "import os\n"
+    assert paused.stop_reason == "pause_turn" and text_of(paused) == "import os\n"
     assert empty.stop_reason == "end_turn" and empty.content == []
     assert empty.usage.output_tokens > 0
     assert tool.stop_reason == "tool_use"
@@ -171,7 +177,7 @@ def test_dropped_stream_raises_after_partial_text() -> None:
                 received.append(text)
     assert "".join(received) == ANSWER[:25]
     snapshot = stream.current_message_snapshot
-    assert snapshot.content[0].text == ANSWER[:25]
+    assert text_of(snapshot) == ANSWER[:25]
     assert snapshot.stop_reason is None  # message_delta never came
 
 
@@ -182,7 +188,7 @@ def test_error_event_mid_stream_raises_api_status_error() -> None:
             stream.until_done()
     assert caught.value.body == {"type": "error",
                                  "error": {"type": "overloaded_error", "message": "Overloaded"}}
-    assert stream.current_message_snapshot.content[0].text == ANSWER[:10]
+    assert text_of(stream.current_message_snapshot) == ANSWER[:10]
     assert len(double.requests) == 1  # the SDK does not retry an error inside a stream
 
 
@@ -279,7 +285,7 @@ def test_loopback_server_streams_to_the_sdk() -> None:
         with pytest.raises(httpx2.TransportError):
             with client.messages.stream(**ask()) as stream:
                 stream.until_done()
-        assert stream.current_message_snapshot.content[0].text == ANSWER[:30]
+        assert text_of(stream.current_message_snapshot) == ANSWER[:30]
         with client.messages.stream(**ask()) as stream:
             assert stream.get_final_text() == "after the retry"
         client.close()
@@ -389,8 +395,9 @@ def run_user_turn_loop(client: anthropic.Anthropic, path: str, max_tokens: int,
     messages: list[dict[str, Any]] = [{"role": "user", "content": f"Write the file `{path}`."}]
     answers = []
     for _ in range(2000):
-        with client.messages.stream(model=MODEL, max_tokens=max_tokens, messages=messages,
-                                    **extra) as stream:
+        request: dict[str, Any] = {"model": MODEL, "max_tokens": max_tokens,
+                                   "messages": messages, **extra}
+        with client.messages.stream(**request) as stream:
             message = stream.get_final_message()
         content = [b.to_dict() for b in message.content]
         content = [{k: v for k, v in b.items() if k != "parsed_output" and v is not None}
@@ -457,7 +464,9 @@ def test_thinking_first_then_text() -> None:
                                            thinking={"type": "adaptive"})) as stream:
         first = stream.get_final_message()
     assert [b.type for b in first.content] == ["thinking", "redacted_thinking", "text"]
-    assert first.content[0].signature == signature_for(first.content[0].thinking)
+    thought = first.content[0]
+    assert isinstance(thought, ThinkingBlock)
+    assert thought.signature == signature_for(thought.thinking)
     assert first.usage.output_tokens == 400
 
 
@@ -568,11 +577,16 @@ def test_each_seam_kind_does_what_it_says() -> None:
 def test_seams_outside_the_code() -> None:
     answer = "Here is the file:\n\n```python\nx = 1\n```\n\nDone."
     start, end = answer.index("x = 1"), answer.index("```\n\nDone")
-    region = {"code_start": start, "code_end": end}
-    assert seams.applicable_kinds(answer, 5, **region) == ("none", "restart")
-    assert seams.plan_continuation(answer, 5, "restart", random.Random(0), **region).resume == 0
-    assert seams.applicable_kinds(answer, end + 2, **region) == ("none", "retype")
-    assert seams.applicable_kinds(answer, len(answer) - 2, **region) == ("none",)
+
+    def kinds(cut: int) -> tuple[str, ...]:
+        return seams.applicable_kinds(answer, cut, code_start=start, code_end=end)
+
+    assert kinds(5) == ("none", "restart")
+    restart = seams.plan_continuation(answer, 5, "restart", random.Random(0), code_start=start,
+                                      code_end=end)
+    assert restart.resume == 0
+    assert kinds(end + 2) == ("none", "retype")
+    assert kinds(len(answer) - 2) == ("none",)
 
 
 def test_restart_parses_the_whole_statement() -> None:

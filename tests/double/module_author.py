@@ -176,9 +176,9 @@ class ModuleAuthor:
         blocks: list[Block] = []
         if first and _thinking_enabled(request):
             if self.thinking.cut_while_thinking:
-                thought = _cut_thought(self.thinking.text.format(path=path), budget)
+                thought = _cut_thought(self.thinking.text.replace("{path}", path), budget)
                 return self._reply(request, [thinking_block(thought)], "max_tokens", budget)
-            blocks.append(thinking_block(self.thinking.text.format(path=path)))
+            blocks.append(thinking_block(self.thinking.text.replace("{path}", path)))
             if self.thinking.redacted:
                 blocks.append(redacted_thinking_block())
         used = sum(count_tokens(b.get("thinking", "")) for b in blocks)
@@ -272,7 +272,9 @@ class ModuleAuthor:
 
 def _compose(path: str, code: str, rng: random.Random, wrapping: Wrapping) -> MeantAnswer:
     fenced = rng.random() < wrapping.fenced
-    lead = rng.choice(LEAD_PROSE).format(path=path) + "\n\n" if rng.random() < wrapping.prose_before else ""
+    lead = ""
+    if rng.random() < wrapping.prose_before:
+        lead = rng.choice(LEAD_PROSE).replace("{path}", path) + "\n\n"
     info = "python" if path.endswith((".py", ".pyi")) else ""
     tail = ""
     if fenced:
@@ -282,7 +284,7 @@ def _compose(path: str, code: str, rng: random.Random, wrapping: Wrapping) -> Me
         tail = "```"
     if rng.random() < wrapping.prose_after:
         gap = "\n\n" if fenced or not code.endswith("\n") else "\n"
-        tail += gap + rng.choice(TAIL_PROSE).format(path=path)
+        tail += gap + rng.choice(TAIL_PROSE).replace("{path}", path)
     return MeantAnswer(lead + code + tail, len(lead), len(lead) + len(code), fenced, info)
 
 

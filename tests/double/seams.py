@@ -351,8 +351,9 @@ def _statement_spans(code: str) -> tuple[_Span, ...]:
             continue
         first = node.lineno
         definition = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
-        if definition and node.decorator_list:  # type: ignore[union-attr]
-            first = min(d.lineno for d in node.decorator_list)  # type: ignore[union-attr]
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            # A restarted definition is typed again from its first decorator.
+            first = min([first, *(d.lineno for d in node.decorator_list)])
         end_col = node.end_col_offset if node.end_col_offset is not None else 0
         spans.append(_Span(line_offsets[first - 1], offset(node.end_lineno, end_col), definition))
     return tuple(spans)
