@@ -56,15 +56,26 @@ _FENCE = re.compile(r"^(```+|~~~+)[ \t]*([\w.+#-]*)[ \t]*$")
 # string literal; the weak ones ("Here is ...:") are common docstring text too.
 _STRONG_PREAMBLE = re.compile(
     r"^\s*(\(continued\)|(continu(ed|ing|ation)\b|picking up\b|resuming\b|"
-    r"i'll continue\b|let me continue\b|(the )?rest of the (file|code)\b).*[:.])\s*$",
+    r"i'll continue\b|let me continue\b|(here('s| is) )?(the )?rest of the (file|code|module)\b).*[:.])\s*$",
     re.IGNORECASE,
 )
 _WEAK_PREAMBLE = re.compile(
     r"^\s*(here('s| is| are)|sure,?|certainly,?)\s+[a-z].*[:.!]\s*$", re.IGNORECASE
 )
 _SENTENCE = re.compile(r"^[A-Z][A-Za-z']*[,!.:]?( +[^\s]+){2,}$")
+# "Done." or "That's all!" after a closing fence.
+_SHORT_REMARK = re.compile(r"^[A-Z][\w' ,]*[.!]$")
 _PLAIN_WORD = re.compile(r"^[a-z]+('[a-z]+)?[,.:;!?]?$")
 _MAX_READINGS = 256
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """The code of one group. `fresh`: it came after prose or a new fence, so it starts
+    on a new line, and a cut line is typed again in full there."""
+
+    code: str
+    fresh: bool = False
 
 
 def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
@@ -72,24 +83,48 @@ def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
     groups = _group(chunks)
     if not groups:
         return Stitched("", False, False)
-    pieces: list[str] = []
+    pieces: list[_Piece] = []
     fence_open = False
     closed = True
     code_so_far: str | None = None
+    ever_opened = False
     for n, raw in enumerate(groups):
+        if n and ever_opened and not fence_open and closed and not _has_fence(raw):
+            continue  # the code block was closed: what follows is talk, not code
+        if n and not ever_opened and _starts_answer_over(groups[:n], raw):
+            # What came before the first fence was prose cut short ("Here is the fi"):
+            # the answer starts at this fence.
+            raw = "".join(groups[:n]) + raw
+            pieces, code_so_far = [], None
         piece, fence_open, closed = _extract(
             raw, prefix=code_so_far, fence_open=fence_open, last=n == len(groups) - 1
         )
+        ever_opened = ever_opened or fence_open or not closed or _has_fence(raw)
         pieces.append(piece)
         # The most likely reading so far is enough to know where a string is open.
-        code_so_far = piece if code_so_far is None else _first_reading(code_so_far, piece)
+        code_so_far = piece.code if code_so_far is None else _first_reading(code_so_far, piece)
     code, parses = _best_join(pieces, python=python)
     return Stitched(_tidy(code), fence_closed=closed, parses=parses)
 
 
+def _has_fence(raw: str) -> bool:
+    return any(_FENCE.match(line) for line in raw.split("\n"))
+
+
+def _starts_answer_over(earlier: list[str], raw: str) -> bool:
+    """No fence yet, this group opens one, and all before it is prose."""
+    lines = raw.split("\n")
+    at = next((i for i, line in enumerate(lines) if _FENCE.match(line)), None)
+    if at is None:
+        return False
+    before = "".join(earlier) + "\n".join(lines[:at])
+    return all(not line.strip() or _is_prose(line) for line in before.split("\n"))
+
+
 def extract_code(answer: str) -> str:
     """The code in one complete answer, whatever prose or fences surround it."""
-    return _tidy(_extract(answer.replace("\r\n", "\n"), prefix=None, fence_open=False, last=True)[0])
+    piece = _extract(answer.replace("\r\n", "\n"), prefix=None, fence_open=False, last=True)[0]
+    return _tidy(piece.code)
 
 
 def _group(chunks: Sequence[Chunk]) -> list[str]:
@@ -97,15 +132,23 @@ def _group(chunks: Sequence[Chunk]) -> list[str]:
     groups: list[str] = []
     for chunk in chunks:
         text = chunk.text.replace("\r\n", "\n")
-        if chunk.joins == "user_turn" or not groups:
+        if not groups or (chunk.joins == "user_turn" and not _finishes_fence_line(groups[-1], text)):
             groups.append(text)
         else:
             groups[-1] += text
     return groups
 
 
+def _finishes_fence_line(before: str, text: str) -> bool:
+    """The cut fell inside a fence line ("```py") and `text` goes on from there ("thon")."""
+    partial = before.rpartition("\n")[2]
+    head = text.split("\n", 1)[0]
+    return (partial.startswith("`") and not _FENCE.match(head)
+            and bool(_FENCE.match(partial + head)))
+
+
 def _extract(raw: str, *, prefix: str | None, fence_open: bool,
-             last: bool) -> tuple[str, bool, bool]:
+             last: bool) -> tuple[_Piece, bool, bool]:
     """(code, fence still open, fence closed or never opened) for one group's text.
 
     `prefix` is the code before this group when the group continues it.
@@ -116,8 +159,8 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
     lines = raw.split("\n")
     start = 0
     opened = fence_open
-    # In a continuation the code starts right after the prose line's newline: blank
-    # lines after it are the code's own (the cut may have fallen at a line end).
+    # Where a continuation's code starts when prose came first: after the prose line
+    # and the one blank line that sets it apart. Further blank lines are the code's own.
     after_prose = 0
 
     # Skip what comes before the code: prose, an opening fence, blank lines around them.
@@ -134,7 +177,7 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
                 start, opened = i + 1, True
                 break
             # A bare fence first thing in a continuation closes the block: no more code.
-            return "", False, True
+            return _Piece(""), False, True
         if not line.strip():
             i += 1
             continue
@@ -144,19 +187,24 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
             not in_string and not after_prose and _is_prose(line) and _is_prose(partial + line)
         ):
             i += 1
+            if i < len(lines) and not lines[i].strip():
+                i += 1
             after_prose = i
             continue
         start = after_prose if continuing else i
         break
     else:
         # Only blank lines (or prose): in a continuation the whitespace is still code.
-        return ("\n".join(lines[after_prose:]) if continuing else ""), opened, not opened
+        return _Piece("\n".join(lines[after_prose:]) if continuing else "", after_prose > 0), \
+            opened, not opened
+    fresh = continuing and start > 0
 
     body = lines[start:]
-    # Find the closing fence; a fence-like line inside a string literal is code.
-    def joined(code: str) -> str:
-        return _first_reading(prefix, code) if prefix else code
 
+    def joined(code: str) -> str:
+        return _first_reading(prefix, _Piece(code, fresh)) if prefix else code
+
+    # Find the closing fence; a fence-like line inside a string literal is code.
     end = None
     for j, line in enumerate(body):
         fence = _FENCE.match(line)
@@ -164,11 +212,11 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
             end = j
             break
     if end is not None:
-        return "\n".join(body[:end]) + "\n", False, True
+        return _Piece("\n".join(body[:end]) + "\n", fresh), False, True
     code = "\n".join(body)
     if last and not opened:
         code = _strip_trailing_prose(code, joined)
-    return code, opened, not opened
+    return _Piece(code, fresh), opened, not opened
 
 
 def _is_preamble(line: str, lines: list[str], i: int, in_string: bool) -> bool:
@@ -188,11 +236,15 @@ def _is_preamble(line: str, lines: list[str], i: int, in_string: bool) -> bool:
 
 
 def _code_follows(lines: list[str], i: int) -> bool:
+    """Whether code (not a closing remark) follows a bare fence at lines[i-1]."""
     for line in lines[i:]:
         if _FENCE.match(line):
             return False
         if line.strip():
-            return not _is_prose(line)
+            text = line.strip()
+            if _is_prose(text) or _SHORT_REMARK.match(text):
+                return False
+            return _parses(text) or any(c in text for c in "=()[]{}:#@")
     return False
 
 
@@ -242,18 +294,21 @@ def _ends_inside_string(code: str) -> bool:
 # ---------------------------------------------------------------- joining
 
 
-def join_readings(prev: str, new: str) -> Iterator[str]:
-    """Every plausible join of `new` after `prev`, the most likely first."""
+def join_readings(prev: str, new: str, *, fresh: bool = False) -> Iterator[str]:
+    """Every plausible join of `new` after `prev`, the most likely first.
+
+    `fresh`: `new` came after prose or a new fence, on a line of its own.
+    """
     if not prev:
         yield new
         return
     if not new:
         yield prev
         return
-    readings = _readings(prev, new)
+    readings = _readings(prev, new, fresh)
     if new.startswith("\n") and new.strip():
         # A blank line a model put between its prose and the code, not the code's own.
-        readings += _readings(prev, new.lstrip("\n"))
+        readings += _readings(prev, new.lstrip("\n"), fresh)
     seen: set[str] = set()
     for r in readings:
         if r not in seen:
@@ -261,7 +316,7 @@ def join_readings(prev: str, new: str) -> Iterator[str]:
             yield r
 
 
-def _readings(prev: str, new: str) -> list[str]:
+def _readings(prev: str, new: str, fresh: bool) -> list[str]:
     p = prev.split("\n")
     n = new.split("\n")
     partial = p[-1]
@@ -279,9 +334,15 @@ def _readings(prev: str, new: str) -> list[str]:
             if any(line.strip() for line in p[i:]):
                 readings.append("\n".join(p[:i] + [new]) if i else new)
     concat = prev + new
-    if not partial or not n[0].startswith(partial):
+    if not partial:
         return readings + [concat]
-    retyped = "\n".join(p[:-1] + [new])
+    retyped = "\n".join(p[:-1] + [new]) if n[0].startswith(partial) else None
+    if fresh:
+        # After prose or a fence a model starts a new line: the cut line typed again,
+        # or (the cut line being whole) the next one.
+        return readings + [r for r in (retyped, prev + "\n" + new, concat) if r is not None]
+    if retyped is None:
+        return readings + [concat]
     # Models type a cut line again once they had begun a word on it. A cut inside the
     # indentation, or after one character such as the first `_` of `__all__`, more
     # likely goes on from the next character.
@@ -291,26 +352,32 @@ def _readings(prev: str, new: str) -> list[str]:
     return readings + [concat, retyped]
 
 
-def _first_reading(prev: str, new: str) -> str:
-    return next(join_readings(prev, new))
+def _first_reading(prev: str, piece: _Piece) -> str:
+    return next(join_readings(prev, piece.code, fresh=piece.fresh))
 
 
-def _best_join(pieces: list[str], *, python: bool) -> tuple[str, bool]:
+def _best_join(pieces: list[_Piece], *, python: bool) -> tuple[str, bool]:
     """The first combination of seam readings that parses, else the most likely one."""
-    first = pieces[0]
-    for piece in pieces[1:]:
-        first = _first_reading(first, piece)
     if not python:
+        first = pieces[0].code
+        for piece in pieces[1:]:
+            first = _first_reading(first, piece)
         return first, False
+    # Greedy: at each seam the first reading whose text so far is valid Python up to
+    # where it was cut. Most seams have one reading, and the rest are settled here.
+    first = pieces[0].code
+    for piece in pieces[1:]:
+        readings = list(join_readings(first, piece.code, fresh=piece.fresh))
+        first = next((r for r in readings if len(readings) == 1 or _valid_so_far(r)), readings[0])
     if _parses(first):
         return first, True
     budget = [_MAX_READINGS]
 
-    def search(prefix: str, rest: list[str]) -> str | None:
+    def search(prefix: str, rest: list[_Piece]) -> str | None:
         if not rest:
             budget[0] -= 1
             return prefix if _parses(prefix) else None
-        for reading in join_readings(prefix, rest[0]):
+        for reading in join_readings(prefix, rest[0].code, fresh=rest[0].fresh):
             if budget[0] <= 0:
                 return None
             found = search(reading, rest[1:])
@@ -318,8 +385,28 @@ def _best_join(pieces: list[str], *, python: bool) -> tuple[str, bool]:
                 return found
         return None
 
-    found = search(pieces[0], pieces[1:]) if len(pieces) > 1 else None
+    found = search(pieces[0].code, pieces[1:]) if len(pieces) > 1 else None
     return (found, True) if found is not None else (first, False)
+
+
+_CUT_ERRORS = re.compile(
+    r"was never closed|unexpected EOF|unterminated triple-quoted|expected an indented block"
+    r"|expected 'except' or 'finally'"
+)
+
+
+def _valid_so_far(code: str) -> bool:
+    """Whether `code` is valid Python but for being cut: any syntax error is one an
+    unfinished file has (an open bracket or string, a missing block) or sits at its end."""
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        if _CUT_ERRORS.search(exc.msg or ""):
+            return True
+        return (exc.lineno or 0) >= code.count("\n")
+    except ValueError:
+        return False
+    return True
 
 
 def _parses(code: str) -> bool:
