@@ -105,7 +105,13 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
         return Generation(tuple(chunks), status, calls, continuations, usage, detail, prefill_used)
 
     while True:
-        outgoing = messages + ([{"role": "assistant", "content": _prefill(pending)}] if pending else [])
+        if pending:
+            # The API rejects a final assistant message that ends in whitespace; the
+            # model resumes after the stripped text, so the chunk is stripped alike.
+            pending = _without_trailing_space(pending)
+            if next_join == "prefill" and chunks:
+                chunks[-1] = Chunk(chunks[-1].text.rstrip(), chunks[-1].joins)
+        outgoing = messages + ([{"role": "assistant", "content": list(pending)}] if pending else [])
         body = request.body(outgoing)
         if before_call is not None:
             try:
@@ -126,8 +132,6 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
         usage = usage + answer.usage
         if next_join == "prefill":
             prefill_used = True
-            # The model went on from the prefill without its trailing whitespace.
-            chunks[-1] = Chunk(chunks[-1].text.rstrip(), chunks[-1].joins)
         if answer.text:
             chunks.append(Chunk(answer.text, next_join))
 
@@ -185,10 +189,7 @@ def _ends_in_text(content: list[Block]) -> bool:
     return bool(content) and content[-1].get("type") == "text" and bool(content[-1]["text"].strip())
 
 
-def _prefill(pending: list[Block]) -> list[Block]:
-    """The pending assistant turn, its last text without trailing whitespace (the API
-    rejects a final assistant message that ends in whitespace)."""
-    out = list(pending)
-    last = out[-1]
-    out[-1] = {**last, "text": last["text"].rstrip()}
-    return out
+def _without_trailing_space(pending: list[Block]) -> list[Block]:
+    """The pending assistant turn, its last text block without trailing whitespace."""
+    last = pending[-1]
+    return [*pending[:-1], {**last, "text": last["text"].rstrip()}]

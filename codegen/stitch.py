@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import io
+import keyword
 import re
 import tokenize
 from collections.abc import Callable, Iterator, Sequence
@@ -103,7 +104,10 @@ def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
         pieces.append(piece)
         # The most likely reading so far is enough to know where a string is open.
         code_so_far = piece.code if code_so_far is None else _first_reading(code_so_far, piece)
-    code, parses = _best_join(pieces, python=python)
+    # Unfenced code may end in a remark cut across chunks ("Let" + " me know ..."):
+    # judged on the joined text.
+    finish = (lambda code: code) if ever_opened else (lambda code: _strip_trailing_prose(code, str))
+    code, parses = _best_join(pieces, python=python, finish=finish)
     return Stitched(_tidy(code), fence_closed=closed, parses=parses)
 
 
@@ -258,8 +262,9 @@ def _is_prose(line: str) -> bool:
     if not _SENTENCE.match(text):
         return False
     words = text.split()
-    plain = sum(1 for w in words if _PLAIN_WORD.match(w))
-    if plain < 2 or plain * 2 < len(words):
+    # Lowercase words that are not keywords: "completes", not "as" in "Exception as e:".
+    plain = sum(1 for w in words if _PLAIN_WORD.match(w) and not keyword.iskeyword(w.rstrip(",.:;!?")))
+    if plain < 1 or plain * 3 < len(words):
         return False
     try:
         ast.parse(text)
@@ -343,11 +348,14 @@ def _readings(prev: str, new: str, fresh: bool) -> list[str]:
         return readings + [r for r in (retyped, prev + "\n" + new, concat) if r is not None]
     if retyped is None:
         return readings + [concat]
-    # Models type a cut line again once they had begun a word on it. A cut inside the
-    # indentation, or after one character such as the first `_` of `__all__`, more
-    # likely goes on from the next character.
+    # `new` begins with the whole cut line. After an indented `    "`, an exact
+    # continuation cannot begin with `    "` again: the line was typed again. At column
+    # 0 a short run of one character is different: after `_`, `__all__` is the line
+    # typed again or an exact `_all__`; and a cut inside the indentation most likely
+    # goes on from the next character. There the exact continuation comes first.
     content = partial.strip()
-    if len(content) >= 2 and len(set(content)) > 1:
+    indented = partial[:1].isspace() and bool(content)
+    if indented or len(set(content)) > 1:
         return readings + [retyped, concat]
     return readings + [concat, retyped]
 
@@ -356,19 +364,24 @@ def _first_reading(prev: str, piece: _Piece) -> str:
     return next(join_readings(prev, piece.code, fresh=piece.fresh))
 
 
-def _best_join(pieces: list[_Piece], *, python: bool) -> tuple[str, bool]:
-    """The first combination of seam readings that parses, else the most likely one."""
+def _best_join(pieces: list[_Piece], *, python: bool,
+               finish: Callable[[str], str]) -> tuple[str, bool]:
+    """The first combination of seam readings that parses, else the most likely one.
+
+    `finish` tidies a whole candidate (drops prose after unfenced code) before it is
+    judged.
+    """
+    first = pieces[0].code
     if not python:
-        first = pieces[0].code
         for piece in pieces[1:]:
             first = _first_reading(first, piece)
-        return first, False
+        return finish(first), False
     # Greedy: at each seam the first reading whose text so far is valid Python up to
     # where it was cut. Most seams have one reading, and the rest are settled here.
-    first = pieces[0].code
     for piece in pieces[1:]:
         readings = list(join_readings(first, piece.code, fresh=piece.fresh))
         first = next((r for r in readings if len(readings) == 1 or _valid_so_far(r)), readings[0])
+    first = finish(first)
     if _parses(first):
         return first, True
     budget = [_MAX_READINGS]
@@ -376,7 +389,8 @@ def _best_join(pieces: list[_Piece], *, python: bool) -> tuple[str, bool]:
     def search(prefix: str, rest: list[_Piece]) -> str | None:
         if not rest:
             budget[0] -= 1
-            return prefix if _parses(prefix) else None
+            candidate = finish(prefix)
+            return candidate if _parses(candidate) else None
         for reading in join_readings(prefix, rest[0].code, fresh=rest[0].fresh):
             if budget[0] <= 0:
                 return None

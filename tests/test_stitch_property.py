@@ -35,15 +35,24 @@ def stdlib_modules() -> tuple[Path, ...]:
 
 
 def ambiguous(meant: str, cut: int, answer: SeamedChunk) -> bool:
-    """A cut line typed again whose cut fell in its indentation or after a run of one
-    character reads the same as an exact continuation of another line: after `    `,
-    `        x = 1` is `x = 1` typed again at 8 spaces or an exact `x = 1` at 12; after `_`,
-    `__all__ = ...` is a retyped `__all__` or a `___all__`. No stitcher can tell them
-    apart, so those examples are left out (the exact continuation is what it assumes)."""
-    partial = meant[meant.rfind("\n", 0, cut) + 1:cut]
+    """A cut line typed again whose cut fell in its indentation, or at column 0 after a
+    run of one character, reads the same as an exact continuation of another line:
+    after `    `, `        x = 1` is `x = 1` typed again at 8 spaces or an exact `x = 1`
+    at 12; after `_`, `__all__ = ...` is a retyped `__all__` or a `___all__`. No
+    stitcher can tell them apart, so those examples are left out (the exact
+    continuation is what it assumes)."""
+    line_start = meant.rfind("\n", 0, cut) + 1
+    partial = meant[line_start:cut]
     content = partial.strip()
-    short = bool(partial) and len(set(content)) <= 1
-    return short and answer.kind in ("retype", "restart") and answer.text.startswith(partial)
+    short = bool(partial) and (not content or (not partial[0].isspace() and len(set(content)) == 1))
+    if short and answer.kind in ("retype", "restart") and answer.text.startswith(partial):
+        return True
+    # A line written twice in a row, cut between the two: the second copy reads the
+    # same as a repeated line.
+    line_end = meant.find("\n", cut)
+    above_start = meant.rfind("\n", 0, max(line_start - 1, 0)) + 1
+    line = meant[line_start:line_end if line_end >= 0 else len(meant)]
+    return bool(line.strip()) and line == meant[above_start:line_start - 1]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
