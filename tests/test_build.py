@@ -1,0 +1,185 @@
+"""One file's pipeline and a spec's files, against the Messages API double."""
+
+from __future__ import annotations
+
+import ast
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import black
+import pytest
+import yaml
+
+from codegen.build import BuildOptions, build_spec, incomplete_dir
+from codegen.client import Connection, MessagesClient
+from codegen.errors import EXIT_API, EXIT_FINDINGS, EXIT_OK, UsageError
+from codegen.spec import load_spec
+from tests.double import MessagesDouble, ModuleAuthor, ScriptedAuthor, Seams, replies
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+MODULES = ("bisect", "shlex", "textwrap")
+
+
+def client_for(double: MessagesDouble) -> MessagesClient:
+    return MessagesClient(Connection("test", "http://double.test"),
+                          http_client=double.http_client(), max_retries=0)
+
+
+def write_spec(folder: Path, files: list[dict[str, Any]], **top: Any) -> Path:
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, **top, "files": files}))
+    return path
+
+
+def same_as_formatted(written: Path, source: str) -> bool:
+    formatted = black.format_str(source, mode=black.Mode())
+    return ast.dump(ast.parse(written.read_text())) == ast.dump(ast.parse(formatted))
+
+
+@pytest.mark.parametrize(
+    ("model", "prefill", "prefill_attempts"),
+    [
+        ("claude-sonnet-4-5", True, "all"),  # a 4.5 model: prefill works
+        ("claude-sonnet-5-5", False, 0),  # the table knows it refuses: never tried
+        ("local-model", False, 1),  # unknown: tried once, refused, remembered
+    ],
+)
+def test_stdlib_modules_come_back_exactly_at_512_tokens(
+    tmp_path: Path, model: str, prefill: bool, prefill_attempts: int | str
+) -> None:
+    targets = {f"lib/{m}.py": (STDLIB / f"{m}.py").read_text() for m in MODULES}
+    author = ModuleAuthor(targets, prefill_accepted=prefill, seams=Seams(seed=7))
+    double = MessagesDouble(author, delta_chars=200)
+    spec = load_spec(write_spec(tmp_path, [{"path": p, "prompt": "x"} for p in targets],
+                                model=model, max_tokens=512, max_continuations=200))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    double.check()
+    assert result.exit_code == EXIT_OK
+    for f in result.files:
+        assert f.status == "written" and f.continuations > 0
+        assert same_as_formatted(tmp_path / f.path, targets[f.path])
+    prefills = [r for r in double.requests if r["messages"][-1]["role"] == "assistant"]
+    if prefill_attempts == "all":
+        assert not author.continuations and len(prefills) == len(double.requests) - len(targets)
+    else:
+        assert len(prefills) == prefill_attempts and author.continuations
+
+
+def test_a_dependency_is_written_first_and_given_as_context(tmp_path: Path) -> None:
+    targets = {"pkg/a.py": "A = 1\n", "pkg/b.py": "from pkg.a import A\n\nB = A + 1\n"}
+    double = MessagesDouble(ModuleAuthor(targets))
+    spec = load_spec(write_spec(tmp_path, [
+        {"path": "pkg/b.py", "prompt": "b", "depends_on": ["pkg/a.py"]},
+        {"path": "pkg/a.py", "prompt": "a"},
+    ]))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    assert [f.path for f in result.files] == ["pkg/a.py", "pkg/b.py"]
+    prompt_of_b = double.requests[-1]["messages"][0]["content"]
+    assert "`pkg/a.py`, already written" in prompt_of_b and "A = 1" in prompt_of_b
+
+
+def test_an_incomplete_file_never_replaces_the_destination(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("GOOD = True\n")
+    double = MessagesDouble(ScriptedAuthor([replies.cut("```python\ndef f(x):\n    return (x +")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}], max_continuations=0))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    [f] = result.files
+    assert f.status == "incomplete" and result.exit_code == EXIT_FINDINGS
+    assert (tmp_path / "a.py").read_text() == "GOOD = True\n"
+    kept = incomplete_dir(spec) / "a.py"
+    assert f.kept == str(kept) and kept.read_text().startswith("def f(x):")
+
+
+def test_a_complete_answer_that_does_not_parse_is_kept_not_written(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.text("```python\ndef f(:\n    pass\n```")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "incomplete" and "does not parse" in f.detail
+    assert not (tmp_path / "a.py").exists()
+
+
+def test_a_refusal_is_reported_and_exits_1(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.refusal("bio")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    assert result.files[0].status == "refused" and "bio" in result.files[0].detail
+    assert result.exit_code == EXIT_FINDINGS
+
+
+def test_other_languages_are_written_but_not_validated(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.text("```toml\n[tool]\nname = 'x'\n```")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "conf.toml", "prompt": "x"}]))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written" and "not validated" in f.detail
+    assert (tmp_path / "conf.toml").read_text() == "[tool]\nname = 'x'\n"
+
+
+def test_an_unchanged_result_is_not_rewritten(tmp_path: Path) -> None:
+    answer = replies.text("```python\nX = 1\n```")
+    double = MessagesDouble(ScriptedAuthor([answer, answer]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
+    assert build_spec(spec, BuildOptions(), client=client_for(double)).files[0].status == "written"
+    mtime = (tmp_path / "a.py").stat().st_mtime_ns
+    assert build_spec(spec, BuildOptions(), client=client_for(double)).files[0].status == "unchanged"
+    assert (tmp_path / "a.py").stat().st_mtime_ns == mtime
+
+
+def test_an_api_failure_fails_that_file_and_the_others_carry_on(tmp_path: Path) -> None:
+    bad = replies.overloaded()
+    double = MessagesDouble(ScriptedAuthor([bad, replies.text("```python\nB = 2\n```")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"},
+                                           {"path": "b.py", "prompt": "b"}]))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    assert [f.status for f in result.files] == ["failed", "written"]
+    assert "529" in result.files[0].detail and result.exit_code == EXIT_API
+
+
+def test_a_file_whose_dependency_failed_is_skipped(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.refusal()]))
+    spec = load_spec(write_spec(tmp_path, [
+        {"path": "a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b", "depends_on": ["a.py"]}]))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    assert [f.status for f in result.files] == ["refused", "skipped"]
+    assert len(double.requests) == 1
+
+
+def test_max_cost_stops_before_a_call_that_could_pass_it(tmp_path: Path) -> None:
+    long_answer = "```python\n" + "".join(f"A{i} = {i}\n" for i in range(1000)) + "```"
+    double = MessagesDouble(ScriptedAuthor([replies.text(long_answer)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"},
+                                           {"path": "b.py", "prompt": "b"}],
+                                model="claude-sonnet-5-5", max_tokens=8192))
+    # A call can cost up to 8192 output tokens at $10/MTok, about $0.08: the first fits
+    # under $0.10, and once it has spent a few cents the second does not.
+    result = build_spec(spec, BuildOptions(max_cost=0.1), client=client_for(double))
+    assert [f.status for f in result.files] == ["written", "incomplete"]
+    assert result.files[0].cost is not None and result.files[0].cost > 0.02
+    assert "--max-cost" in result.files[1].detail and len(double.requests) == 1
+    assert result.exit_code == EXIT_FINDINGS
+
+
+def test_max_cost_needs_known_prices(tmp_path: Path) -> None:
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"}], model="local-llama"))
+    with pytest.raises(UsageError, match="needs prices"):
+        build_spec(spec, BuildOptions(max_cost=1.0), client=None)
+
+
+def test_unknown_model_costs_are_unknown(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nA = 1\n```")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"}], model="local-llama"))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    assert result.files[0].status == "written" and result.files[0].cost is None
+    assert result.cost is None
+
+
+def test_dry_run_and_only_call_nothing_else(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nB = 2\n```")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"},
+                                           {"path": "b.py", "prompt": "b"}]))
+    planned = build_spec(spec, BuildOptions(dry_run=True), client=None)
+    assert [f.status for f in planned.files] == ["planned", "planned"]
+    only = build_spec(spec, BuildOptions(only=("b.py",)), client=client_for(double))
+    assert [f.path for f in only.files] == ["b.py"] and len(double.requests) == 1
+    with pytest.raises(UsageError, match="has no file"):
+        build_spec(spec, BuildOptions(only=("c.py",)), client=None)
