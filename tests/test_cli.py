@@ -1,0 +1,125 @@
+"""`codegen` in a subprocess: exit codes, one-line errors, files written; the Messages
+API double listens on loopback and ANTHROPIC_BASE_URL points at it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.double import MessagesDouble, ModuleAuthor, ScriptedAuthor, replies
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "sk-ant-test-SECRET-never-printed"
+
+
+def codegen(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CODEGEN_"))}
+    base["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([sys.executable, "-m", "codegen", *args], capture_output=True,
+                          text=True, env={**base, **(env or {})}, cwd=cwd, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def spec_file(folder: Path, files: list[dict[str, object]], **top: object) -> Path:
+    path = folder / "spec.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, **top, "files": files}))
+    return path
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_no_key_is_one_line_that_says_how_to_set_it(tmp_path: Path) -> None:
+    result = codegen("build", str(spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])))
+    assert result.returncode == 2
+    assert "ANTHROPIC_API_KEY" in one_line_error(result)
+
+
+def test_a_spec_error_exits_2_before_any_call(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([]))
+    spec = spec_file(tmp_path, [{"path": "../out.py", "prompt": "x"}])
+    with double.serve() as url:
+        result = codegen("build", str(spec), env={"ANTHROPIC_BASE_URL": url})
+    assert result.returncode == 2
+    assert "files[0].path: '../out.py' leaves output_dir" in one_line_error(result)
+    assert double.requests == []
+
+
+def test_dry_run_needs_no_key(tmp_path: Path) -> None:
+    result = codegen("build", "--dry-run", str(spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])))
+    assert result.returncode == 0, result.stderr
+    assert "a.py" in result.stdout and "planned" in result.stdout
+
+
+def test_build_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
+    source = (Path(__file__).resolve().parent.parent / "codegen" / "errors.py").read_text()
+    double = MessagesDouble(ModuleAuthor({"pkg/errors.py": source}, prefill_accepted=False))
+    spec = spec_file(tmp_path, [{"path": "pkg/errors.py", "prompt": "the errors module"}],
+                     max_tokens=300, max_continuations=50)
+    with double.serve() as url:
+        result = codegen("build", str(spec), "--format", "json", "--quiet",
+                         env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET})
+    double.check()
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    [entry] = report["specs"][0]["files"]
+    assert entry["status"] == "written" and entry["continuations"] > 0
+    assert entry["calls"] == len(double.requests)  # claude-sonnet-5-5: never a prefill
+    assert (tmp_path / "pkg" / "errors.py").read_text().startswith('"""Every error codegen')
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_text_summary_and_progress(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.cut("```python\nA = ("),
+                                            replies.text("1)\n```")]))
+    spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}], model="claude-sonnet-5-5")
+    with double.serve() as url:
+        result = codegen("build", str(spec), env={"ANTHROPIC_BASE_URL": url})
+    assert result.returncode == 0, result.stderr
+    assert "a.py: streaming" in result.stderr and "a.py: continuing" in result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.strip().startswith("a.py"))
+    assert row.split()[:4] == ["a.py", "written", "2", "1"]
+    assert (tmp_path / "a.py").read_text() == "A = 1\n"
+
+
+def test_an_incomplete_file_exits_1(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.refusal("cyber")]))
+    spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])
+    with double.serve() as url:
+        result = codegen("build", str(spec), "--format", "problems", "--quiet",
+                         env={"ANTHROPIC_BASE_URL": url})
+    assert result.returncode == 1
+    assert result.stdout.startswith("a.py:1:1: error: refused:")
+
+
+@pytest.mark.parametrize(("reply", "code"), [(replies.unauthorized(), 3)])
+def test_bad_credentials_exit_3_with_one_line(tmp_path: Path, reply: object, code: int) -> None:
+    double = MessagesDouble(ScriptedAuthor([reply]))
+    spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])
+    with double.serve() as url:
+        result = codegen("build", str(spec), "--quiet",
+                         env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET})
+    assert result.returncode == code
+    line = one_line_error(result)
+    assert "401" in line and "ANTHROPIC_API_KEY" in line and SECRET not in line
+
+
+def test_a_dead_network_exits_3_with_one_line(tmp_path: Path) -> None:
+    spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])
+    # Port 9 on loopback: nothing listens, the connection is refused at once.
+    result = codegen("build", str(spec), "--quiet",
+                     env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "ANTHROPIC_API_KEY": "k"})
+    assert result.returncode == 3
+    assert "cannot reach http://127.0.0.1:9" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
