@@ -64,6 +64,7 @@ _WEAK_PREAMBLE = re.compile(
     r"^\s*(here('s| is| are)|sure,?|certainly,?)\s+[a-z].*[:.!]\s*$", re.IGNORECASE
 )
 _SENTENCE = re.compile(r"^[A-Z][A-Za-z']*[,!.:]?( +[^\s]+){2,}$")
+_PREFACE = re.compile(r"^[A-Z][^=]*\s[^=]*[.:!]$")
 # "Done." or "That's all!" after a closing fence.
 _SHORT_REMARK = re.compile(r"^[A-Z][\w' ,]*[.!]$")
 _PLAIN_WORD = re.compile(r"^[a-z]+('[a-z]+)?[,.:;!?]?$")
@@ -122,7 +123,13 @@ def _starts_answer_over(earlier: list[str], raw: str) -> bool:
     if at is None:
         return False
     before = "".join(earlier) + "\n".join(lines[:at])
-    return all(not line.strip() or _is_prose(line) for line in before.split("\n"))
+    return all(not line.strip() or _is_prose(line) or _is_preface(line) for line in before.split("\n"))
+
+
+def _is_preface(line: str) -> bool:
+    """A sentence that introduces a code block: "Sure! Here's `module.py`."."""
+    text = line.strip()
+    return bool(_PREFACE.match(text)) and not _parses(text)
 
 
 def extract_code(answer: str) -> str:
