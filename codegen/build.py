@@ -171,10 +171,17 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
         prefill=info.prefill,
     )
 
+    continued = 0
+
     def before_call(event: CallEvent) -> None:
+        nonlocal continued
         budget.check(event, info)
-        note(file.path, {"first": "streaming", "continue": "continuing",
-                         "retry-empty": "asking again (empty answer)"}[event.kind])
+        if event.kind == "first":
+            note(file.path, "streaming")
+        else:
+            continued += 1
+            what = "continuing" if event.kind == "continue" else "asking again (empty answer)"
+            note(file.path, f"{what} ({continued}/{spec.max_continuations})")
 
     generation = generate(client, request, max_continuations=spec.max_continuations,
                           memory=memory, before_call=before_call)
