@@ -23,7 +23,7 @@ import re
 import tokenize
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Join = Literal["start", "prefill", "user_turn"]
 
@@ -378,36 +378,63 @@ def _best_join(pieces: list[_Piece], *, python: bool,
     `finish` tidies a whole candidate (drops prose after unfenced code) before it is
     judged.
     """
-    first = pieces[0].code
     if not python:
+        first = pieces[0].code
         for piece in pieces[1:]:
             first = _first_reading(first, piece)
         return finish(first), False
-    # Greedy: at each seam the first reading whose text so far is valid Python up to
-    # where it was cut. Most seams have one reading, and the rest are settled here.
-    for piece in pieces[1:]:
-        readings = list(join_readings(first, piece.code, fresh=piece.fresh))
-        first = next((r for r in readings if len(readings) == 1 or _valid_so_far(r)), readings[0])
-    first = finish(first)
-    if _parses(first):
-        return first, True
-    budget = [_MAX_READINGS]
+    code, seam_lines = _greedy_join(pieces, {})
+    code = finish(code)
+    error_line = _error_line(code)
+    if error_line is None:
+        return code, True
+    # Some seam was read wrongly, most likely the last one before the error: try the
+    # other readings of the seams nearest to it, one seam at a time.
+    nearest = sorted(range(len(seam_lines)),
+                     key=lambda k: (seam_lines[k] > error_line, abs(error_line - seam_lines[k])))
+    tries = 0
+    for k in nearest:
+        for choice in range(1, 4):
+            tries += 1
+            if tries > _MAX_READINGS:
+                return code, False
+            candidate, _ = _greedy_join(pieces, {k: choice})
+            if candidate is None:
+                break
+            candidate = finish(candidate)
+            if _error_line(candidate) is None:
+                return candidate, True
+    return code, False
 
-    def search(prefix: str, rest: list[_Piece]) -> str | None:
-        if not rest:
-            budget[0] -= 1
-            candidate = finish(prefix)
-            return candidate if _parses(candidate) else None
-        for reading in join_readings(prefix, rest[0].code, fresh=rest[0].fresh):
-            if budget[0] <= 0:
-                return None
-            found = search(reading, rest[1:])
-            if found is not None:
-                return found
-        return None
 
-    found = search(pieces[0].code, pieces[1:]) if len(pieces) > 1 else None
-    return (found, True) if found is not None else (first, False)
+def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, list[int]]:
+    """Join left to right, taking at each seam the first reading that is valid Python so
+    far, or the reading `forced[seam]` (None when that seam has no such reading).
+
+    Also returns the line each seam falls on."""
+    code = pieces[0].code
+    seam_lines: list[int] = []
+    for k, piece in enumerate(pieces[1:]):
+        seam_lines.append(code.count("\n") + 1)
+        readings = list(join_readings(code, piece.code, fresh=piece.fresh))
+        if k in forced:
+            if forced[k] >= len(readings):
+                return None, seam_lines
+            code = readings[forced[k]]
+        else:
+            code = next((r for r in readings if len(readings) == 1 or _valid_so_far(r)), readings[0])
+    return code, seam_lines
+
+
+def _error_line(code: str) -> int | None:
+    """The line of the first syntax error, or None when `code` parses."""
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        return exc.lineno or 1
+    except ValueError:
+        return 1
+    return None
 
 
 _CUT_ERRORS = re.compile(
