@@ -85,6 +85,30 @@ def build(
     raise typer.Exit(max(r.exit_code for r in results))
 
 
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Python files to check.", show_default=False)],
+    requires: Annotated[list[str] | None, typer.Option(
+        "--requires", help="A name the files must define: Name or Class.member (repeatable).")] = None,
+    fmt: FormatOption = Format.text,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Completeness findings: syntax, truncated, placeholder, premature-end, missing."""
+    from validators import render
+
+    from .validation import validate_files
+
+    try:
+        results = validate_files(files, tuple(requires or ()))
+    except CodegenError as error:
+        _fail(error)
+    text = render(results, fmt.value)
+    if not (quiet and fmt is Format.text and not any(f for _, f in results)):
+        typer.echo(text, nl=False)
+    raise typer.Exit(1 if any(findings for _, findings in results) else 0)
+
+
 def main() -> None:
     """Console entry point: Ctrl-C is exit 130 with one line, never a traceback."""
     try:

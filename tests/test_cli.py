@@ -123,3 +123,26 @@ def test_a_dead_network_exits_3_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 3
     assert "cannot reach http://127.0.0.1:9" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_validate_reports_findings_in_each_format(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.py"
+    cut.write_text("def f(x):\n    return (x +\n")
+    good = tmp_path / "good.py"
+    good.write_text("def g():\n    return 1\n")
+    result = codegen("validate", str(cut), str(good), "--format", "problems")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        f"{cut}:2:16: error: the file ends inside '(' opened at 2:12 [truncated]"]
+    clean = codegen("validate", str(good), "--requires", "g", "--format", "json")
+    assert clean.returncode == 0 and json.loads(clean.stdout)["summary"]["findings"] == 0
+    missing = codegen("validate", str(good), "--requires", "h")
+    assert missing.returncode == 1 and "required name `h`" in missing.stdout
+
+
+def test_validate_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert "no such file" in one_line_error(codegen("validate", str(tmp_path / "nope.py")))
+    notes = tmp_path / "notes.md"
+    notes.write_text("# notes\n")
+    result = codegen("validate", str(notes))
+    assert result.returncode == 2 and "not a Python file" in one_line_error(result)
