@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import black
 import libcst
+import validators
+from validators import Finding
 
 from . import prompts
 from .client import MessagesClient
@@ -47,7 +49,8 @@ class FileResult:
     usage: Usage = field(default_factory=Usage)
     cost: float | None = 0.0
     detail: str = ""
-    validated: bool = False  # checked as Python (parsed) before writing
+    validated: bool = False  # checked by the validators before writing
+    findings: tuple[Finding, ...] = ()  # what made a Python file incomplete
     kept: str | None = None  # where an incomplete result was kept
     api_error: bool = False
 
@@ -199,6 +202,13 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
     if not stitched.code.strip():
         return replace(base, detail="the answer held no code", kept=None)
     if python:
+        findings = tuple(validators.check(stitched.code, requires=file.requires, filename=file.path))
+        if findings:
+            first = findings[0]
+            more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+            return replace(base, detail=f"line {first.line}: {first.message} [{first.code}]{more}",
+                           validated=True, findings=findings,
+                           kept=_keep(spec, file, stitched.code, generation))
         final, problem = finish_python(stitched.code, pyi=file.path.endswith(".pyi"))
         if final is None:
             return replace(base, detail=problem, validated=True,

@@ -13,12 +13,15 @@ def render_build(results: Sequence[BuildResult], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(_build_json(results), indent=2, sort_keys=True) + "\n"
     if fmt == "problems":
-        lines = [
-            f"{f.path}:1:1: error: {f.status}: {f.detail or f.status} [{f.status}]"
-            for r in results
-            for f in r.files
-            if f.status not in ("written", "unchanged", "planned")
-        ]
+        lines = []
+        for r in results:
+            for f in r.files:
+                if f.findings:
+                    # Where the finding is in the unfinished text kept under .codegen/.
+                    lines += [f"{f.kept or f.path}:{g.line}:{g.column}: {g.severity}: {g.message} [{g.code}]"
+                              for g in f.findings]
+                elif f.status not in ("written", "unchanged", "planned"):
+                    lines.append(f"{f.path}:1:1: error: {f.status}: {f.detail or f.status} [{f.status}]")
         return "".join(line + "\n" for line in lines)
     return "".join(_build_text(r) for r in results)
 
@@ -69,6 +72,7 @@ def _file_json(f: FileResult) -> dict[str, Any]:
         "validated": f.validated,
         "detail": f.detail,
         "kept": f.kept,
+        "findings": [g.to_dict() for g in f.findings],
     }
 
 

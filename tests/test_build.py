@@ -92,10 +92,10 @@ def test_an_incomplete_file_never_replaces_the_destination(tmp_path: Path) -> No
 
 
 def test_a_complete_answer_that_does_not_parse_is_kept_not_written(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text("```python\ndef f(:\n    pass\n```")]))
+    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nx = = 1\ny = 2\n```")]))
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
     [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
-    assert f.status == "incomplete" and "does not parse" in f.detail
+    assert f.status == "incomplete" and "[syntax]" in f.detail
     assert not (tmp_path / "a.py").exists()
 
 
@@ -183,3 +183,14 @@ def test_dry_run_and_only_call_nothing_else(tmp_path: Path) -> None:
     assert [f.path for f in only.files] == ["b.py"] and len(double.requests) == 1
     with pytest.raises(UsageError, match="has no file"):
         build_spec(spec, BuildOptions(only=("c.py",)), client=None)
+
+
+def test_a_file_with_findings_is_kept_not_written(tmp_path: Path) -> None:
+    lazy = "```python\nclass Store:\n    def add(self, x):\n        # ... rest of implementation\n        pass\n```"
+    double = MessagesDouble(ScriptedAuthor([replies.text(lazy)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x",
+                                            "requires": ["Store.add", "Store.remove"]}]))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "incomplete" and not (tmp_path / "store.py").exists()
+    assert {str(g.code) for g in f.findings} == {"placeholder", "missing"}
+    assert f.kept is not None and Path(f.kept).read_text().startswith("class Store:")
