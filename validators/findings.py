@@ -1,0 +1,59 @@
+"""What a validator reports: a `Finding`, with its code and severity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    """Why a file is not complete. The values are the user-facing codes."""
+
+    # The file does not parse, and no text appended at its end would make it parse.
+    SYNTAX = "syntax"
+    # The file stops inside something: a bracket, a string, a block with no body.
+    TRUNCATED = "truncated"
+    # Code that stands in for code not written: `...`, `pass # TODO: implement`.
+    PLACEHOLDER = "placeholder"
+    # A trailing remark that the rest is left out ("and so on").
+    PREMATURE_END = "premature-end"
+    # A required name that is not defined at its scope.
+    MISSING = "missing"
+
+
+class Severity(StrEnum):
+    """How a finding is shown to editors and CI; every current code makes a file unusable."""
+
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One place where a file is not complete.
+
+    `line` and `column` are 1-based and count characters, as editors and problem
+    matchers do. `scope` is the qualified name of the enclosing definition
+    (`TodoList.add`), or "" at module level.
+    """
+
+    code: Code
+    line: int
+    column: int
+    scope: str
+    message: str
+    severity: Severity = Severity.ERROR
+
+    def to_dict(self) -> dict[str, str | int]:
+        """The finding as JSON-ready data; these keys and their order are stable."""
+        return {
+            "code": str(self.code),
+            "severity": str(self.severity),
+            "line": self.line,
+            "column": self.column,
+            "scope": self.scope,
+            "message": self.message,
+        }
+
+    @property
+    def sort_key(self) -> tuple[int, int, str, str]:
+        return (self.line, self.column, str(self.code), self.message)
