@@ -12,10 +12,11 @@ from typing import Any, Literal
 
 import black
 import libcst
+
 import validators
 from validators import Finding
 
-from . import prompts
+from . import lock, prompts
 from .client import MessagesClient
 from .continuation import CallEvent, Generation, PrefillMemory, Request, StopBuild, Streamer, generate
 from .errors import EXIT_API, EXIT_FINDINGS, EXIT_OK, APIError, AuthenticationError, UsageError
@@ -121,13 +122,25 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
     memory = memory or PrefillMemory()
     budget = Budget(options.max_cost)
     results: dict[str, FileResult] = {}
+    records = lock.load(spec)
 
     for file in spec.files:
         if file.path not in selected:
             continue
+        output = read_text(resolve_inside(spec.output_dir, file.path))
+        deps = {d: read_text(resolve_inside(spec.output_dir, d)) for d in file.depends_on}
+        where = lock.state(spec, file, records.get(file.path), output, deps)
+        if not where.problem:
+            results[file.path] = FileResult(file.path, "unchanged", spec.model, detail="up to date",
+                                            validated=file.language == "python")
+            continue
+        if where.edited and not options.force:
+            results[file.path] = FileResult(file.path, "skipped", spec.model,
+                                            detail=f"{where.problem}: not overwritten (--force does)")
+            continue
         if options.dry_run:
             results[file.path] = FileResult(file.path, "planned", spec.model,
-                                            detail=f"max_tokens {file.max_tokens}")
+                                            detail=f"{where.problem}; max_tokens {file.max_tokens}")
             continue
         blocked = [d for d in file.depends_on
                    if d in results and results[d].status not in ("written", "unchanged")]
@@ -156,6 +169,9 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
             result = FileResult(file.path, "failed", spec.model, detail=exc.message, api_error=True)
         budget.spent += result.cost or 0.0
         results[file.path] = result
+        if result.status in ("written", "unchanged"):
+            records[file.path] = _record(spec, file, result)
+            lock.save(spec, records)
         note(file.path, result.status)
     return BuildResult(spec.path, spec.model, tuple(results[f.path] for f in spec.files
                                                     if f.path in results))
@@ -221,6 +237,21 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
     write_atomic(destination, final)
     detail = "" if python else "not validated (no validator for this language yet)"
     return replace(base, status="written", validated=python, detail=detail)
+
+
+def _record(spec: Spec, file: FileSpec, result: FileResult) -> lock.Record:
+    written = read_text(resolve_inside(spec.output_dir, file.path)) or ""
+    return lock.Record(
+        entry=lock.entry_hash(spec, file),
+        depends={d: lock.digest(read_text(resolve_inside(spec.output_dir, d)) or "")
+                 for d in file.depends_on},
+        output=lock.digest(written),
+        model=result.model,
+        calls=result.calls,
+        input_tokens=result.usage.input_tokens,
+        output_tokens=result.usage.output_tokens,
+        cost_usd=None if result.cost is None else round(result.cost, 6),
+    )
 
 
 def finish_python(code: str, *, pyi: bool = False) -> tuple[str | None, str]:

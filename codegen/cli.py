@@ -86,6 +86,28 @@ def build(
 
 
 @app.command()
+def check(
+    specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML).", show_default=False)],
+    fmt: FormatOption = Format.text,
+    quiet: QuietOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Fail if an output is missing, incomplete, stale, or edited by hand. No network."""
+    from .check import check_spec
+    from .report import render_check
+    from .spec import load_spec
+
+    try:
+        results = [(spec, check_spec(spec)) for spec in (load_spec(p) for p in specs)]
+    except CodegenError as error:
+        _fail(error)
+    failed = any(problems for _, problems in results)
+    if failed or not quiet:
+        typer.echo(render_check(results, fmt.value), nl=False)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Python files to check.", show_default=False)],
     requires: Annotated[list[str] | None, typer.Option(

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .build import BuildResult, FileResult
+from .check import Problem
+from .spec import Spec
 
 
 def render_build(results: Sequence[BuildResult], fmt: str) -> str:
@@ -90,3 +92,23 @@ def _build_json(results: Sequence[BuildResult]) -> dict[str, Any]:
         ],
         "exit_code": max((r.exit_code for r in results), default=0),
     }
+
+
+def render_check(results: Sequence[tuple[Spec, Sequence[Problem]]], fmt: str) -> str:
+    """`codegen check` output: one line per problem, or one line per spec that is fine."""
+    if fmt == "json":
+        data = {"specs": [{"spec": str(spec.path),
+                           "problems": [{"path": p.path, "message": p.message} for p in problems]}
+                          for spec, problems in results]}
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    lines = []
+    for spec, problems in results:
+        for p in problems:
+            shown = spec.output_dir / p.path
+            if fmt == "problems":
+                lines.append(f"{shown}:1:1: error: {p.message} [check]")
+            else:
+                lines.append(f"{shown}: {p.message}")
+        if not problems and fmt == "text":
+            lines.append(f"{spec.path}: {len(spec.files)} outputs up to date")
+    return "".join(line + "\n" for line in lines)

@@ -83,7 +83,8 @@ def test_an_incomplete_file_never_replaces_the_destination(tmp_path: Path) -> No
     (tmp_path / "a.py").write_text("GOOD = True\n")
     double = MessagesDouble(ScriptedAuthor([replies.cut("```python\ndef f(x):\n    return (x +")]))
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}], max_continuations=0))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    # Even with --force (a.py was not written by codegen) a cut answer replaces nothing.
+    result = build_spec(spec, BuildOptions(force=True), client=client_for(double))
     [f] = result.files
     assert f.status == "incomplete" and result.exit_code == EXIT_FINDINGS
     assert (tmp_path / "a.py").read_text() == "GOOD = True\n"
@@ -115,14 +116,39 @@ def test_other_languages_are_written_but_not_validated(tmp_path: Path) -> None:
     assert (tmp_path / "conf.toml").read_text() == "[tool]\nname = 'x'\n"
 
 
-def test_an_unchanged_result_is_not_rewritten(tmp_path: Path) -> None:
-    answer = replies.text("```python\nX = 1\n```")
-    double = MessagesDouble(ScriptedAuthor([answer, answer]))
+def test_a_second_build_with_nothing_changed_calls_nothing(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nX = 1\n```")]))
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
     assert build_spec(spec, BuildOptions(), client=client_for(double)).files[0].status == "written"
     mtime = (tmp_path / "a.py").stat().st_mtime_ns
-    assert build_spec(spec, BuildOptions(), client=client_for(double)).files[0].status == "unchanged"
-    assert (tmp_path / "a.py").stat().st_mtime_ns == mtime
+    again = build_spec(spec, BuildOptions(), client=client_for(double))
+    assert again.files[0].status == "unchanged" and again.exit_code == EXIT_OK
+    assert len(double.requests) == 1 and (tmp_path / "a.py").stat().st_mtime_ns == mtime
+
+
+def test_the_same_code_again_is_not_rewritten(tmp_path: Path) -> None:
+    answer = replies.text("```python\nX = 1\n```")
+    double = MessagesDouble(ScriptedAuthor([answer, answer]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
+    build_spec(spec, BuildOptions(), client=client_for(double))
+    mtime = (tmp_path / "a.py").stat().st_mtime_ns
+    changed = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x, again"}]))
+    assert build_spec(changed, BuildOptions(), client=client_for(double)).files[0].status == "unchanged"
+    assert len(double.requests) == 2 and (tmp_path / "a.py").stat().st_mtime_ns == mtime
+
+
+def test_hand_edits_are_kept_unless_forced(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nX = 1\n```"),
+                                            replies.text("```python\nX = 2\n```")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
+    build_spec(spec, BuildOptions(), client=client_for(double))
+    (tmp_path / "a.py").write_text("X = 1  # mine\n")
+    kept = build_spec(spec, BuildOptions(), client=client_for(double))
+    assert kept.files[0].status == "skipped" and "edited by hand" in kept.files[0].detail
+    assert kept.exit_code == EXIT_FINDINGS and len(double.requests) == 1
+    assert (tmp_path / "a.py").read_text() == "X = 1  # mine\n"
+    forced = build_spec(spec, BuildOptions(force=True), client=client_for(double))
+    assert forced.files[0].status == "written" and (tmp_path / "a.py").read_text() == "X = 2\n"
 
 
 def test_an_api_failure_fails_that_file_and_the_others_carry_on(tmp_path: Path) -> None:
@@ -186,7 +212,8 @@ def test_dry_run_and_only_call_nothing_else(tmp_path: Path) -> None:
 
 
 def test_a_file_with_findings_is_kept_not_written(tmp_path: Path) -> None:
-    lazy = "```python\nclass Store:\n    def add(self, x):\n        # ... rest of implementation\n        pass\n```"
+    lazy = ("```python\nclass Store:\n    def add(self, x):\n"
+            "        # ... rest of implementation\n        pass\n```")
     double = MessagesDouble(ScriptedAuthor([replies.text(lazy)]))
     spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x",
                                             "requires": ["Store.add", "Store.remove"]}]))

@@ -146,3 +146,26 @@ def test_validate_usage_errors_exit_2(tmp_path: Path) -> None:
     notes.write_text("# notes\n")
     result = codegen("validate", str(notes))
     assert result.returncode == 2 and "not a Python file" in one_line_error(result)
+
+
+def test_check_follows_a_build_and_finds_edits_and_stale_entries(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nA = 1\n```")]))
+    spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])
+    assert codegen("check", str(spec)).returncode == 1  # nothing generated yet
+    with double.serve() as url:
+        built = codegen("build", str(spec), "--quiet", env={"ANTHROPIC_BASE_URL": url})
+        assert built.returncode == 0, built.stderr
+        # A second build: everything up to date, no call.
+        again = codegen("build", str(spec), "--quiet", env={"ANTHROPIC_BASE_URL": url})
+    assert again.returncode == 0 and len(double.requests) == 1
+    lock = json.loads((tmp_path / "spec.lock").read_text())
+    assert set(lock["outputs"]) == {"a.py"} and str(tmp_path) not in json.dumps(lock)
+    ok = codegen("check", str(spec))
+    assert ok.returncode == 0 and "1 outputs up to date" in ok.stdout
+    (tmp_path / "a.py").write_text("A = 2\n")
+    edited = codegen("check", str(spec), "--format", "problems")
+    assert edited.returncode == 1 and "edited by hand" in edited.stdout
+    (tmp_path / "a.py").write_text("A = 1\n")
+    spec_file(tmp_path, [{"path": "a.py", "prompt": "something else"}])
+    stale = codegen("check", str(spec))
+    assert stale.returncode == 1 and "stale: its spec entry changed" in stale.stdout
