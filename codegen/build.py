@@ -17,7 +17,7 @@ import validators
 from validators import Finding
 
 from . import lock, prompts
-from .client import MessagesClient
+from .client import Answer, MessagesClient
 from .continuation import CallEvent, Generation, PrefillMemory, Request, StopBuild, Streamer, generate
 from .errors import EXIT_API, EXIT_FINDINGS, EXIT_OK, APIError, AuthenticationError, UsageError
 from .files import read_text, resolve_inside, write_atomic
@@ -38,6 +38,7 @@ class BuildOptions:
     offline: bool = False
     force: bool = False
     dry_run: bool = False
+    verbose: bool = False  # a progress line per call: stop reason and tokens
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
             raise UsageError("no client to send requests with")
         try:
             result = build_file(spec, file, client, info=info, memory=memory, budget=budget,
-                                note=note)
+                                note=note, verbose=options.verbose)
         except AuthenticationError:
             raise
         except APIError as exc:
@@ -178,7 +179,8 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
 
 
 def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
-               memory: PrefillMemory, budget: Budget, note: ProgressFn) -> FileResult:
+               memory: PrefillMemory, budget: Budget, note: ProgressFn,
+               verbose: bool = False) -> FileResult:
     """Generate, stitch, finish and write one file."""
     dependencies = [(d, _read_dependency(spec, d)) for d in file.depends_on]
     request = Request(
@@ -202,7 +204,8 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
             what = "continuing" if event.kind == "continue" else "asking again (empty answer)"
             note(file.path, f"{what} ({continued}/{spec.max_continuations})")
 
-    generation = generate(client, request, max_continuations=spec.max_continuations,
+    streamer = _Traced(client, lambda line: note(file.path, line)) if verbose else client
+    generation = generate(streamer, request, max_continuations=spec.max_continuations,
                           memory=memory, before_call=before_call)
     python = file.language == "python"
     stitched = stitch(generation.chunks, python=python)
@@ -237,6 +240,24 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
     write_atomic(destination, final)
     detail = "" if python else "not validated (no validator for this language yet)"
     return replace(base, status="written", validated=python, detail=detail)
+
+
+class _Traced:
+    """A Streamer that reports each answer's stop reason and tokens (--verbose)."""
+
+    def __init__(self, inner: Streamer, say: Callable[[str], None]) -> None:
+        self._inner = inner
+        self._say = say
+
+    def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
+        ending = request["messages"][-1]["role"]
+        answer = self._inner.stream(request, on_text)
+        how = "prefill" if ending == "assistant" else "user turn"
+        stop = answer.interrupted or answer.stop_reason
+        self._say(f"answer ({how}): {stop}; {answer.usage.input_tokens:,} in "
+                  f"(cache read {answer.usage.cache_read_tokens:,}), "
+                  f"{answer.usage.output_tokens:,} out, {len(answer.text):,} characters of text")
+        return answer
 
 
 def _record(spec: Spec, file: FileSpec, result: FileResult) -> lock.Record:

@@ -67,7 +67,7 @@ def build(
     from .spec import load_spec
 
     options = BuildOptions(only=tuple(only or ()), jobs=jobs, max_cost=max_cost,
-                           offline=offline, force=force, dry_run=dry_run)
+                           offline=offline, force=force, dry_run=dry_run, verbose=verbose)
 
     def progress(path: str, message: str) -> None:
         if not quiet:
