@@ -250,9 +250,10 @@ class _Traced:
         self._say = say
 
     def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
-        ending = request["messages"][-1]["role"]
+        messages = request["messages"]
         answer = self._inner.stream(request, on_text)
-        how = "prefill" if ending == "assistant" else "user turn"
+        how = ("first" if len(messages) == 1 else
+               "prefill" if messages[-1]["role"] == "assistant" else "user turn")
         stop = answer.interrupted or answer.stop_reason
         self._say(f"answer ({how}): {stop}; {answer.usage.input_tokens:,} in "
                   f"(cache read {answer.usage.cache_read_tokens:,}), "

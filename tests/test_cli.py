@@ -88,7 +88,8 @@ def test_text_summary_and_progress(tmp_path: Path) -> None:
         result = codegen("build", str(spec), "--verbose", env={"ANTHROPIC_BASE_URL": url})
     assert result.returncode == 0, result.stderr
     assert "a.py: streaming" in result.stderr and "a.py: continuing (1/8)" in result.stderr
-    assert "a.py: answer (user turn): max_tokens;" in result.stderr
+    assert "a.py: answer (first): max_tokens;" in result.stderr
+    assert "a.py: answer (user turn): end_turn;" in result.stderr
     row = next(line for line in result.stdout.splitlines() if line.strip().startswith("a.py"))
     assert row.split()[:4] == ["a.py", "written", "2", "1"]
     assert (tmp_path / "a.py").read_text() == "A = 1\n"
