@@ -102,10 +102,11 @@ class Budget:
         input_tokens = len(repr(event.request["messages"])) // 3 + len(repr(event.request["system"])) // 3
         worst = (input_tokens * info.prices.input
                  + event.request["max_tokens"] * info.prices.output) / 1_000_000
-        if self.spent + worst > self.limit:
+        spent = self.spent + (cost(event.spent, info) or 0.0)
+        if spent + worst > self.limit:
             raise StopBuild(
                 f"--max-cost {self.limit:g}: the next call could cost up to ${worst:.4f} "
-                f"and ${self.spent:.4f} is spent"
+                f"and ${spent:.4f} is spent"
             )
 
 
@@ -199,6 +200,8 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
         budget.check(event, info)
         if event.kind == "first":
             note(file.path, "streaming")
+        elif event.kind == "no-prefill":
+            note(file.path, f"{spec.model} refuses prefill: continuing in a user turn")
         else:
             continued += 1
             what = "continuing" if event.kind == "continue" else "asking again (empty answer)"

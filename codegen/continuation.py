@@ -81,8 +81,9 @@ class Generation:
 class CallEvent:
     """Reported before each call, for progress and budgets."""
 
-    kind: Literal["first", "continue", "retry-empty"]
+    kind: Literal["first", "continue", "retry-empty", "no-prefill"]
     request: dict[str, Any]
+    spent: Usage = Usage()  # what this file's earlier calls used
 
 
 def generate(client: Streamer, request: Request, *, max_continuations: int,
@@ -97,7 +98,7 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
     usage = Usage()
     calls = continuations = 0
     next_join: Join = "start"
-    kind: Literal["first", "continue", "retry-empty"] = "first"
+    kind: Literal["first", "continue", "retry-empty", "no-prefill"] = "first"
     prefill_used = False
     window_exceeded = 0
 
@@ -105,17 +106,13 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
         return Generation(tuple(chunks), status, calls, continuations, usage, detail, prefill_used)
 
     while True:
-        if pending:
-            # The API rejects a final assistant message that ends in whitespace; the
-            # model resumes after the stripped text, so the chunk is stripped alike.
-            pending = _without_trailing_space(pending)
-            if next_join == "prefill" and chunks:
-                chunks[-1] = Chunk(chunks[-1].text.rstrip(), chunks[-1].joins)
-        outgoing = messages + ([{"role": "assistant", "content": list(pending)}] if pending else [])
+        # The API rejects a final assistant message that ends in whitespace.
+        prefill = _without_trailing_space(pending) if pending else []
+        outgoing = messages + ([{"role": "assistant", "content": prefill}] if prefill else [])
         body = request.body(outgoing)
         if before_call is not None:
             try:
-                before_call(CallEvent(kind, body))
+                before_call(CallEvent(kind, body, usage))
             except StopBuild as halt:
                 return finish("stopped", str(halt))
         try:
@@ -123,15 +120,19 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
         except PrefillRejectedError:
             memory.refused.add(request.model)
             # Same cut answer, sent back unchanged, then a user turn asking to go on.
-            messages += [{"role": "assistant", "content": list(pending)},
+            messages += [{"role": "assistant", "content": _sendable(pending)},
                          {"role": "user", "content": prompts.CONTINUE}]
             pending = []
             next_join = "user_turn"
+            kind = "no-prefill"
             continue
         calls += 1
         usage = usage + answer.usage
-        if next_join == "prefill":
+        if prefill:
+            # The model went on after the stripped text: keep that, in the turn and the chunk.
             prefill_used = True
+            pending = prefill
+            chunks[-1] = Chunk(chunks[-1].text.rstrip(), chunks[-1].joins)
         if answer.text:
             chunks.append(Chunk(answer.text, next_join))
 
@@ -149,10 +150,8 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
                 return finish("failed", "the model ended its answer without any code")
             continuations += 1
             kind = "retry-empty"
-            if answer.content:
-                messages += [{"role": "assistant", "content": [*pending, *answer.content]}]
-            elif pending:
-                messages += [{"role": "assistant", "content": list(pending)}]
+            if _sendable([*pending, *answer.content]):
+                messages += [{"role": "assistant", "content": _sendable([*pending, *answer.content])}]
             messages += [{"role": "user", "content": prompts.EMPTY_ANSWER}]
             pending = []
             next_join = "start" if not chunks else "user_turn"
@@ -170,15 +169,15 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
             return finish("cut", f"still cut after {continuations} continuations ({reason})")
         continuations += 1
         kind = "continue"
-        content = [*pending, *answer.content]
+        content = _merged(pending, list(answer.content))
         if stop == "pause_turn" or memory.allows(request.model, request.prefill):
             # Sent back as the last message with no new user turn: the model resumes.
             if _ends_in_text(content):
                 pending = content
                 next_join = "prefill"
                 continue
-        if content:
-            messages += [{"role": "assistant", "content": content}]
+        if _sendable(content):
+            messages += [{"role": "assistant", "content": _sendable(content)}]
             messages += [{"role": "user", "content": prompts.CONTINUE}]
         pending = []
         next_join = "user_turn" if chunks else "start"
@@ -187,6 +186,23 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
 def _ends_in_text(content: list[Block]) -> bool:
     """A prefill must end in non-blank text (a bare thinking block is no place to resume)."""
     return bool(content) and content[-1].get("type") == "text" and bool(content[-1]["text"].strip())
+
+
+def _merged(pending: list[Block], new: list[Block]) -> list[Block]:
+    """The turn so far with an answer that continued it: text that goes on from the
+    last text block joins it (a blank piece alone would be an invalid block)."""
+    out = list(pending)
+    for block in new:
+        if out and block.get("type") == "text" and out[-1].get("type") == "text":
+            out[-1] = {**out[-1], "text": out[-1]["text"] + block["text"]}
+        else:
+            out.append(block)
+    return out
+
+
+def _sendable(content: list[Block]) -> list[Block]:
+    """Without whitespace-only text blocks, which the API rejects."""
+    return [b for b in content if b.get("type") != "text" or b["text"].strip()]
 
 
 def _without_trailing_space(pending: list[Block]) -> list[Block]:

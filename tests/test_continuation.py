@@ -201,3 +201,37 @@ def test_a_before_call_hook_can_stop_the_conversation() -> None:
                           memory=PrefillMemory(), before_call=before)
     assert generation.status == "stopped" and generation.detail == "over budget"
     assert seen == ["first", "continue"] and len(double.requests) == 1
+
+
+def test_after_a_refused_prefill_the_cut_answer_goes_back_unchanged() -> None:
+    first = "```python\nimport os\n"
+    generation, double = run([replies.cut(first), replies.prefill_refused(),
+                              replies.text("def f():\n    return os.sep\n```")], prefill=True)
+    assert double.requests[1]["messages"][-1]["content"][0]["text"] == first.rstrip()
+    assert double.requests[2]["messages"][1]["content"] == [{"type": "text", "text": first}]
+    result = stitch(generation.chunks)
+    assert result.parses and result.code == "import os\ndef f():\n    return os.sep\n"
+
+
+def test_a_whitespace_only_answer_is_never_sent_as_a_block() -> None:
+    generation, double = run([replies.cut("```python\nimport os\n"), replies.cut("\n\n"),
+                              replies.text("\nX = 1\n```")], prefill=True)
+    assert generation.status == "complete"
+    for body in double.requests:
+        for message in body["messages"]:
+            if isinstance(message["content"], list):
+                assert all(b["text"].strip() for b in message["content"] if b["type"] == "text")
+    # Still a prefill: the blank answer joined the text it continued.
+    assert double.requests[2]["messages"][-1] == {
+        "role": "assistant", "content": [{"type": "text", "text": "```python\nimport os"}]}
+    assert stitch(generation.chunks).code == "import os\nX = 1\n"
+
+
+def test_the_budget_hook_sees_what_the_file_has_spent() -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.cut("```python\n" + HEAD),
+                                            replies.text(TAIL + "```")]))
+    seen = []
+    request = Request("m", (), "Write `greet.py`.", 100)
+    generate(make_client(double), request, max_continuations=5, memory=PrefillMemory(),
+             before_call=lambda event: seen.append(event.spent.output_tokens))
+    assert seen[0] == 0 and seen[1] > 0
