@@ -19,7 +19,7 @@ from validators import Finding
 from . import lock, prompts
 from .client import Answer, MessagesClient
 from .continuation import CallEvent, Generation, PrefillMemory, Request, StopBuild, Streamer, generate
-from .errors import EXIT_API, EXIT_FINDINGS, EXIT_OK, APIError, AuthenticationError, UsageError
+from .errors import EXIT_API, EXIT_FINDINGS, EXIT_OK, APIError, AuthenticationError, CodegenError, UsageError
 from .files import read_text, resolve_inside, write_atomic
 from .models import ModelInfo, Usage, cost, lookup
 from .spec import FileSpec, Spec
@@ -62,6 +62,7 @@ class BuildResult:
     spec: Path
     model: str
     files: tuple[FileResult, ...]
+    output_dir: Path = Path(".")
 
     @property
     def usage(self) -> Usage:
@@ -129,9 +130,11 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
     for file in spec.files:
         if file.path not in selected:
             continue
-        output = read_text(resolve_inside(spec.output_dir, file.path))
-        deps = {d: read_text(resolve_inside(spec.output_dir, d)) for d in file.depends_on}
-        where = lock.state(spec, file, records.get(file.path), output, deps)
+        try:
+            where = lock.current_state(spec, file, records)
+        except CodegenError as exc:
+            results[file.path] = FileResult(file.path, "failed", spec.model, detail=exc.message)
+            continue
         if not where.problem:
             results[file.path] = FileResult(file.path, "unchanged", spec.model, detail="up to date",
                                             validated=file.language == "python")
@@ -169,14 +172,19 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
             raise
         except APIError as exc:
             result = FileResult(file.path, "failed", spec.model, detail=exc.message, api_error=True)
+        except CodegenError as exc:  # a file that cannot be read or written
+            result = FileResult(file.path, "failed", spec.model, detail=exc.message)
         budget.spent += result.cost or 0.0
-        results[file.path] = result
         if result.status in ("written", "unchanged"):
-            records[file.path] = _record(spec, file, result)
-            lock.save(spec, records)
+            try:
+                records[file.path] = _record(spec, file, result)
+                lock.save(spec, records)
+            except CodegenError as exc:
+                result = replace(result, status="failed", detail=exc.message)
+        results[file.path] = result
         note(file.path, result.status)
     return BuildResult(spec.path, spec.model, tuple(results[f.path] for f in spec.files
-                                                    if f.path in results))
+                                                    if f.path in results), spec.output_dir)
 
 
 def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,

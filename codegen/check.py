@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import validators
 
 from . import lock
+from .errors import CodegenError
 from .files import read_text, resolve_inside
 from .spec import Spec
 
@@ -22,12 +23,15 @@ def check_spec(spec: Spec) -> list[Problem]:
     records = lock.load(spec)
     problems: list[Problem] = []
     for file in spec.files:
-        output = read_text(resolve_inside(spec.output_dir, file.path))
-        deps = {d: read_text(resolve_inside(spec.output_dir, d)) for d in file.depends_on}
-        where = lock.state(spec, file, records.get(file.path), output, deps)
+        try:
+            where = lock.current_state(spec, file, records)
+        except CodegenError as exc:
+            problems.append(Problem(file.path, exc.message))
+            continue
         if where.problem:
             problems.append(Problem(file.path, where.problem))
-        elif output is not None and file.language == "python":
+        elif file.language == "python":
+            output = read_text(resolve_inside(spec.output_dir, file.path)) or ""
             for finding in validators.check(output, requires=file.requires, filename=file.path):
                 problems.append(Problem(file.path, f"incomplete: line {finding.line}: "
                                                    f"{finding.message} [{finding.code}]"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from .errors import EXIT_INTERRUPTED, EXIT_USAGE, CodegenError
+from .errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CodegenError
 
 app = typer.Typer(
     add_completion=False,
@@ -39,6 +40,21 @@ def _root() -> None:
 def _fail(error: CodegenError) -> NoReturn:
     typer.echo(f"codegen: error: {error.message}", err=True)
     raise typer.Exit(error.exit_code)
+
+
+def _emit(text: str) -> None:
+    """Print to stdout; a reader that went away (`| head`) is not an error of ours."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would complain again when it flushes at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _interrupted() -> NoReturn:
+    typer.echo("codegen: interrupted; files already written are kept", err=True)
+    raise typer.Exit(EXIT_INTERRUPTED)
 
 
 @app.command()
@@ -76,12 +92,12 @@ def build(
     try:
         loaded = [load_spec(p, model_override=model, max_tokens_override=max_tokens) for p in specs]
         client = None if (dry_run or offline) else connect()
-        results = []
-        for spec in loaded:
-            results.append(build_spec(spec, options, client=client, progress=progress))
+        results = [build_spec(spec, options, client=client, progress=progress) for spec in loaded]
     except CodegenError as error:
         _fail(error)
-    typer.echo(render_build(results, fmt.value), nl=False)
+    except KeyboardInterrupt:
+        _interrupted()
+    _emit(render_build(results, fmt.value))
     raise typer.Exit(max(r.exit_code for r in results))
 
 
@@ -103,8 +119,8 @@ def check(
         _fail(error)
     failed = any(problems for _, problems in results)
     if failed or not quiet:
-        typer.echo(render_check(results, fmt.value), nl=False)
-    raise typer.Exit(1 if failed else 0)
+        _emit(render_check(results, fmt.value))
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
 @app.command()
@@ -125,10 +141,10 @@ def validate(
         results = validate_files(files, tuple(requires or ()))
     except CodegenError as error:
         _fail(error)
-    text = render(results, fmt.value)
-    if not (quiet and fmt is Format.text and not any(f for _, f in results)):
-        typer.echo(text, nl=False)
-    raise typer.Exit(1 if any(findings for _, findings in results) else 0)
+    failed = any(findings for _, findings in results)
+    if failed or not quiet or fmt is not Format.text:
+        _emit(render(results, fmt.value))
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
@@ -45,8 +45,8 @@ class Answer:
 class Connection:
     """Where requests go; the key is held here and nowhere else."""
 
-    api_key: str
-    base_url: str | None
+    api_key: str = field(repr=False)
+    base_url: str | None = None
 
     @property
     def describe(self) -> str:

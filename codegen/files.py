@@ -35,13 +35,24 @@ def write_atomic(path: Path, text: str) -> None:
         else:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise CodegenError(
+            f"{path}: cannot write: {exc.strerror or exc}; the old file is unchanged") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
 def read_text(path: Path) -> str | None:
+    """The file's text, or None when there is no such file."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        raise CodegenError(f"{path}: is a folder, where a file is expected") from None
+    except UnicodeDecodeError:
+        raise CodegenError(f"{path}: is not UTF-8 text") from None
+    except OSError as exc:
+        raise CodegenError(f"{path}: cannot read: {exc.strerror or exc}") from None

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import prompts
 from .errors import UsageError
-from .files import write_atomic
+from .files import read_text, resolve_inside, write_atomic
 from .spec import FileSpec, Spec
 
 LOCK_VERSION = 1
@@ -110,3 +110,10 @@ def state(spec: Spec, file: FileSpec, record: Record | None, output: str | None,
         if text is None or record.depends.get(dep) != digest(text):
             return State(f"stale: {dep} changed since it was built")
     return State("")
+
+
+def current_state(spec: Spec, file: FileSpec, records: dict[str, Record]) -> State:
+    """Where an output on disk stands against its record."""
+    output = read_text(resolve_inside(spec.output_dir, file.path))
+    deps = {d: read_text(resolve_inside(spec.output_dir, d)) for d in file.depends_on}
+    return state(spec, file, records.get(file.path), output, deps)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from .build import BuildResult, FileResult
@@ -23,9 +24,18 @@ def render_build(results: Sequence[BuildResult], fmt: str) -> str:
                     lines += [f"{f.kept or f.path}:{g.line}:{g.column}: {g.severity}: {g.message} [{g.code}]"
                               for g in f.findings]
                 elif f.status not in ("written", "unchanged", "planned"):
-                    lines.append(f"{f.path}:1:1: error: {f.status}: {f.detail or f.status} [{f.status}]")
+                    shown = _shown(r.output_dir / f.path)
+                    lines.append(f"{shown}:1:1: error: {f.status}: {f.detail or f.status} [{f.status}]")
         return "".join(line + "\n" for line in lines)
     return "".join(_build_text(r) for r in results)
+
+
+def _shown(path: Path) -> str:
+    """Relative to the working folder when inside it (what editors resolve), else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _money(value: float | None) -> str:
@@ -104,7 +114,7 @@ def render_check(results: Sequence[tuple[Spec, Sequence[Problem]]], fmt: str) ->
     lines = []
     for spec, problems in results:
         for p in problems:
-            shown = spec.output_dir / p.path
+            shown = _shown(spec.output_dir / p.path)
             if fmt == "problems":
                 lines.append(f"{shown}:1:1: error: {p.message} [check]")
             else:

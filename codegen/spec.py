@@ -277,6 +277,9 @@ def _reject_duplicate_keys(shown: str, node: Any, path: str) -> None:
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
         for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise SpecError(f"{shown}:{key_node.start_mark.line + 1}", path,
+                                "keys must be plain names")
             key = key_node.value
             if key in seen:
                 raise SpecError(f"{shown}:{key_node.start_mark.line + 1}",

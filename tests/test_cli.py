@@ -99,8 +99,8 @@ def test_an_incomplete_file_exits_1(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor([replies.refusal("cyber")]))
     spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])
     with double.serve() as url:
-        result = codegen("build", str(spec), "--format", "problems", "--quiet",
-                         env={"ANTHROPIC_BASE_URL": url})
+        result = codegen("build", "spec.yaml", "--format", "problems", "--quiet",
+                         env={"ANTHROPIC_BASE_URL": url}, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.startswith("a.py:1:1: error: refused:")
 
@@ -171,3 +171,27 @@ def test_check_follows_a_build_and_finds_edits_and_stale_entries(tmp_path: Path)
     spec_file(tmp_path, [{"path": "a.py", "prompt": "something else"}])
     stale = codegen("check", str(spec))
     assert stale.returncode == 1 and "stale: its spec entry changed" in stale.stdout
+
+
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path: Path) -> None:
+    good = tmp_path / "good.py"
+    good.write_text("".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(2000)))
+    files = [str(good)] * 200  # enough output to fill the pipe
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env["PYTHONPATH"] = str(ROOT)
+    command = [sys.executable, "-m", "codegen", "validate", "--format", "json", *files]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.read(10)
+        proc.stdout.close()
+        errors = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 0
+    assert "Traceback" not in errors and "BrokenPipe" not in errors
+
+
+def test_an_output_path_that_is_a_folder_fails_that_file_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a.py").mkdir()
+    spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])
+    result = codegen("build", str(spec), "--dry-run")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "is a folder, where a file is expected" in result.stdout

@@ -94,6 +94,7 @@ def test_model_comes_from_spec_then_environment_then_default(tmp_path: Path, mon
         ("version: 1\nversion: 1\nfiles:\n  - {path: a.py, prompt: x}\n",
          "spec.yaml:2: version: key appears twice"),
         ("version: [1\n", "not valid YAML"),
+        ("version: 1\n? [a, b]\n: 1\nfiles:\n  - {path: a.py, prompt: x}\n", "keys must be plain names"),
         ("- just a list\n", "a spec is a YAML mapping"),
     ],
 )
