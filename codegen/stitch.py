@@ -368,7 +368,11 @@ def _readings(prev: str, new: str, fresh: bool) -> list[str]:
 
 
 def _first_reading(prev: str, piece: _Piece) -> str:
-    return next(join_readings(prev, piece.code, fresh=piece.fresh))
+    """The most likely join that is valid Python so far (for Python; any text is)."""
+    readings = list(join_readings(prev, piece.code, fresh=piece.fresh))
+    if len(readings) == 1:
+        return readings[0]
+    return next((r for r in readings if _valid_so_far(r)), readings[0])
 
 
 def _best_join(pieces: list[_Piece], *, python: bool,
@@ -416,13 +420,13 @@ def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, lis
     seam_lines: list[int] = []
     for k, piece in enumerate(pieces[1:]):
         seam_lines.append(code.count("\n") + 1)
-        readings = list(join_readings(code, piece.code, fresh=piece.fresh))
         if k in forced:
+            readings = list(join_readings(code, piece.code, fresh=piece.fresh))
             if forced[k] >= len(readings):
                 return None, seam_lines
             code = readings[forced[k]]
         else:
-            code = next((r for r in readings if len(readings) == 1 or _valid_so_far(r)), readings[0])
+            code = _first_reading(code, piece)
     return code, seam_lines
 
 

@@ -99,7 +99,7 @@ def test_an_incomplete_file_exits_1(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor([replies.refusal("cyber")]))
     spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])
     with double.serve() as url:
-        result = codegen("build", "spec.yaml", "--format", "problems", "--quiet",
+        result = codegen("build", spec.name, "--format", "problems", "--quiet",
                          env={"ANTHROPIC_BASE_URL": url}, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout.startswith("a.py:1:1: error: refused:")
