@@ -17,9 +17,18 @@ import validators
 from validators import Finding
 
 from . import lock, prompts
-from .client import Answer, MessagesClient
+from .client import Answer, MessagesClient, connection_from_env
 from .continuation import CallEvent, Generation, PrefillMemory, Request, StopBuild, Streamer, generate
-from .errors import EXIT_API, EXIT_FINDINGS, EXIT_OK, APIError, AuthenticationError, CodegenError, UsageError
+from .errors import (
+    EXIT_API,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    APIError,
+    AuthenticationError,
+    CodegenError,
+    MissingCredentialsError,
+    UsageError,
+)
 from .files import read_text, resolve_inside, write_atomic
 from .models import ModelInfo, Usage, cost, lookup
 from .spec import FileSpec, Spec
@@ -165,11 +174,13 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
             continue
         if client is None:
             raise UsageError("no client to send requests with")
+        if isinstance(client, LazyClient):
+            client.connect()  # a missing key is one line, before any progress
         try:
             result = build_file(spec, file, client, info=info, memory=memory, budget=budget,
                                 note=note, verbose=options.verbose)
-        except AuthenticationError:
-            raise
+        except (AuthenticationError, MissingCredentialsError):
+            raise  # every other file would fail the same way
         except APIError as exc:
             result = FileResult(file.path, "failed", spec.model, detail=exc.message, api_error=True)
         except CodegenError as exc:  # a file that cannot be read or written
@@ -343,8 +354,21 @@ def _keep(spec: Spec, file: FileSpec, code: str, generation: Generation) -> str 
     return str(path)
 
 
-def connect(http_client: Any = None) -> MessagesClient:
-    """A client for the environment's key and base URL."""
-    from .client import connection_from_env
+class LazyClient:
+    """Connects on the first request, so a build with nothing to generate needs no key."""
 
-    return MessagesClient(connection_from_env(), http_client=http_client)
+    def __init__(self, http_client: Any = None) -> None:
+        self._http_client = http_client
+        self._client: MessagesClient | None = None
+
+    def connect(self) -> MessagesClient:
+        if self._client is None:
+            self._client = MessagesClient(connection_from_env(), http_client=self._http_client)
+        return self._client
+
+    def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
+        return self.connect().stream(request, on_text)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()

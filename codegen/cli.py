@@ -78,7 +78,7 @@ def build(
     verbose: VerboseOption = False,
 ) -> None:
     """Generate every file of the specs: continue cut answers, stitch, check, format, write."""
-    from .build import BuildOptions, build_spec, connect
+    from .build import BuildOptions, LazyClient, build_spec
     from .report import render_build
     from .spec import load_spec
 
@@ -91,8 +91,11 @@ def build(
 
     try:
         loaded = [load_spec(p, model_override=model, max_tokens_override=max_tokens) for p in specs]
-        client = None if (dry_run or offline) else connect()
-        results = [build_spec(spec, options, client=client, progress=progress) for spec in loaded]
+        client = LazyClient()
+        try:
+            results = [build_spec(spec, options, client=client, progress=progress) for spec in loaded]
+        finally:
+            client.close()
     except CodegenError as error:
         _fail(error)
     except KeyboardInterrupt:

@@ -164,6 +164,8 @@ def test_check_follows_a_build_and_finds_edits_and_stale_entries(tmp_path: Path)
     assert set(lock["outputs"]) == {"a.py"} and str(tmp_path) not in json.dumps(lock)
     ok = codegen("check", str(spec))
     assert ok.returncode == 0 and "1 outputs up to date" in ok.stdout
+    # Nothing to generate: no key needed, no call.
+    assert codegen("build", str(spec), "--quiet").returncode == 0
     (tmp_path / "a.py").write_text("A = 2\n")
     edited = codegen("check", str(spec), "--format", "problems")
     assert edited.returncode == 1 and "edited by hand" in edited.stdout
