@@ -73,8 +73,10 @@ def main() -> int:
     print(f"files scanned: {len(sources)}")
     print(f"files with findings: {len(results)}")
     print(f"findings: {sum(len(findings) for _, findings in results)}")
-    print(f"ast.parse: {ast_seconds:.2f}s  check: {check_seconds:.2f}s  "
-          f"ratio: {check_seconds / ast_seconds:.2f}x (target: at most 3x)")
+    print(
+        f"ast.parse: {ast_seconds:.2f}s  check: {check_seconds:.2f}s  "
+        f"ratio: {check_seconds / ast_seconds:.2f}x (target: at most 3x)"
+    )
     return 1 if results else 0
 
 

@@ -53,7 +53,3 @@ class Finding:
             "scope": self.scope,
             "message": self.message,
         }
-
-    @property
-    def sort_key(self) -> tuple[int, int, str, str]:
-        return (self.line, self.column, str(self.code), self.message)

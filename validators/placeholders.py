@@ -58,7 +58,8 @@ _ELISION_WHOLE = re.compile(
         (?:\s+(?:here|below))?\s+{_BREVITY}.*
   | (?:(?:implementation|code)\s+)?details\s+(?:are\s+)?(?:omitted|elided|not\s+shown)(?:\s+.*)?
   | {_NARROW}\s+(?:is\s+|are\s+)?(?:omitted|elided|not\s+shown|unchanged|remains?\s+unchanged
-        |remains?\s+the\s+same|stays?\s+the\s+same|as\s+before)(?:\s+(?:here|below|above|{_BREVITY}))?
+        |remains?\s+the\s+same|stays?\s+the\s+same|as\s+before)
+        (?:\s+(?:here|below|above|{_BREVITY}))?
   | (?:(?:add|insert|put|write|implement|place)\s+)?(?:the\s+|your\s+|actual\s+|real\s+)?
         {_FILLER}(?:code|logic|implementation|body)\s+(?:goes\s+|go\s+)?here
   | implement\s+{_FILLER}(?:\w+\s+)?here
@@ -105,13 +106,16 @@ _ENDING = re.compile(
   | \b(?:the\s+)?(?:remaining|other|rest\s+of\s+the|more|additional|similar)\s+
         {_FILLER}{_CODE}\s+(?:follow|would|should|can|could|will|are|go|in\s+the\s+same)\b
   | \b(?:follows?|following)\s+the\s+same\s+(?:pattern|structure|approach|way)\b
-  | \bsimilarly\s+for\b | \b(?:and\s+)?similar(?:ly)?\s+(?:for|with)\s+(?:the\s+)?(?:other|rest|remaining)\b
+  | \bsimilarly\s+for\b
+  | \b(?:and\s+)?similar(?:ly)?\s+(?:for|with)\s+(?:the\s+)?(?:other|rest|remaining)\b
   | \b(?:continue|repeat)\s+(?:similarly|likewise|in\s+the\s+same\s+way
         |(?:with|for)\s+(?:the\s+)?(?:other|rest|remaining|each))\b
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-_ENDING_WHOLE = re.compile(r"(?:etc|and\s+so\s+on|and\s+more|more\s+to\s+come|to\s+be\s+continued)", re.I)
+_ENDING_WHOLE = re.compile(
+    r"(?:etc|and\s+so\s+on|and\s+more|more\s+to\s+come|to\s+be\s+continued)", re.I
+)
 
 _STRIP = " \t.…[](){}<>-—–:;,!*=_\"'`"
 
@@ -122,7 +126,8 @@ _PLACEHOLDER_MESSAGE = re.compile(
     \b(?:todo|fixme|tbd)\b
   | ^(?:(?:this|the|method|function|feature|it)\s+)*(?:is\s+)?not\s+(?:yet\s+)?implemented
         (?:\s+yet)?\W*$
-  | \bnot\s+implemented\s+yet\b | \bimplement\s+(?:me|this|later)\b | \bto\s+be\s+implemented\b
+  | \bnot\s+implemented\s+yet\b | \bto\s+be\s+implemented\b
+  | ^(?:please\s+)?implement\s+(?:me|this|later)\b
   | ^(?:a\s+)?(?:placeholder|stub)(?:\s+\w+)?\W*$ | \byour\s+code\b | \bcoming\s+soon\b
     """,
     re.IGNORECASE | re.VERBOSE,
@@ -137,7 +142,7 @@ class Remark(Enum):
 
 def _core(comment: str) -> tuple[str, bool]:
     """The words of a comment without `#`, ellipses and brackets; and whether it had them."""
-    text = comment.lstrip("#").strip()
+    text = comment.strip().lstrip("#").strip()
     framed = (
         text.startswith(("...", "…"))
         or text.endswith(("...", "…"))

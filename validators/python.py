@@ -3,8 +3,9 @@
 Pure: text in, findings out. The order of work keeps clean files cheap:
 
 1. CPython's own parser (`ast.parse`, fast, in C) says whether the text parses. A
-   file that parses, has no required names and holds no text any placeholder check
-   looks for (`placeholders.may_contain`) has no finding; no libcst tree is built.
+   file that parses, has no required names and that `screening` clears (no stub
+   body, no placeholder-like comment where one would count) has no finding, and no
+   libcst tree is built: libcst parses at about eight times the cost of `ast`.
 2. libcst parses the rest. A file it cannot parse gets one `truncated` or `syntax`
    finding (`truncation.diagnose`), after a comment standing where a body should be,
    or a line of prose saying the rest is left out, has been read past and reported.
@@ -47,8 +48,13 @@ _NAME_OR_ATTRIBUTE = {
 }
 # Decorators under which a body of `...` or `raise NotImplementedError` is the point.
 _STUB_DECORATORS = frozenset(
-    {"abstractmethod", "abstractproperty", "abstractclassmethod", "abstractstaticmethod",
-     "overload"}
+    {
+        "abstractmethod",
+        "abstractproperty",
+        "abstractclassmethod",
+        "abstractstaticmethod",
+        "overload",
+    }
 )
 _CONTAINERS = (
     cst.Module,
@@ -104,6 +110,17 @@ def _inspect(
                 return _merged(gaps, [found])
             text, finding = gap
             gaps.append(finding)
+        except cst.CSTValidationError as error:
+            # Parsed, but a node libcst refuses to build: `"" b""` mixes str and bytes.
+            if verdict.tree is not None:
+                return []
+            where = verdict.error
+            line = where.lineno if where is not None and where.lineno else 1
+            column = where.offset if where is not None and where.offset else 1
+            found = Finding(
+                Code.SYNTAX, line, column, truncation.scope_at(text, line), f"cannot parse: {error}"
+            )
+            return _merged(gaps, [found])
         except RecursionError:
             return [_unparsable("expressions nested too deeply to parse")]
         else:
@@ -125,18 +142,19 @@ def _inspect(
 
 
 def _merged(gaps: Sequence[Finding], findings: Sequence[Finding]) -> list[Finding]:
-    """All findings in order; a gap read past is also seen by the tree walk, once."""
+    """All findings by position, ties in the order found (required names keep theirs).
+
+    A gap read past is also seen by the tree walk; it is reported once.
+    """
     seen = {(gap.line, gap.code) for gap in gaps}
     unique = list(gaps) + [f for f in findings if (f.line, f.code) not in seen]
-    return sorted(set(unique), key=lambda finding: finding.sort_key)
+    return sorted(dict.fromkeys(unique), key=lambda finding: (finding.line, finding.column))
 
 
 def _required_names(requires: Iterable[str]) -> tuple[str, ...]:
     names = []
     for name in requires:
-        if not isinstance(name, str) or not all(
-            part.isidentifier() for part in name.split(".")
-        ):
+        if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
             raise ValueError(f"required name {name!r} is not a dotted Python name")
         names.append(name)
     return tuple(dict.fromkeys(names))
@@ -224,7 +242,7 @@ def _read_past_gap(text: str, error: cst.ParserSyntaxError) -> tuple[str, Findin
         moved = truncation.error_position(new_text, after)
         if moved is not None and moved[0] <= position[0]:
             return None
-    except RecursionError:
+    except (cst.CSTValidationError, RecursionError):
         return None
     return new_text, finding
 
@@ -241,12 +259,18 @@ def _prose_gap(text: str, lines: list[str], index: int) -> tuple[str, Finding] |
     line = index + 1
     if at_end:
         finding = Finding(
-            Code.PREMATURE_END, line, column, truncation.scope_at(text, line),
+            Code.PREMATURE_END,
+            line,
+            column,
+            truncation.scope_at(text, line),
             f'the file ends with prose instead of the rest of the code: "{_shown(content)}"',
         )
     else:
         finding = Finding(
-            Code.PLACEHOLDER, line, column, truncation.scope_at(text, line),
+            Code.PLACEHOLDER,
+            line,
+            column,
+            truncation.scope_at(text, line),
             f'a line of prose stands in for code not written: "{_shown(content)}"',
         )
     return "".join(lines[:index] + ["#" + lines[index]] + rest), finding
@@ -278,7 +302,10 @@ def _comment_body_gap(text: str, lines: list[str], index: int) -> tuple[str, Fin
     scope = truncation.scope_at(text, header + 2)
     where = f"the body of {scope}" if scope else "a block's body"
     finding = Finding(
-        Code.PLACEHOLDER, line, column, scope,
+        Code.PLACEHOLDER,
+        line,
+        column,
+        scope,
         f'a comment stands where {where} should be: "{_shown(lines[remark].strip())}"',
     )
     return "".join(new_lines), finding
@@ -365,8 +392,9 @@ class _Inspector(cst.CSTVisitor):
         super().on_leave(original_node)
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._enter(node, node.body, kind="module", scope="", exempt=self.stubs_allowed,
-                    at_end=True)
+        self._enter(
+            node, node.body, kind="module", scope="", exempt=self.stubs_allowed, at_end=True
+        )
         self._comments(node.header, "line")
         self._comments(node.footer, "footer")
         self._misplaced_ellipses(node.body)
@@ -519,8 +547,14 @@ class _Inspector(cst.CSTVisitor):
     ) -> None:
         stub_only = bool(statements) and all(_is_stub(each) for each in statements)
         self.blocks.append(
-            _Block(kind=kind, scope=scope, statements=statements, stub_only=stub_only,
-                   exempt=exempt, at_end=at_end)
+            _Block(
+                kind=kind,
+                scope=scope,
+                statements=statements,
+                stub_only=stub_only,
+                exempt=exempt,
+                at_end=at_end,
+            )
         )
 
     def _class_declares_interface(self) -> bool:
@@ -554,8 +588,12 @@ class _Inspector(cst.CSTVisitor):
         ]
         if block.scope in self.wanted_set:
             what = _describe_stub(body)
-            self._report(node, Code.PLACEHOLDER, block.scope,
-                         f"`{block.scope}` is required but its body is only {what}")
+            self._report(
+                node,
+                Code.PLACEHOLDER,
+                block.scope,
+                f"`{block.scope}` is required but its body is only {what}",
+            )
             return
         for small in body:
             if not m.matches(small, _NOT_IMPLEMENTED):
@@ -563,13 +601,21 @@ class _Inspector(cst.CSTVisitor):
             assert isinstance(small, cst.Raise)
             message = _raised_message(small)
             if message and placeholders.is_placeholder_message(message):
-                self._report(node, Code.PLACEHOLDER, block.scope,
-                             f"`{block.scope}` only raises NotImplementedError({message!r})")
+                self._report(
+                    node,
+                    Code.PLACEHOLDER,
+                    block.scope,
+                    f"`{block.scope}` only raises NotImplementedError({message!r})",
+                )
             elif message is None and outer.kind == "module":
                 # A module-level function that only raises, with no word of why, is
                 # not an interface (those are methods): it was never written.
-                self._report(node, Code.PLACEHOLDER, block.scope,
-                             f"`{block.scope}` only raises NotImplementedError")
+                self._report(
+                    node,
+                    Code.PLACEHOLDER,
+                    block.scope,
+                    f"`{block.scope}` only raises NotImplementedError",
+                )
 
     def _misplaced_ellipses(self, statements: Sequence[cst.BaseStatement]) -> None:
         """`...` as a statement among real ones stands for code left out."""
@@ -580,8 +626,12 @@ class _Inspector(cst.CSTVisitor):
             if isinstance(statement, cst.SimpleStatementLine) and any(
                 m.matches(small, _ELLIPSIS) for small in statement.body
             ):
-                self._report(statement, Code.PLACEHOLDER, block.scope,
-                             "`...` among statements stands in for code not written")
+                self._report(
+                    statement,
+                    Code.PLACEHOLDER,
+                    block.scope,
+                    "`...` among statements stands in for code not written",
+                )
 
     def _comments(self, lines: Sequence[cst.EmptyLine], where: str) -> None:
         comments = [line.comment for line in lines if line.comment is not None]
@@ -599,23 +649,37 @@ class _Inspector(cst.CSTVisitor):
         end_of_file = where == "footer" and block.at_end
         if Remark.ELISION in kinds:
             if end_of_file:
-                self._report(comment, Code.PREMATURE_END, block.scope,
-                             f'the file ends with a remark instead of the rest: "{shown}"')
+                self._report(
+                    comment,
+                    Code.PREMATURE_END,
+                    block.scope,
+                    f'the file ends with a remark instead of the rest: "{shown}"',
+                )
             else:
-                self._report(comment, Code.PLACEHOLDER, block.scope,
-                             f'"{shown}" stands in for code that was left out')
-        elif (
-            Remark.ENDING in kinds and where == "footer" and last and block.kind != "other"
-        ):
+                self._report(
+                    comment,
+                    Code.PLACEHOLDER,
+                    block.scope,
+                    f'"{shown}" stands in for code that was left out',
+                )
+        elif Remark.ENDING in kinds and where == "footer" and last and block.kind != "other":
             # Only the closing remark of a body: "and so forth," opening a paragraph
             # of explanation is prose.
             if end_of_file:
-                self._report(comment, Code.PREMATURE_END, block.scope,
-                             f'the file ends with a remark instead of the rest: "{shown}"')
+                self._report(
+                    comment,
+                    Code.PREMATURE_END,
+                    block.scope,
+                    f'the file ends with a remark instead of the rest: "{shown}"',
+                )
             else:
                 what = block.scope or "the module"
-                self._report(comment, Code.PLACEHOLDER, block.scope,
-                             f'"{shown}" stands in for the rest of {what}')
+                self._report(
+                    comment,
+                    Code.PLACEHOLDER,
+                    block.scope,
+                    f'"{shown}" stands in for the rest of {what}',
+                )
         elif (
             block.stub_only
             and not block.exempt
@@ -624,8 +688,9 @@ class _Inspector(cst.CSTVisitor):
         ):
             # A note beside `pass` in an `except` or an `if` is an ordinary note.
             what = _describe_stub(block.statements)
-            self._report(comment, Code.PLACEHOLDER, block.scope,
-                         f'body is only {what}, marked "{shown}"')
+            self._report(
+                comment, Code.PLACEHOLDER, block.scope, f'body is only {what}, marked "{shown}"'
+            )
 
     def _report(self, node: cst.CSTNode | None, code: Code, scope: str, message: str) -> None:
         self.pending.append(_Pending(node, code, scope, message))
@@ -641,7 +706,10 @@ class _Inspector(cst.CSTVisitor):
             self._define_target(statement.target)
         elif isinstance(statement, cst.Import):
             for alias in statement.names:
-                bound = alias.asname.name if alias.asname is not None else alias.name
+                bound: cst.BaseExpression = (
+                    alias.asname.name if alias.asname is not None else alias.name
+                )
+                # `import os.path` binds `os`.
                 while isinstance(bound, cst.Attribute):
                     bound = bound.value
                 if isinstance(bound, cst.Name):
@@ -702,8 +770,12 @@ class _Inspector(cst.CSTVisitor):
             missing_part = parts[known]
             detail = "" if known == len(parts) - 1 else f" ({missing_part} is not defined)"
             found.append(
-                _Pending(node, Code.MISSING, parent,
-                         f"required name `{name}` is not defined {where}{detail}")
+                _Pending(
+                    node,
+                    Code.MISSING,
+                    parent,
+                    f"required name `{name}` is not defined {where}{detail}",
+                )
             )
         return found
 
@@ -736,8 +808,10 @@ def _is_declaration(node: cst.FunctionDef) -> bool:
         target = decorator.decorator
         if isinstance(target, cst.Call):
             target = target.func
-        name = target.attr.value if isinstance(target, cst.Attribute) else (
-            target.value if isinstance(target, cst.Name) else ""
+        name = (
+            target.attr.value
+            if isinstance(target, cst.Attribute)
+            else (target.value if isinstance(target, cst.Name) else "")
         )
         if name in _STUB_DECORATORS:
             return True

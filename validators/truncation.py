@@ -56,7 +56,9 @@ _STRING_END = {
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _ERROR_AT = re.compile(r"error at (\d+):(\d+)")
 _ONLY_TRIVIA = re.compile(r"(?:\s|\#[^\r\n]*)*")
-_PARTIAL_TOKEN = re.compile(r"(?:\w+|[.!<>=*/%&|^+\-@:~]+)\s*\Z")
+# A token the cut went through touches the end: `self.as`, `x = ..`. One followed
+# by a newline was typed in full, and dropping it proves nothing.
+_PARTIAL_TOKEN = re.compile(r"(?:\w+|[.!<>=*/%&|^+\-@:~]+)\Z")
 _HEADER = re.compile(
     r"(?:async\s+)?(?:def|class|if|elif|else|for|while|try|except|finally|with|match|case)\b"
 )
@@ -220,29 +222,46 @@ def stops_at_end(text: str, error: cst.ParserSyntaxError) -> bool:
     if position is None:
         return False
     rest = text[offset_of(text, *position) :]
-    return _ONLY_TRIVIA.fullmatch(rest) is not None
+    if _ONLY_TRIVIA.fullmatch(rest) is not None:
+        return True
+    # At the end of input libcst counts the column in characters, not bytes: a last
+    # line with non-ASCII text puts the end exactly at its length in characters.
+    found = _ERROR_AT.search(error.message)
+    assert found is not None
+    line, column = int(found.group(1)), int(found.group(2))
+    lines = lines_of(text)
+    return line == len(lines) and column == len(lines[-1].rstrip("\r\n"))
 
 
-def _viable(text: str) -> bool:
-    """Whether `text` parses or is a valid start of a module that stops too early."""
+def _attempt(text: str) -> tuple[bool, tuple[int, int] | None]:
+    """Whether `text` parses or is a valid start of a module that stops too early;
+    and if neither, where libcst's parser failed."""
     try:
         cst.parse_module(text)
     except cst.ParserSyntaxError as error:
-        return stops_at_end(text, error)
-    except (RecursionError, ValueError):
-        return False
-    return True
+        if stops_at_end(text, error):
+            return True, None
+        return False, error_position(text, error)
+    except (cst.CSTValidationError, RecursionError):
+        return False, None
+    return True, None
 
 
 def _completions(text: str, tail: Tail) -> list[str]:
     """Small edits at the end of `text` that undo a cut, most telling first."""
     candidates = []
     if tail.string is not None:
-        body = text[offset_of(text, tail.string.line, tail.string.column - 1) :]
+        quote = tail.string.text
+        body = text[offset_of(text, tail.string.line, tail.string.column - 1) + len(quote) :]
         trailing_backslashes = len(body) - len(body.rstrip("\\"))
         # An odd run of backslashes would escape the closing quote.
         guard = " " if trailing_backslashes % 2 else ""
-        candidates.append(text + guard + "}" * tail.string_braces + tail.string.text)
+        if len(quote) == 3 and not guard and not tail.string_braces:
+            # A cut inside the closing quotes leaves one or two of them typed.
+            typed = len(body) - len(body.rstrip(quote[0]))
+            if typed % 3:
+                candidates.append(text + quote[typed % 3 :])
+        candidates.append(text + guard + "}" * tail.string_braces + quote)
     if tail.continuation:
         candidates.append(text.rstrip()[:-1])
     # Only the end matters; searching the whole text would try every position.
@@ -255,10 +274,26 @@ def _completions(text: str, tail: Tail) -> list[str]:
 
 def is_truncated(text: str, error: cst.ParserSyntaxError, tail: Tail | None = None) -> bool:
     """Whether a text that libcst cannot parse was cut short rather than broken."""
+    return _judge(text, error, tail if tail is not None else scan(text))[0]
+
+
+def _judge(
+    text: str, error: cst.ParserSyntaxError, tail: Tail
+) -> tuple[bool, tuple[int, int] | None]:
+    """Whether the text is truncated; if not, the best known position of its error.
+
+    A tokenizer error has no position, but once the string it complains of is
+    closed the parser can say where the text really breaks.
+    """
     if stops_at_end(text, error):
-        return True
-    tail = tail if tail is not None else scan(text)
-    return any(_viable(candidate) for candidate in _completions(text, tail))
+        return True, None
+    position = error_position(text, error)
+    for candidate in _completions(text, tail):
+        viable, where = _attempt(candidate)
+        if viable:
+            return True, None
+        position = position or where
+    return False, position
 
 
 def end_position(text: str) -> tuple[int, int]:
@@ -277,9 +312,7 @@ def describe_end(tail: Tail) -> str:
         return f"the file ends inside a string opened at {where}"
     if tail.brackets:
         opening = tail.brackets[-1]
-        return (
-            f"the file ends inside '{opening.text}' opened at {opening.line}:{opening.column}"
-        )
+        return f"the file ends inside '{opening.text}' opened at {opening.line}:{opening.column}"
     if tail.continuation:
         return "the file ends after a line continuation backslash"
     statement = tail.last_statement.strip()
@@ -338,10 +371,10 @@ def diagnose(
     of tokenizer errors, which libcst reports without one.
     """
     tail = scan(text)
-    if is_truncated(text, error, tail):
+    truncated, position = _judge(text, error, tail)
+    if truncated:
         line, column = end_position(text)
         return Finding(Code.TRUNCATED, line, column, scope_at(text, line + 1), describe_end(tail))
-    position = error_position(text, error)
     if position is not None:
         line, column = position[0], position[1] + 1
     elif python_error is not None and python_error.lineno:
