@@ -23,6 +23,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import libcst as cst
 import libcst.matchers as m
@@ -66,6 +67,7 @@ _CONTAINERS = (
     cst.Finally,
     cst.MatchCase,
 )
+BlockKind = Literal["module", "class", "function", "other"]
 _HEADER_LINE = re.compile(r":[ \t]*(?:#[^\r\n]*)?(?:\r\n|\r|\n)?\Z")
 
 
@@ -152,6 +154,9 @@ def _merged(gaps: Sequence[Finding], findings: Sequence[Finding]) -> list[Findin
 
 
 def _required_names(requires: Iterable[str]) -> tuple[str, ...]:
+    # One name passed as a string would otherwise be read as its letters.
+    if isinstance(requires, str):
+        requires = (requires,)
     names = []
     for name in requires:
         if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
@@ -336,7 +341,7 @@ class _Pending:
 class _Block:
     """What the inspector knows about the body it is in."""
 
-    kind: str  # "module", "class", "function" or "other" (if, for, try, with...)
+    kind: BlockKind  # "other": the body of an if, for, while, try, with or match
     scope: str
     statements: Sequence[cst.BaseStatement] | Sequence[cst.BaseSmallStatement]
     stub_only: bool
@@ -501,7 +506,8 @@ class _Inspector(cst.CSTVisitor):
         # Hooks run before the node is pushed: the last parent is the suite's owner.
         owner = self.parents[-1] if self.parents else None
         outer = self.blocks[-1]
-        kind, scope = "other", outer.scope
+        kind: BlockKind = "other"
+        scope = outer.scope
         if isinstance(owner, cst.FunctionDef | cst.ClassDef):
             kind = "function" if isinstance(owner, cst.FunctionDef) else "class"
             name = owner.name.value
@@ -540,7 +546,7 @@ class _Inspector(cst.CSTVisitor):
         node: cst.CSTNode,
         statements: Sequence[cst.BaseStatement] | Sequence[cst.BaseSmallStatement],
         *,
-        kind: str,
+        kind: BlockKind,
         scope: str,
         exempt: bool,
         at_end: bool,

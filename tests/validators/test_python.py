@@ -389,3 +389,10 @@ def test_truncated_file_is_reported_at_its_end() -> None:
 )
 def test_hostile_input_gives_at_most_one_finding(source: str) -> None:
     assert len(check(source)) <= 1
+
+
+def test_a_single_required_name_may_be_a_string() -> None:
+    assert [f.message for f in check("x = 1\n", requires="y")] == [
+        "required name `y` is not defined at module level"
+    ]
+    assert check("x = 1\n", requires="x") == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -78,3 +79,8 @@ def test_render_dispatches_on_format(format: str) -> None:
 def test_unknown_format_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="use one of text, json, problems"):
         render(RESULTS, "xml")
+
+
+def test_findings_are_immutable() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PLACEHOLDER.line = 3  # type: ignore[misc]
