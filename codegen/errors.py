@@ -63,7 +63,3 @@ class AuthenticationError(APIError):
 
 class PrefillRejectedError(APIError):
     """The model refuses a conversation that ends with an assistant message."""
-
-
-class OfflineMissError(APIError):
-    """`--offline` and the journal holds no answer for a request."""

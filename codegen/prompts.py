@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .spec import PYTHON_SUFFIXES
+
 SYSTEM = """\
 You write complete source files for a code generator. Answer with the whole file in \
 one fenced code block and nothing else: no explanation before or after it.
@@ -47,4 +49,4 @@ def file_prompt(path: str, prompt: str, requires: Sequence[str],
 
 
 def _fence_language(path: str) -> str:
-    return "python" if path.endswith((".py", ".pyi")) else ""
+    return "python" if path.endswith(PYTHON_SUFFIXES) else ""

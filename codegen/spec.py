@@ -21,6 +21,7 @@ from .models import DEFAULT_MODEL
 _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 Thinking = Literal["off", "adaptive"] | int
+PYTHON_SUFFIXES = (".py", ".pyi")
 
 
 class FileEntry(BaseModel):
@@ -70,7 +71,7 @@ class FileSpec:
 
     @property
     def language(self) -> str:
-        return "python" if self.path.endswith((".py", ".pyi")) else "other"
+        return "python" if self.path.endswith(PYTHON_SUFFIXES) else "other"
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,6 @@ class Stitched:
 
 
 _FENCE = re.compile(r"^(```+|~~~+)[ \t]*([\w.+#-]*)[ \t]*$")
-# Phrases models open a continuation with. Matched even inside a string literal,
-# where looser prose detection would eat docstring text.
 # Phrases models open a continuation with. The strong ones are stripped even inside a
 # string literal; the weak ones ("Here is ...:") are common docstring text too.
 _STRONG_PREAMBLE = re.compile(

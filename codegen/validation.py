@@ -9,8 +9,7 @@ import validators
 from validators import Finding
 
 from .errors import UsageError
-
-PYTHON_SUFFIXES = (".py", ".pyi")
+from .spec import PYTHON_SUFFIXES
 
 
 def validate_files(paths: Sequence[Path], requires: Sequence[str] = ()) -> list[tuple[str, list[Finding]]]:
