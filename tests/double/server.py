@@ -238,9 +238,13 @@ def _messages_list_problem(messages: Any) -> str | None:
         blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
         if not isinstance(blocks, list):
             return f"messages.{i}.content: Input should be a valid list"
+        if not blocks:
+            return f"messages.{i}.content: at least one content block is required"
         for j, block in enumerate(blocks):
             if block.get("type") == "text" and not block.get("text"):
                 return f"messages.{i}.content.{j}: text content blocks must be non-empty"
+            if block.get("type") == "text" and not str(block.get("text")).strip():
+                return f"messages.{i}.content.{j}: text content blocks must contain non-whitespace text"
             if block.get("type") == "thinking" and "signature" not in block:
                 return f"messages.{i}.content.{j}.signature: Field required"
     last = messages[-1]
