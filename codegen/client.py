@@ -144,34 +144,29 @@ def _block_param(block: Any) -> Block | None:
 
 
 def _translate_status(exc: anthropic.APIStatusError, connection: Connection) -> APIError:
+    kind, message = _error_body(exc)
     if exc.status_code in (401, 403):
         return AuthenticationError(
             f"{connection.describe} refused the credentials ({exc.status_code}): "
-            f"{_error_message(exc)}; check ANTHROPIC_API_KEY"
+            f"{message}; check ANTHROPIC_API_KEY"
         )
-    message = _error_message(exc)
     if exc.status_code == 400 and "prefill" in message.lower():
         return PrefillRejectedError(message)
     return APIError(_describe_status(exc))
 
 
 def _describe_status(exc: anthropic.APIStatusError) -> str:
-    kind = ""
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict):
-            kind = str(error.get("type", ""))
-    return f"API error {exc.status_code}{' ' + kind if kind else ''}: {_error_message(exc)}"
+    kind, message = _error_body(exc)
+    return f"API error {exc.status_code}{' ' + kind if kind else ''}: {message}"
 
 
-def _error_message(exc: anthropic.APIStatusError) -> str:
+def _error_body(exc: anthropic.APIStatusError) -> tuple[str, str]:
+    """(error type, message) from the API's error body, whatever of it there is."""
     body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-    return _first_line(exc)
+    error = body.get("error", body) if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return "", _first_line(exc)
+    return str(error.get("type") or ""), str(error.get("message") or _first_line(exc))
 
 
 def _first_line(exc: BaseException) -> str:
