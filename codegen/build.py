@@ -16,9 +16,18 @@ import libcst
 import validators
 from validators import Finding
 
-from . import lock, prompts
+from . import lock, prompts, repair
 from .client import Answer, MessagesClient, connection_from_env
-from .continuation import CallEvent, Generation, PrefillMemory, Request, StopBuild, Streamer, generate
+from .continuation import (
+    CallEvent,
+    Generation,
+    Opening,
+    PrefillMemory,
+    Request,
+    StopBuild,
+    Streamer,
+    generate,
+)
 from .errors import (
     EXIT_API,
     EXIT_FINDINGS,
@@ -31,8 +40,10 @@ from .errors import (
 )
 from .files import read_text, resolve_inside, write_atomic
 from .models import ModelInfo, Usage, cost, lookup
+from .repair import Repair, RepairRecord
 from .spec import FileSpec, Spec
-from .stitch import stitch
+from .splice import SpliceError
+from .stitch import Chunk, stitch
 
 FileStatus = Literal[
     "written", "unchanged", "incomplete", "refused", "failed", "skipped", "planned"
@@ -64,6 +75,7 @@ class FileResult:
     findings: tuple[Finding, ...] = ()  # what made a Python file incomplete
     kept: str | None = None  # where an incomplete result was kept
     api_error: bool = False
+    repairs: tuple[RepairRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,8 @@ class Budget:
     limit: float | None
     spent: float = 0.0
 
-    def check(self, event: CallEvent, info: ModelInfo) -> None:
+    def check(self, event: CallEvent, info: ModelInfo, earlier: Usage | None = None) -> None:
+        """`earlier`: what the file's finished conversations used (repairs come after)."""
         if self.limit is None or info.prices is None:
             return
         # Worst case: every input token billed at the full rate (about 3 characters a
@@ -112,7 +125,7 @@ class Budget:
         input_tokens = len(repr(event.request["messages"])) // 3 + len(repr(event.request["system"])) // 3
         worst = (input_tokens * info.prices.input
                  + event.request["max_tokens"] * info.prices.output) / 1_000_000
-        spent = self.spent + (cost(event.spent, info) or 0.0)
+        spent = self.spent + (cost((earlier or Usage()) + event.spent, info) or 0.0)
         if spent + worst > self.limit:
             raise StopBuild(
                 f"--max-cost {self.limit:g}: the next call could cost up to ${worst:.4f} "
@@ -212,56 +225,203 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
         prefill=info.prefill,
     )
 
-    continued = 0
-
-    def before_call(event: CallEvent) -> None:
-        nonlocal continued
-        budget.check(event, info)
-        if event.kind == "first":
-            note(file.path, "streaming")
-        elif event.kind == "no-prefill":
-            note(file.path, f"{spec.model} refuses prefill: continuing in a user turn")
-        else:
-            continued += 1
-            what = "continuing" if event.kind == "continue" else "asking again (empty answer)"
-            note(file.path, f"{what} ({continued}/{spec.max_continuations})")
-
-    streamer = _Traced(client, lambda line: note(file.path, line)) if verbose else client
-    generation = generate(streamer, request, max_continuations=spec.max_continuations,
-                          memory=memory, before_call=before_call)
+    calls = _Calls(spec, file, client, info=info, memory=memory, budget=budget, note=note,
+                   verbose=verbose)
+    generation = calls.generate(request)
     python = file.language == "python"
     stitched = stitch(generation.chunks, python=python)
-    base = FileResult(
-        file.path, "incomplete", spec.model,
-        calls=generation.calls, continuations=generation.continuations,
-        usage=generation.usage, cost=cost(generation.usage, info),
-    )
+    base = FileResult(file.path, "incomplete", spec.model)
+
+    def done(code: str, **changes: Any) -> FileResult:
+        result = replace(base, calls=calls.calls, continuations=calls.continuations,
+                         usage=calls.usage, cost=cost(calls.usage, info), repairs=tuple(records),
+                         **changes)
+        if result.status == "incomplete" and "kept" not in changes:
+            result = replace(result, kept=_keep(spec, file, code, generation))
+        return result
+
+    records: list[RepairRecord] = []
     if generation.status != "complete":
         status: FileStatus = "refused" if generation.status == "refused" else "incomplete"
-        return replace(base, status=status, detail=generation.detail,
-                       kept=_keep(spec, file, stitched.code, generation))
+        return done(stitched.code, status=status, detail=generation.detail)
     if not stitched.code.strip():
-        return replace(base, detail="the answer held no code", kept=None)
+        return done("", detail="the answer held no code", kept=None)
+    code = stitched.code
     if python:
-        findings = tuple(validators.check(stitched.code, requires=file.requires, filename=file.path))
+        findings = tuple(validators.check(code, requires=file.requires, filename=file.path))
+        if findings and spec.max_repairs:
+            code, findings = _repair(calls, request, generation, code, findings, records)
         if findings:
             first = findings[0]
             more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-            return replace(base, detail=f"line {first.line}: {first.message} [{first.code}]{more}",
-                           validated=True, findings=findings,
-                           kept=_keep(spec, file, stitched.code, generation))
-        final, problem = finish_python(stitched.code, pyi=file.path.endswith(".pyi"))
+            rounds = f" after {spec.max_repairs} repair rounds" if records else ""
+            return done(code, detail=f"line {first.line}: {first.message} [{first.code}]{more}{rounds}",
+                        validated=True, findings=findings)
+        final, problem = finish_python(code, pyi=file.path.endswith(".pyi"))
         if final is None:
-            return replace(base, detail=problem, validated=True,
-                           kept=_keep(spec, file, stitched.code, generation))
+            return done(code, detail=problem, validated=True)
     else:
-        final = stitched.code
+        final = code
     destination = resolve_inside(spec.output_dir, file.path)
     if read_text(destination) == final:
-        return replace(base, status="unchanged", validated=python)
+        return done(final, status="unchanged", validated=python)
     write_atomic(destination, final)
     detail = "" if python else "not validated (no validator for this language yet)"
-    return replace(base, status="written", validated=python, detail=detail)
+    return done(final, status="written", validated=python, detail=detail)
+
+
+class _Calls:
+    """One file's conversations: progress, the budget and the running totals."""
+
+    def __init__(self, spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
+                 memory: PrefillMemory, budget: Budget, note: ProgressFn, verbose: bool) -> None:
+        self.spec, self.file, self.info, self.memory = spec, file, info, memory
+        self.budget, self.note = budget, note
+        self.client = _Traced(client, lambda line: note(file.path, line)) if verbose else client
+        self.calls = self.continuations = 0
+        self.usage = Usage()
+        self.doing = ""  # the repair under way, for progress lines
+
+    def generate(self, request: Request, opening: Opening | None = None) -> Generation:
+        continued = 0
+
+        def before_call(event: CallEvent) -> None:
+            nonlocal continued
+            self.budget.check(event, self.info, self.usage)
+            what = f"{self.doing}: " if self.doing else ""
+            if event.kind == "first":
+                self.note(self.file.path, f"{what}streaming" if what else "streaming")
+            elif event.kind == "no-prefill":
+                self.note(self.file.path, f"{self.spec.model} refuses prefill: continuing in a user turn")
+            else:
+                continued += 1
+                how = "continuing" if event.kind == "continue" else "asking again (empty answer)"
+                self.note(self.file.path, f"{what}{how} ({continued}/{self.spec.max_continuations})")
+
+        generation = generate(self.client, request, max_continuations=self.spec.max_continuations,
+                              memory=self.memory, before_call=before_call, opening=opening)
+        self.calls += generation.calls
+        self.continuations += generation.continuations
+        self.usage = self.usage + generation.usage
+        return generation
+
+
+def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
+            findings: tuple[Finding, ...], records: list[RepairRecord]) -> tuple[str, tuple[Finding, ...]]:
+    """Fix what the validators found, one small request per repair, for up to
+    max_repairs rounds. Returns the code and what is still wrong with it."""
+    file = calls.file
+    conversation = generation.conversation
+    # Whether the code is still the text of the conversation's last turn, which a
+    # finish by prefill cuts and goes on from.
+    as_answered = True
+    for _ in range(calls.spec.max_repairs):
+        planned = repair.plan(code, findings)
+        if not planned:
+            break
+        for step in planned:
+            calls.doing = step.label
+            calls.note(file.path, f"repairing: {step.label}")
+            before_calls, before_usage = calls.calls, calls.usage
+            outcome: Literal["applied", "failed"] = "applied"
+            detail = ""
+            stopped = False
+            try:
+                if step.action == "finish":
+                    code, conversation, prefilled = _finish(calls, request, conversation, code, step,
+                                                            as_answered)
+                    as_answered = as_answered and prefilled
+                else:
+                    code = _splice(calls, request, code, step)
+                    as_answered = False
+            except SpliceError as exc:
+                outcome, detail = "failed", str(exc)
+            except _Unfinished as exc:
+                outcome, detail, stopped = "failed", str(exc), exc.stopped
+            records.append(RepairRecord(
+                step.action, step.target, step.label,
+                tuple(f"{f.code} at line {f.line}" for f in step.findings), outcome, detail,
+                calls=calls.calls - before_calls, usage=calls.usage - before_usage))
+            if stopped:
+                calls.doing = ""
+                return code, _check(code, file)
+        calls.doing = ""
+        findings = _check(code, file)
+        if not findings:
+            break
+    return code, findings
+
+
+class _Unfinished(Exception):
+    """A repair's own conversation did not end with an answer."""
+
+    def __init__(self, message: str, *, stopped: bool = False) -> None:
+        super().__init__(message)
+        self.stopped = stopped  # --max-cost: no more calls for this file
+
+
+def _check(code: str, file: FileSpec) -> tuple[Finding, ...]:
+    return tuple(validators.check(code, requires=file.requires, filename=file.path))
+
+
+def _finish(calls: _Calls, request: Request, conversation: tuple[dict[str, Any], ...], code: str,
+            step: Repair, as_answered: bool) -> tuple[str, tuple[dict[str, Any], ...], bool]:
+    """Go on with the file's own conversation from where its code stopped: by prefill
+    (the last answer cut after its last good line) where the model takes it, else a
+    user turn quoting the end of the file. Returns the code, the conversation to go
+    on from next time, and whether it went by prefill."""
+    kept = repair.finish_cut(code, step)
+    last = conversation[-1] if conversation and conversation[-1]["role"] == "assistant" else None
+    prefill = None
+    if as_answered and last is not None and calls.memory.allows(request.model, request.prefill):
+        raw = "".join(b.get("text", "") for b in last["content"] if b.get("type") == "text")
+        prefill = repair.prefill_text(raw, code, kept)
+    if prefill is not None and last is not None:
+        blocks = [b for b in last["content"] if b.get("type") != "text"]
+        opening = Opening(conversation[:-1], (*blocks, {"type": "text", "text": prefill}))
+        start = Chunk(prefill)
+    else:
+        tail = "".join(kept.splitlines(keepends=True)[-8:])
+        language = "python" if calls.file.language == "python" else ""
+        ask = prompts.finish_prompt(_first_line(step.why), tail, step.names, language)
+        opening = Opening((*conversation, {"role": "user", "content": ask}))
+        start = Chunk(f"```{language}\n{kept}")
+    generation = calls.generate(request, opening)
+    if generation.status == "stopped":
+        raise _Unfinished(generation.detail, stopped=True)
+    finished = stitch([start, *generation.chunks], python=True).code
+    if generation.status != "complete" and not finished.strip():
+        raise _Unfinished(generation.detail)
+    return finished, generation.conversation, prefill is not None and generation.prefill_used
+
+
+def _splice(calls: _Calls, request: Request, code: str, step: Repair) -> str:
+    """Ask for one definition or statement and put it in place of the old one."""
+    file = calls.file
+    if step.action == "statement":
+        prompt = prompts.statement_prompt(file.path, file.prompt, code, step.first,
+                                          repair.statement_text(code, step), step.why)
+    else:
+        why = (f"`{step.target}` is not written out in full:\n{step.why}" if step.action == "regenerate"
+               else f"`{step.target}` is required but not defined:\n{step.why}")
+        prompt = prompts.definition_prompt(file.path, file.prompt, code, step.target, step.kind, why)
+    generation = calls.generate(replace(request, prompt=prompt))
+    if generation.status == "stopped":
+        raise _Unfinished(generation.detail, stopped=True)
+    if generation.status != "complete":
+        raise _Unfinished(generation.detail or generation.status)
+    answer = stitch(generation.chunks, python=True).code
+    spliced = repair.apply(code, step, answer)
+    try:
+        libcst.parse_module(spliced)
+    except libcst.ParserSyntaxError as exc:
+        raise SpliceError(f"the file would not parse with the answer: line {exc.raw_line}: "
+                          f"{exc.message}") from None
+    return spliced
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else ""
 
 
 class _Traced:

@@ -75,6 +75,18 @@ class Generation:
     usage: Usage
     detail: str = ""  # why it stopped, when it is not "complete"
     prefill_used: bool = False
+    # The conversation with the last answer as its final assistant turn: a repair
+    # that finishes the file goes on from here.
+    conversation: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Opening:
+    """Where a conversation starts when it is not a fresh request: the messages so far
+    and, to resume by prefill, the assistant turn to go on from."""
+
+    messages: tuple[dict[str, Any], ...]
+    prefill: tuple[Block, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,21 +101,42 @@ class CallEvent:
 def generate(client: Streamer, request: Request, *, max_continuations: int,
              memory: PrefillMemory,
              before_call: Callable[[CallEvent], None] | None = None,
-             on_text: Callable[[str], None] | None = None) -> Generation:
-    """Run one file's conversation to its end: complete, cut for good, refused or failed."""
+             on_text: Callable[[str], None] | None = None,
+             opening: Opening | None = None) -> Generation:
+    """Run one file's conversation to its end: complete, cut for good, refused or failed.
+
+    With an `opening`, the conversation goes on from there (a repair finishing a file);
+    the chunks are only what the new answers add, the first joining as `prefill` or
+    `user_turn` by how it was asked for.
+    """
     messages: list[dict[str, Any]] = [{"role": "user", "content": request.prompt}]
     # The assistant turn being built by prefill (or pause_turn) continuations.
     pending: list[Block] = []
+    next_join: Join = "start"
+    if opening is not None:
+        messages = list(opening.messages)
+        if opening.prefill and memory.allows(request.model, request.prefill):
+            pending = list(opening.prefill)
+            next_join = "prefill"
+        elif opening.prefill:
+            messages += [{"role": "assistant", "content": _sendable(list(opening.prefill))},
+                         {"role": "user", "content": prompts.CONTINUE}]
+            next_join = "user_turn"
+        else:
+            next_join = "user_turn"
     chunks: list[Chunk] = []
     usage = Usage()
     calls = continuations = 0
-    next_join: Join = "start"
     kind: Literal["first", "continue", "retry-empty", "no-prefill"] = "first"
     prefill_used = False
     window_exceeded = 0
+    last: list[Block] = []  # the last answer's content, merged into its turn
 
     def finish(status: Status, detail: str = "") -> Generation:
-        return Generation(tuple(chunks), status, calls, continuations, usage, detail, prefill_used)
+        turn = _sendable(last)
+        conversation = tuple(messages + ([{"role": "assistant", "content": turn}] if turn else []))
+        return Generation(tuple(chunks), status, calls, continuations, usage, detail, prefill_used,
+                          conversation)
 
     while True:
         # The API rejects a final assistant message that ends in whitespace.
@@ -132,9 +165,11 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
             # The model went on after the stripped text: keep that, in the turn and the chunk.
             prefill_used = True
             pending = prefill
-            chunks[-1] = Chunk(chunks[-1].text.rstrip(), chunks[-1].joins)
+            if chunks:
+                chunks[-1] = Chunk(chunks[-1].text.rstrip(), chunks[-1].joins)
         if answer.text:
             chunks.append(Chunk(answer.text, next_join))
+        last = _merged(pending, list(answer.content))
 
         stop = answer.stop_reason
         if answer.interrupted is None and stop == "refusal":

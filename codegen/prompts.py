@@ -50,3 +50,71 @@ def file_prompt(path: str, prompt: str, requires: Sequence[str],
 
 def _fence_language(path: str) -> str:
     return "python" if path.endswith(PYTHON_SUFFIXES) else ""
+
+
+# -- repairs -------------------------------------------------------------------------
+# A repair asks for the smallest thing that fixes a finding. The wording below is also
+# what the test double reads ("Write the complete definition of `X`"), so change both.
+
+FINISH = """\
+Your answer ended before the file was complete: {why} Continue the file from exactly \
+after the last line below, writing only the lines that are still missing, in full\
+{names}. Do not repeat anything already written and add no commentary.
+
+```{language}
+{tail}
+```"""
+
+
+def finish_prompt(why: str, tail: str, names: Sequence[str], language: str) -> str:
+    """A user turn asking for the rest of a file that stopped early."""
+    named = (", including " + ", ".join(f"`{n}`" for n in names)) if names else ""
+    return FINISH.format(why=why.rstrip(".") + ".", names=named, language=language,
+                         tail=tail.rstrip("\n"))
+
+
+def definition_prompt(path: str, request: str, code: str, target: str, kind: str,
+                      why: str) -> str:
+    """A fresh conversation asking for one definition of a file, whole."""
+    language = _fence_language(path)
+    return "\n".join([
+        f"Repair the file `{path}`, written for this request:",
+        "",
+        request.strip(),
+        "",
+        "The file as it stands:",
+        f"```{language}",
+        code.rstrip("\n"),
+        "```",
+        "",
+        why.strip(),
+        "",
+        f"Write the complete definition of `{target}`: that {kind} alone, every line of it "
+        f"in full (with its decorators), in one ```{language} code block. Do not write any "
+        "other part of the file; add the imports it needs above it.",
+    ])
+
+
+def statement_prompt(path: str, request: str, code: str, first_line: int, statement: str,
+                     why: str) -> str:
+    """A fresh conversation asking for one top-level statement that does not parse."""
+    language = _fence_language(path)
+    return "\n".join([
+        f"Repair the file `{path}`, written for this request:",
+        "",
+        request.strip(),
+        "",
+        "The file as it stands:",
+        f"```{language}",
+        code.rstrip("\n"),
+        "```",
+        "",
+        why.strip(),
+        "",
+        f"Write the corrected top-level statement that begins at line {first_line}:",
+        f"```{language}",
+        statement.rstrip("\n"),
+        "```",
+        f"Answer with that statement alone, complete and valid, in one ```{language} code "
+        "block. Do not write any other part of the file.",
+    ])

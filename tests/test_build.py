@@ -94,7 +94,7 @@ def test_an_incomplete_file_never_replaces_the_destination(tmp_path: Path) -> No
 
 def test_a_complete_answer_that_does_not_parse_is_kept_not_written(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor([replies.text("```python\nx = = 1\ny = 2\n```")]))
-    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}], max_repairs=0))
     [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
     assert f.status == "incomplete" and "[syntax]" in f.detail
     assert not (tmp_path / "a.py").exists()
@@ -216,7 +216,8 @@ def test_a_file_with_findings_is_kept_not_written(tmp_path: Path) -> None:
             "        # ... rest of implementation\n        pass\n```")
     double = MessagesDouble(ScriptedAuthor([replies.text(lazy)]))
     spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x",
-                                            "requires": ["Store.add", "Store.remove"]}]))
+                                            "requires": ["Store.add", "Store.remove"]}],
+                                max_repairs=0))
     [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
     assert f.status == "incomplete" and not (tmp_path / "store.py").exists()
     assert {str(g.code) for g in f.findings} == {"placeholder", "missing"}
