@@ -63,3 +63,7 @@ class AuthenticationError(APIError):
 
 class PrefillRejectedError(APIError):
     """The model refuses a conversation that ends with an assistant message."""
+
+
+class OfflineMissError(APIError):
+    """--offline, and the journal holds no answer to a request the build needs."""
