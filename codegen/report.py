@@ -62,6 +62,10 @@ def _build_text(result: BuildResult) -> str:
             lines.append("  " + "  ".join("-" * w for w in widths))
         lines.append("  " + "  ".join(cells).rstrip())
     for f in result.files:
+        for r in f.repairs:
+            spent = f"{r.calls} call{'s' if r.calls != 1 else ''}, {r.usage.output_tokens:,} tokens out"
+            outcome = "repaired" if r.outcome == "applied" else f"repair failed ({r.detail})"
+            lines.append(f"  {f.path}: {outcome}: {', '.join(r.findings)} -> {r.label} ({spent})")
         if f.detail:
             lines.append(f"  {f.path}: {f.detail}")
         if f.kept:
@@ -85,6 +89,7 @@ def _file_json(f: FileResult) -> dict[str, Any]:
         "detail": f.detail,
         "kept": f.kept,
         "findings": [g.to_dict() for g in f.findings],
+        "repairs": [r.to_dict() for r in f.repairs],
     }
 
 

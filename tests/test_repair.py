@@ -1,0 +1,202 @@
+"""Targeted repair through the whole build, against the Messages API double: each finding
+gets the smallest request that fixes it, and the report says what was done."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import validators
+from codegen.build import BuildOptions, build_spec
+from codegen.errors import EXIT_FINDINGS, EXIT_OK
+from codegen.repair import Repair, finish_cut, plan, prefill_text
+from codegen.report import render_build
+from codegen.spec import load_spec
+from tests.double import MessagesDouble, ScriptedAuthor, replies
+from tests.test_build import client_for, write_spec
+
+LAZY_STORE = """\
+Here is `store.py`:
+
+```python
+import json
+
+
+class Store:
+    def __init__(self):
+        self.items = []
+
+    def add(self, item):
+        # ... rest of implementation ...
+        pass
+
+    def dump(self):
+        return json.dumps(self.items)
+```
+"""
+
+
+def last_user_text(request: dict[str, Any]) -> str:
+    content = request["messages"][-1]["content"]
+    return content if isinstance(content, str) else "".join(b.get("text", "") for b in content)
+
+
+def first_user_text(request: dict[str, Any]) -> str:
+    content = request["messages"][0]["content"]
+    return content if isinstance(content, str) else "".join(b.get("text", "") for b in content)
+
+
+def test_a_placeholder_and_a_missing_method_each_get_one_request(tmp_path: Path) -> None:
+    add = ("Here is the method:\n\n```python\nimport json\nfrom collections import deque\n\n"
+           "class Store:\n    # ... other methods ...\n\n    def add(self, item):\n"
+           "        self.items.append(item)\n        return deque(self.items)\n```")
+    remove = "    def remove(self, item):\n        self.items.remove(item)\n"
+    double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_STORE), replies.text(add),
+                                            replies.text(remove)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "A store.",
+                                            "requires": ["Store.add", "Store.remove"]}]))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    [f] = result.files
+    assert f.status == "written" and result.exit_code == EXIT_OK, f.detail
+    written = (tmp_path / "store.py").read_text()
+    assert validators.check(written, requires=["Store.add", "Store.remove"]) == []
+    assert written.count("import json") == 1 and "from collections import deque" in written
+    assert "self.items.append(item)" in written and "rest of implementation" not in written
+    assert written.index("def dump") < written.index("def remove")  # added at the end of its class
+    # One fresh conversation per repair, naming exactly what to write.
+    first, regenerate, insert = double.requests
+    assert "Write the complete definition of `Store.add`" in first_user_text(regenerate)
+    assert "Write the complete definition of `Store.remove`" in first_user_text(insert)
+    assert [len(r["messages"]) for r in double.requests] == [1, 1, 1]
+    assert [(r.action, r.target, r.outcome) for r in f.repairs] == [
+        ("regenerate", "Store.add", "applied"), ("add", "Store.remove", "applied")]
+    assert f.calls == 3 and all(r.calls == 1 and r.usage.output_tokens > 0 for r in f.repairs)
+    text = render_build([result], "text")
+    assert "repaired: placeholder at line 8 -> regenerate Store.add (1 call" in text
+    data = json.loads(render_build([result], "json"))
+    [repaired] = data["specs"][0]["files"]
+    assert [r["action"] for r in repaired["repairs"]] == ["regenerate", "add"]
+    assert repaired["repairs"][0]["findings"] == ["placeholder at line 8"]
+
+
+EARLY_END = ("```python\ndef a():\n    return 1\n\n\n"
+             "# The remaining functions follow the same pattern.\n```\n")
+
+
+def test_an_early_end_is_finished_by_prefill_where_the_model_takes_it(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.text(EARLY_END),
+                                            replies.text("\n\n\ndef b():\n    return 2\n```")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}],
+                                model="claude-sonnet-4-5"))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert (tmp_path / "m.py").read_text() == "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
+    finish = double.requests[1]
+    # The file's own conversation, its answer cut after the last line of code.
+    assert finish["messages"][0] == double.requests[0]["messages"][0]
+    assert finish["messages"][-1] == {"role": "assistant", "content": [
+        {"type": "text", "text": "```python\ndef a():\n    return 1"}]}
+    assert [(r.action, r.outcome) for r in f.repairs] == [("finish", "applied")]
+
+
+def test_an_early_end_is_finished_in_a_user_turn_where_prefill_is_refused(tmp_path: Path) -> None:
+    seam = "Continuing from where the file stopped:\n\n```python\ndef b():\n    return 2\n```"
+    double = MessagesDouble(ScriptedAuthor([replies.text(EARLY_END), replies.text(seam)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}],
+                                model="claude-sonnet-5-5"))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert (tmp_path / "m.py").read_text() == "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
+    finish = double.requests[1]
+    # The answer goes back unchanged; the user turn says what is wrong and names `b`.
+    assert finish["messages"][1] == {"role": "assistant", "content": [
+        {"type": "text", "text": EARLY_END}]}
+    ask = last_user_text(finish)
+    assert ask.startswith("Your answer ended before the file was complete")
+    assert "`b`" in ask and "    return 1" in ask
+
+
+def test_an_unknown_model_refusing_the_finish_prefill_goes_on_in_a_user_turn(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([
+        replies.text(EARLY_END), replies.prefill_refused(),
+        replies.text("```python\ndef b():\n    return 2\n```")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}],
+                                model="some-local-model"))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert "def b():" in (tmp_path / "m.py").read_text()
+    assert double.requests[2]["messages"][-1]["role"] == "user"
+
+
+def test_a_statement_that_does_not_parse_is_rewritten_alone(tmp_path: Path) -> None:
+    broken = "```python\nimport os\n\nSEP = = os.sep\n\n\ndef f():\n    return SEP\n```"
+    double = MessagesDouble(ScriptedAuthor([replies.text(broken),
+                                            replies.text("```python\nSEP = os.sep\n```")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x"}]))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert (tmp_path / "m.py").read_text() == "import os\n\nSEP = os.sep\n\n\ndef f():\n    return SEP\n"
+    ask = first_user_text(double.requests[1])
+    assert "top-level statement that begins at line 3" in ask and "SEP = = os.sep" in ask
+    assert [r.action for r in f.repairs] == ["statement"]
+
+
+def test_still_incomplete_after_max_repairs_is_kept_and_reported(tmp_path: Path) -> None:
+    lazy_again = "```python\ndef add(self, item):\n    pass  # TODO: implement\n```"
+    double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_STORE), replies.text(lazy_again),
+                                            replies.text(lazy_again)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x"}], max_repairs=2))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    [f] = result.files
+    assert f.status == "incomplete" and result.exit_code == EXIT_FINDINGS
+    assert not (tmp_path / "store.py").exists()
+    assert [str(g.code) for g in f.findings] == ["placeholder"]
+    assert "after 2 repair rounds" in f.detail
+    assert len(f.repairs) == 2 and f.calls == 3
+    assert f.kept is not None and "TODO: implement" in Path(f.kept).read_text()
+
+
+def test_an_answer_without_the_definition_is_a_failed_repair(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_STORE),
+                                            replies.text("I could not find that method.")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x"}], max_repairs=1))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "incomplete"
+    [record] = f.repairs
+    assert record.outcome == "failed" and "no code" in record.detail
+
+
+def test_max_repairs_zero_sends_no_repair(tmp_path: Path) -> None:
+    double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_STORE)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x"}], max_repairs=0))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "incomplete" and f.repairs == () and len(double.requests) == 1
+
+
+# -- planning, pure ------------------------------------------------------------------
+
+
+def repairs_for(code: str, requires: tuple[str, ...] = ()) -> list[Repair]:
+    return plan(code, validators.check(code, requires=requires))
+
+
+def test_a_file_that_stops_early_is_finished_before_anything_else() -> None:
+    code = "def f():\n    pass  # TODO: implement\n\n# and so on for the other helpers\n"
+    [only] = repairs_for(code, requires=("g",))
+    assert only.action == "finish" and only.names == ("g",)
+    assert finish_cut(code, only) == "def f():\n    pass  # TODO: implement\n"
+
+
+def test_placeholders_in_one_function_make_one_request() -> None:
+    code = ("class A:\n    def f(self):\n        def inner():\n            pass  # TODO: implement\n"
+            "        # ... rest of implementation\n        return inner\n")
+    [only] = repairs_for(code)
+    assert (only.action, only.target, only.kind) == ("regenerate", "A.f", "method")
+
+
+def test_prefill_text_cuts_the_answer_after_the_last_kept_line() -> None:
+    code = "def a():\n    return 1\n\n\n# The remaining functions follow the same pattern.\n"
+    kept = "def a():\n    return 1\n"
+    assert prefill_text(EARLY_END, code, kept) == "```python\ndef a():\n    return 1"
+    assert prefill_text("something else entirely", code, kept) is None
