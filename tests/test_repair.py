@@ -73,11 +73,12 @@ def test_a_placeholder_and_a_missing_method_each_get_one_request(tmp_path: Path)
         ("regenerate", "Store.add", "applied"), ("add", "Store.remove", "applied")]
     assert f.calls == 3 and all(r.calls == 1 and r.usage.output_tokens > 0 for r in f.repairs)
     text = render_build([result], "text")
-    assert "repaired: placeholder at line 8 -> regenerate Store.add (1 call" in text
+    assert ("repaired: placeholder at line 8, placeholder at line 9 -> regenerate Store.add (1 call"
+            in text)
     data = json.loads(render_build([result], "json"))
     [repaired] = data["specs"][0]["files"]
     assert [r["action"] for r in repaired["repairs"]] == ["regenerate", "add"]
-    assert repaired["repairs"][0]["findings"] == ["placeholder at line 8"]
+    assert repaired["repairs"][0]["findings"] == ["placeholder at line 8", "placeholder at line 9"]
 
 
 EARLY_END = ("```python\ndef a():\n    return 1\n\n\n"
