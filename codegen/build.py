@@ -39,6 +39,7 @@ from .errors import (
     UsageError,
 )
 from .files import read_text, resolve_inside, write_atomic
+from .journal import Journal, JournalledStreamer
 from .models import ModelInfo, Usage, cost, lookup
 from .repair import Repair, RepairRecord
 from .spec import FileSpec, Spec
@@ -76,6 +77,7 @@ class FileResult:
     kept: str | None = None  # where an incomplete result was kept
     api_error: bool = False
     repairs: tuple[RepairRecord, ...] = ()
+    replayed: int = 0  # answers that came from the journal, not paid again
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class BuildResult:
     model: str
     files: tuple[FileResult, ...]
     output_dir: Path = Path(".")
+    warnings: tuple[str, ...] = ()
 
     @property
     def usage(self) -> Usage:
@@ -148,6 +151,8 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
     budget = Budget(options.max_cost)
     results: dict[str, FileResult] = {}
     records = lock.load(spec)
+    journal: Journal | None = None
+    warnings: list[str] = []
 
     for file in spec.files:
         if file.path not in selected:
@@ -179,18 +184,21 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
             results[file.path] = FileResult(file.path, "skipped", spec.model,
                                             detail="--max-cost reached")
             continue
-        if options.offline:
-            results[file.path] = FileResult(
-                file.path, "failed", spec.model, api_error=True,
-                detail="--offline: no recorded answer in .codegen/; run without --offline to generate it",
-            )
-            continue
-        if client is None:
+        if client is None and not options.offline:
             raise UsageError("no client to send requests with")
-        if isinstance(client, LazyClient):
+        if isinstance(client, LazyClient) and not options.offline:
             client.connect()  # a missing key is one line, before any progress
+        if journal is None:
+            # Opened only when a file needs answers: an up-to-date build writes nothing.
+            journal = Journal.open(journal_path(spec))
+            if journal.warning:
+                warnings.append(journal.warning)
+                note(str(spec.path), f"warning: {journal.warning}")
+        # Answers already paid for (a build killed half-way) come from the journal.
+        streamer = JournalledStreamer(None if options.offline else client, journal,
+                                      offline=options.offline)
         try:
-            result = build_file(spec, file, client, info=info, memory=memory, budget=budget,
+            result = build_file(spec, file, streamer, info=info, memory=memory, budget=budget,
                                 note=note, verbose=options.verbose)
         except (AuthenticationError, MissingCredentialsError):
             raise  # every other file would fail the same way
@@ -198,7 +206,9 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
             result = FileResult(file.path, "failed", spec.model, detail=exc.message, api_error=True)
         except CodegenError as exc:  # a file that cannot be read or written
             result = FileResult(file.path, "failed", spec.model, detail=exc.message)
-        budget.spent += result.cost or 0.0
+        tally = streamer.tally
+        result = replace(result, replayed=tally.replayed + tally.resumed)
+        budget.spent += cost(result.usage - tally.saved, info) or 0.0
         if result.status in ("written", "unchanged"):
             try:
                 records[file.path] = _record(spec, file, result)
@@ -207,8 +217,16 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
                 result = replace(result, status="failed", detail=exc.message)
         results[file.path] = result
         note(file.path, result.status)
+    if journal is not None:
+        journal.close()
     return BuildResult(spec.path, spec.model, tuple(results[f.path] for f in spec.files
-                                                    if f.path in results), spec.output_dir)
+                                                    if f.path in results), spec.output_dir,
+                       tuple(warnings))
+
+
+def journal_path(spec: Spec) -> Path:
+    """Where a spec's answers are journalled (beside the spec, meant to be git-ignored)."""
+    return spec.path.resolve().parent / ".codegen" / "journal.sqlite3"
 
 
 def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,

@@ -138,8 +138,7 @@ def test_the_same_code_again_is_not_rewritten(tmp_path: Path) -> None:
 
 
 def test_hand_edits_are_kept_unless_forced(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nX = 1\n```"),
-                                            replies.text("```python\nX = 2\n```")]))
+    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nX = 1\n```")]))
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
     build_spec(spec, BuildOptions(), client=client_for(double))
     (tmp_path / "a.py").write_text("X = 1  # mine\n")
@@ -147,8 +146,10 @@ def test_hand_edits_are_kept_unless_forced(tmp_path: Path) -> None:
     assert kept.files[0].status == "skipped" and "edited by hand" in kept.files[0].detail
     assert kept.exit_code == EXIT_FINDINGS and len(double.requests) == 1
     assert (tmp_path / "a.py").read_text() == "X = 1  # mine\n"
+    # --force puts the generated file back; its answer is journalled, so no call is made.
     forced = build_spec(spec, BuildOptions(force=True), client=client_for(double))
-    assert forced.files[0].status == "written" and (tmp_path / "a.py").read_text() == "X = 2\n"
+    assert forced.files[0].status == "written" and (tmp_path / "a.py").read_text() == "X = 1\n"
+    assert len(double.requests) == 1 and forced.files[0].replayed == 1
 
 
 def test_an_api_failure_fails_that_file_and_the_others_carry_on(tmp_path: Path) -> None:
