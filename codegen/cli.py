@@ -53,7 +53,8 @@ def _emit(text: str) -> None:
 
 
 def _interrupted() -> NoReturn:
-    typer.echo("codegen: interrupted; files already written are kept", err=True)
+    typer.echo("codegen: interrupted; files already written are kept, and the answers so far "
+               "are journalled: build again to resume", err=True)
     raise typer.Exit(EXIT_INTERRUPTED)
 
 

@@ -55,6 +55,7 @@ def _build_text(result: BuildResult) -> str:
                  f"{total.output_tokens:,}", f"{total.cache_read_tokens:,}", _money(result.cost)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = [f"{result.spec} ({result.model})"]
+    lines += [f"  warning: {w}" for w in result.warnings]
     for n, row in enumerate(rows):
         cells = [row[0].ljust(widths[0]), row[1].ljust(widths[1])]
         cells += [cell.rjust(w) for cell, w in zip(row[2:], widths[2:], strict=True)]
@@ -66,6 +67,9 @@ def _build_text(result: BuildResult) -> str:
             spent = f"{r.calls} call{'s' if r.calls != 1 else ''}, {r.usage.output_tokens:,} tokens out"
             outcome = "repaired" if r.outcome == "applied" else f"repair failed ({r.detail})"
             lines.append(f"  {f.path}: {outcome}: {', '.join(r.findings)} -> {r.label} ({spent})")
+        if f.replayed:
+            lines.append(f"  {f.path}: {f.replayed} answer{'s' if f.replayed != 1 else ''} "
+                         "from the journal, not paid again")
         if f.detail:
             lines.append(f"  {f.path}: {f.detail}")
         if f.kept:
@@ -90,6 +94,7 @@ def _file_json(f: FileResult) -> dict[str, Any]:
         "kept": f.kept,
         "findings": [g.to_dict() for g in f.findings],
         "repairs": [r.to_dict() for r in f.repairs],
+        "replayed": f.replayed,
     }
 
 
@@ -102,6 +107,7 @@ def _build_json(results: Sequence[BuildResult]) -> dict[str, Any]:
                 "files": [_file_json(f) for f in r.files],
                 "cost_usd": r.cost,
                 "exit_code": r.exit_code,
+                "warnings": list(r.warnings),
             }
             for r in results
         ],
