@@ -44,7 +44,7 @@ from .models import ModelInfo, Usage, cost, lookup
 from .repair import Repair, RepairRecord
 from .spec import FileSpec, Spec
 from .splice import SpliceError
-from .stitch import Chunk, stitch
+from .stitch import Chunk, has_fence, stitch
 
 FileStatus = Literal[
     "written", "unchanged", "incomplete", "refused", "failed", "skipped", "planned"
@@ -403,7 +403,10 @@ def _finish(calls: _Calls, request: Request, conversation: tuple[dict[str, Any],
         language = "python" if calls.file.language == "python" else ""
         ask = prompts.finish_prompt(_first_line(step.why), tail, step.names, language)
         opening = Opening((*conversation, {"role": "user", "content": ask}))
-        start = Chunk(f"```{language}\n{kept}")
+        # The code so far, as the answers held it: fenced or not, so that what follows
+        # the code in the new answer (a closing fence, a sentence) is read the same way.
+        fenced = any(has_fence(m_text) for m_text in _assistant_texts(conversation))
+        start = Chunk(f"```{language}\n{kept}" if fenced else kept)
     generation = calls.generate(request, opening)
     if generation.status == "stopped":
         raise _Unfinished(generation.detail, stopped=True)
@@ -436,6 +439,16 @@ def _splice(calls: _Calls, request: Request, code: str, step: Repair) -> str:
         raise SpliceError(f"the file would not parse with the answer: line {exc.raw_line}: "
                           f"{exc.message}") from None
     return spliced
+
+
+def _assistant_texts(conversation: tuple[dict[str, Any], ...]) -> list[str]:
+    texts = []
+    for message in conversation:
+        if message["role"] == "assistant":
+            content = message["content"]
+            texts.append(content if isinstance(content, str) else
+                         "".join(b.get("text", "") for b in content if b.get("type") == "text"))
+    return texts
 
 
 def _first_line(text: str) -> str:

@@ -89,7 +89,7 @@ def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
     code_so_far: str | None = None
     ever_opened = False
     for n, raw in enumerate(groups):
-        if n and ever_opened and not fence_open and closed and not _has_fence(raw):
+        if n and ever_opened and not fence_open and closed and not has_fence(raw):
             continue  # the code block was closed: what follows is talk, not code
         if n and not ever_opened and _starts_answer_over(groups[:n], raw):
             # What came before the first fence was prose cut short ("Here is the fi"):
@@ -99,7 +99,7 @@ def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
         piece, fence_open, closed = _extract(
             raw, prefix=code_so_far, fence_open=fence_open, last=n == len(groups) - 1
         )
-        ever_opened = ever_opened or fence_open or not closed or _has_fence(raw)
+        ever_opened = ever_opened or fence_open or not closed or has_fence(raw)
         pieces.append(piece)
         # The most likely reading so far is enough to know where a string is open.
         code_so_far = piece.code if code_so_far is None else _first_reading(code_so_far, piece)
@@ -110,7 +110,8 @@ def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
     return Stitched(_tidy(code), fence_closed=closed, parses=parses)
 
 
-def _has_fence(raw: str) -> bool:
+def has_fence(raw: str) -> bool:
+    """Whether an answer puts its code in a fence (a line of ``` or ~~~)."""
     return any(_FENCE.match(line) for line in raw.split("\n"))
 
 
