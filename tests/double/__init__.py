@@ -6,12 +6,16 @@
 
 or, for a CLI in a subprocess, `with double.serve() as url:` and ANTHROPIC_BASE_URL=url.
 `ModuleAuthor` plays a model writing known files, cut at max_tokens and continued with
-realistic seams (`seams.py`, also usable on its own by property tests).
+realistic seams (`seams.py`, also usable on its own by property tests); with
+`laziness=Laziness()` it also leaves placeholders and stops early (`laziness.py`), and
+it answers codegen's definition repairs in a model's shapes (`definitions.py`).
 """
 
-from . import replies, seams
+from . import definitions, laziness, replies, seams
 from .authors import ScriptedAuthor, ScriptExhausted
-from .module_author import MeantAnswer, ModuleAuthor, Seams, Thinking, Wrapping
+from .definitions import DEFINITION_SHAPES, DefinitionShape, DefinitionStyle
+from .laziness import Laziness, LazyText
+from .module_author import FILE, MeantAnswer, ModuleAuthor, Seams, Thinking, Wrapping
 from .seams import SEAM_KINDS, SeamKind
 from .server import Author, MessagesDouble
 from .tokens import count_tokens, take_tokens
@@ -26,9 +30,15 @@ from .wire import (
 )
 
 __all__ = [
+    "DEFINITION_SHAPES",
+    "FILE",
     "SEAM_KINDS",
     "Author",
+    "DefinitionShape",
+    "DefinitionStyle",
     "ErrorReply",
+    "Laziness",
+    "LazyText",
     "MeantAnswer",
     "MessagesDouble",
     "ModuleAuthor",
@@ -40,6 +50,8 @@ __all__ = [
     "Thinking",
     "Wrapping",
     "count_tokens",
+    "definitions",
+    "laziness",
     "redacted_thinking_block",
     "replies",
     "seams",

@@ -40,16 +40,47 @@ signature that does not match are refused (400), as the API does.
 
 Continuations assume max_tokens of at least ~64: text typed again by a seam is kept
 within half the budget so that each continuation makes progress.
+
+Repairs. A first user message that asks "Write the complete definition of `X`" (as
+`codegen.prompts.definition_prompt` does) opens a conversation of its own: the meant
+answer is `X`'s definition taken from the ORIGINAL target, in a shape drawn from the
+seed, the path and the name (`definitions.py`, `DefinitionStyle`), or a sentence
+saying it cannot find `X` when the target does not define it once. Such an answer is
+cut and continued like a file's: every meant answer is keyed by (path, purpose), the
+purpose being "file" or ("definition", name). `repairs` records (path, "definition",
+name) for each first request, and `shapes` the shape of each definition answered.
+
+Laziness (`laziness.py`, off unless `laziness=Laziness(...)`). The file's meant answer
+holds the lazy text: some long bodies replaced by placeholders (`placeholders` records
+their names). With an early end the first pass answers `early_answer(path)` instead:
+the same opening, the lazy code up to a boundary, a blank line, a remark ("The
+remaining methods follow the same pattern."), the closing fence, maybe a sentence, and
+end_turn (`early_end` records the first line left out). That first pass is cut and
+continued like any answer until it reaches its end. After it, a *finish* goes on from
+the boundary with the rest of the lazy text and the normal ending, and is recorded in
+`repairs` as (path, "finish", ""):
+- by user turn: the conversation sends back the assistant turns unchanged, remark
+  included; the answer continues from the boundary, opening with a seam as usual;
+- by prefill: the assistant text is the meant answer up to the boundary: the first
+  pass without its remark and closing fence, rstripped as clients must. While the
+  first pass has not ended, a prefill continues it if the author wrote that text or it
+  stops short of the boundary; any other prefix of the meant answer is a finish. A
+  prefill that holds the remark is no prefix of the file: the author raises
+  (LookupError, a 500 to the client, kept in the double's `failures`).
+A new conversation for the file (a first request) starts the first pass again.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from . import replies
+from .definitions import DefinitionShape, DefinitionStyle, shaped_definition
+from .laziness import Laziness, LazyText, make_lazy
 from .seams import SEAM_KINDS, Continuation, SeamKind, applicable_kinds, plan_continuation
 from .tokens import TOKEN, count_tokens, take_tokens
 from .wire import (
@@ -75,6 +106,38 @@ TAIL_PROSE = (
     "The module is complete; every function is written out in full.",
     "Let me know if you would like any changes.",
 )
+# After a first pass that stopped early (the code ends with a remark to the same effect).
+EARLY_TAIL_PROSE = (
+    "The rest of the module follows the same pattern as the code above.",
+    "I've written out the main structure; the remaining parts are similar.",
+    "Let me know if you would like the remaining parts written out in full.",
+)
+DEFINITION_LEAD_PROSE = (
+    "Here is the complete definition of `{name}`:",
+    "Here's `{name}` written out in full:",
+    "Sure. The complete {kind} `{name}`, every line of it:",
+    "Certainly! Below is the full implementation of `{name}`.",
+)
+DEFINITION_TAIL_PROSE = (
+    "This is the complete `{name}`; nothing else in the file needs to change.",
+    "Every line of `{name}` is now written out.",
+    "Let me know if anything else needs fixing.",
+)
+NOT_FOUND = ("I cannot find `{name}` in `{path}`: the file does not define it, so there "
+             "is no definition to write out.")
+
+# What codegen's definition repairs ask (`codegen.prompts.definition_prompt`).
+DEFINITION_REQUEST = re.compile(r"Write the complete definition of `([\w.]+)`")
+REPAIR_REQUEST = "Repair the file `"
+
+DEFINITION_STYLE = DefinitionStyle()
+
+FILE = "file"
+# What a conversation is for: the file itself, or one of its definitions.
+Purpose = str | tuple[str, str]  # FILE or ("definition", qualified name)
+# Where a conversation about a file is: in a first pass that will end early, at the end
+# of it (the next request finishes the file), or writing the meant answer.
+Stage = Literal["first", "ended", "rest"]
 
 
 @dataclass(frozen=True)
@@ -125,6 +188,7 @@ class _Position:
 
     full: int  # for a user-turn continuation: after everything sent back
     prefill: int  # for a prefill: after that text without its trailing whitespace
+    stage: Stage = "rest"  # "first": indices into the early answer, else the meant one
 
 
 class ModuleAuthor:
@@ -138,6 +202,8 @@ class ModuleAuthor:
         seams: Seams = Seams(),
         wrapping: Wrapping = Wrapping(),
         thinking: Thinking = Thinking(),
+        laziness: Laziness | None = None,
+        definitions: DefinitionStyle = DEFINITION_STYLE,
     ) -> None:
         if not targets:
             raise ValueError("ModuleAuthor needs at least one target")
@@ -146,23 +212,72 @@ class ModuleAuthor:
         self.seams = seams
         self.wrapping = wrapping
         self.thinking = thinking
+        self.laziness = laziness
+        self.definitions = definitions
         self.continuations: list[tuple[str, SeamKind]] = []
-        self._meant: dict[str, MeantAnswer] = {}
-        # (path, assistant text so far without trailing whitespace) -> position.
-        self._positions: dict[tuple[str, str], _Position] = {}
+        # (path, "definition", name) or (path, "finish", "") for each repair served.
+        self.repairs: list[tuple[str, str, str]] = []
+        self.shapes: dict[tuple[str, str], DefinitionShape] = {}  # (path, name) -> shape
+        self.placeholders: dict[str, list[str]] = {}  # path -> names with placeholder bodies
+        self.early_end: dict[str, int] = {}  # path -> first line of lazy code left out
+        self._meant: dict[tuple[str, Purpose], MeantAnswer] = {}
+        self._lazy: dict[str, LazyText | None] = {}
+        self._early: dict[str, MeantAnswer | None] = {}
+        self._ended_early: set[str] = set()  # paths whose first pass has reached its end
+        # (path, purpose, assistant text so far without trailing whitespace) -> position.
+        self._positions: dict[tuple[str, Purpose, str], _Position] = {}
         self._cached_prefixes: set[str] = set()
 
-    def meant(self, path: str) -> MeantAnswer:
-        """The answer the author means to give for `path` (the same on every call)."""
-        if path not in self._meant:
-            rng = random.Random(f"{self.seams.seed}|{path}|wrapping")
-            self._meant[path] = _compose(path, self.targets[path], rng, self.wrapping)
-        return self._meant[path]
+    def meant(self, path: str, purpose: Purpose = FILE) -> MeantAnswer:
+        """The answer the author means to give for `path`'s file (with laziness, the
+        lazy text to its end) or one of its definitions; the same on every call."""
+        key = (path, purpose)
+        if key not in self._meant:
+            if purpose == FILE:
+                rng = random.Random(f"{self.seams.seed}|{path}|wrapping")
+                lazy = self.lazy(path)
+                code = lazy.code if lazy is not None else self.targets[path]
+                self._meant[key] = _compose(code, rng, self.wrapping, _fence_info(path),
+                                            LEAD_PROSE, TAIL_PROSE, {"path": path})
+            else:
+                self._meant[key] = self._definition_answer(path, purpose[1])
+        return self._meant[key]
+
+    def lazy(self, path: str) -> LazyText | None:
+        """What the lazy author writes for `path`; None without laziness or Python."""
+        if path not in self._lazy:
+            lazy = None
+            if self.laziness is not None and path.endswith(".py"):
+                lazy = make_lazy(self.targets[path], path, self.laziness)
+            self._lazy[path] = lazy
+            if lazy is not None:
+                self.placeholders[path] = list(lazy.placeholders)
+                if lazy.early_end is not None:
+                    self.early_end[path] = lazy.early_end.line
+        return self._lazy[path]
+
+    def early_answer(self, path: str) -> MeantAnswer | None:
+        """The first pass's answer when it ends early: the meant answer's opening, the
+        lazy code up to the boundary, the remark, the closing fence, maybe a sentence."""
+        if path not in self._early:
+            lazy = self.lazy(path)
+            early = None
+            if lazy is not None and lazy.early_end is not None:
+                meant = self.meant(path)
+                code = lazy.early_end.first_pass(lazy.code)
+                rng = random.Random(f"{self.seams.seed}|{path}|early")
+                tail = "```" if meant.fenced else ""
+                if rng.random() < self.wrapping.prose_after:
+                    tail += _gap(code, meant.fenced) + rng.choice(EARLY_TAIL_PROSE)
+                opening = meant.text[: meant.code_start]
+                early = MeantAnswer(opening + code + tail, meant.code_start,
+                                    meant.code_start + len(code), meant.fenced, meant.fence_info)
+            self._early[path] = early
+        return self._early[path]
 
     def __call__(self, request: Request) -> Reply | ErrorReply:
         messages: list[dict[str, Any]] = request["messages"]
-        path = self._target(messages)
-        meant = self.meant(path)
+        path, purpose = self._target(messages)
         bad_signature = _bad_signature(messages)
         if bad_signature:
             return ErrorReply(400, "invalid_request_error", bad_signature)
@@ -185,14 +300,24 @@ class ModuleAuthor:
         room = max(1, budget - used)
 
         if first:
+            if purpose == FILE:
+                self._ended_early.discard(path)  # a new conversation: a new first pass
+            else:
+                self.repairs.append((path, "definition", purpose[1]))
+            stage: Stage = "first" if self._early_of(path, purpose) is not None else "rest"
+            meant = self._answer_at(path, purpose, stage)
             start, seam, resume = 0, "", 0
         else:
-            position = self._position(path, meant, sent_back, prefill)
+            position, finish = self._position(path, purpose, sent_back, prefill)
+            if finish:
+                self.repairs.append((path, "finish", ""))
+            stage = position.stage
+            meant = self._answer_at(path, purpose, stage)
             if prefill:
                 start, seam, resume = position.prefill, "", position.prefill
             else:
                 start = position.full
-                plan = self._plan(path, meant, start, room, len(messages))
+                plan = self._plan(path, purpose, meant, start, room, len(messages))
                 seam, resume = plan.seam, plan.resume
                 self.continuations.append((path, plan.kind))
         text = seam + meant.text[resume:]
@@ -200,7 +325,16 @@ class ModuleAuthor:
         answer = text[:end]
         # Typing that only repeats what was written, or only prose, gets no further.
         reached = start if end <= len(seam) else max(start, resume + end - len(seam))
-        self._remember(path, sent_back + answer, reached)
+        after = sent_back + answer
+        if stage == "first" and end == len(text):
+            # The first pass is over: what comes next finishes the file from the boundary.
+            self._ended_early.add(path)
+            point = self._boundary(path)
+            self._remember(path, purpose, after, _Position(point, point, "ended"))
+        else:
+            trailing = len(after) - len(after.rstrip())
+            self._remember(path, purpose, after,
+                           _Position(reached, max(0, reached - trailing), stage))
         if answer:
             blocks.append({"type": "text", "text": answer})
         stop = "end_turn" if end == len(text) else "max_tokens"
@@ -208,7 +342,7 @@ class ModuleAuthor:
 
     # -- reading the request ---------------------------------------------------
 
-    def _target(self, messages: list[dict[str, Any]]) -> str:
+    def _target(self, messages: list[dict[str, Any]]) -> tuple[str, Purpose]:
         prompt = _texts(messages[0])
         found = [(prompt.find(f"`{path}`"), path) for path in self.targets]
         found = [(at, path) for at, path in found if at >= 0]
@@ -217,31 +351,106 @@ class ModuleAuthor:
                 "none of the target paths appears in backticks in the first user message: "
                 + ", ".join(sorted(self.targets))
             )
-        return min(found)[1]
+        path = min(found)[1]
+        definition = DEFINITION_REQUEST.search(prompt)
+        if definition:
+            return path, ("definition", definition.group(1))
+        if prompt.startswith(REPAIR_REQUEST):
+            raise LookupError(
+                f"a repair of `{path}` that asks for no definition (\"Write the complete "
+                "definition of `X`\"): this author plays only definition repairs"
+            )
+        return path, FILE
 
-    def _position(self, path: str, meant: MeantAnswer, sent_back: str, prefill: bool) -> _Position:
-        known = self._positions.get((path, sent_back.rstrip()))
+    def _position(self, path: str, purpose: Purpose, sent_back: str,
+                  prefill: bool) -> tuple[_Position, bool]:
+        """Where the conversation has got to, and whether this request finishes a file
+        whose first pass ended early."""
+        stripped = sent_back.rstrip()
+        known = self._positions.get((path, purpose, stripped))
+        early = self._early_of(path, purpose)
+        meant = self.meant(path, purpose)
+        probe = stripped if prefill else sent_back
+        if early is None:
+            if known is not None:
+                return known, False
+            if meant.text.startswith(probe):
+                return _Position(len(probe), len(stripped)), False
+            raise self._unknown(path, sent_back)
+        point = self._boundary(path)
+        if known is not None and known.stage == "ended":
+            if prefill:
+                raise LookupError(
+                    f"a prefill that finishes `{path}` holds the remark that ended its first "
+                    "pass; send the answer up to the boundary, without the remark and fence"
+                )
+            return _Position(point, point, "rest"), True
+        if known is not None and known.stage == "rest":
+            return known, False
+        if prefill:
+            # The text up to the boundary is the same in the first pass and the file; a
+            # cut just before the boundary leaves the same prefill as a finish does.
+            short = len(stripped) < len(early.text[:point].rstrip())
+            if path not in self._ended_early and early.text.startswith(probe):
+                if known is not None:
+                    return known, False
+                if short:
+                    return _Position(len(probe), len(stripped), "first"), False
+            if meant.text.startswith(probe):
+                return _Position(len(probe), len(stripped), "rest"), True
+            raise self._unknown(path, sent_back)
         if known is not None:
-            return known
-        probe = sent_back.rstrip() if prefill else sent_back
+            return known, False
+        if early.text.startswith(probe):
+            return _Position(len(probe), len(stripped), "first"), False
         if meant.text.startswith(probe):
-            return _Position(len(probe), len(sent_back.rstrip()))
-        raise LookupError(
+            return _Position(len(probe), len(stripped), "rest"), True
+        raise self._unknown(path, sent_back)
+
+    @staticmethod
+    def _unknown(path: str, sent_back: str) -> LookupError:
+        return LookupError(
             f"the assistant text sent back for `{path}` is neither an answer of this author "
             f"nor a prefix of the file; it ends with {sent_back[-80:]!r}"
         )
 
-    def _remember(self, path: str, sent_back: str, reached: int) -> None:
+    def _remember(self, path: str, purpose: Purpose, sent_back: str,
+                  position: _Position) -> None:
         stripped = sent_back.rstrip()
         if stripped:
-            trailing = len(sent_back) - len(stripped)
-            self._positions[(path, stripped)] = _Position(reached, max(0, reached - trailing))
+            self._positions[(path, purpose, stripped)] = position
 
     # -- writing -----------------------------------------------------------------
 
-    def _plan(self, path: str, meant: MeantAnswer, cut: int, room: int,
+    def _early_of(self, path: str, purpose: Purpose) -> MeantAnswer | None:
+        return self.early_answer(path) if purpose == FILE else None
+
+    def _answer_at(self, path: str, purpose: Purpose, stage: Stage) -> MeantAnswer:
+        early = self._early_of(path, purpose)
+        return early if stage == "first" and early is not None else self.meant(path, purpose)
+
+    def _boundary(self, path: str) -> int:
+        """Where in the meant answer the first pass stopped: the boundary's index."""
+        lazy = self.lazy(path)
+        assert lazy is not None and lazy.early_end is not None
+        return self.meant(path).code_start + lazy.early_end.offset
+
+    def _definition_answer(self, path: str, name: str) -> MeantAnswer:
+        rng = random.Random(f"{self.seams.seed}|{path}|{name}|definition")
+        shaped = shaped_definition(self.targets[path], name, rng, self.definitions)
+        if shaped is None:
+            text = _fill(NOT_FOUND, {"name": name, "path": path})
+            return MeantAnswer(text, len(text), len(text), False, "")
+        self.shapes[(path, name)] = shaped.shape
+        style = self.definitions
+        wrapping = Wrapping(style.prose_before, style.fenced, style.prose_after)
+        return _compose(shaped.code, rng, wrapping, _fence_info(path), DEFINITION_LEAD_PROSE,
+                        DEFINITION_TAIL_PROSE, {"name": name, "kind": shaped.kind, "path": path})
+
+    def _plan(self, path: str, purpose: Purpose, meant: MeantAnswer, cut: int, room: int,
               turn: int) -> Continuation:
-        rng = random.Random(f"{self.seams.seed}|{path}|{cut}|{turn}")
+        about = path if purpose == FILE else f"{path}|{purpose[1]}"
+        rng = random.Random(f"{self.seams.seed}|{about}|{cut}|{turn}")
         max_retype = _chars_of_last_tokens(meant.text, cut, room // 2)
         kinds = applicable_kinds(meant.text, cut, code_start=meant.code_start,
                                  code_end=meant.code_end, fence=meant.fenced,
@@ -270,12 +479,14 @@ class ModuleAuthor:
                      cache_read_input_tokens=read)
 
 
-def _compose(path: str, code: str, rng: random.Random, wrapping: Wrapping) -> MeantAnswer:
+def _compose(code: str, rng: random.Random, wrapping: Wrapping, info: str,
+             lead_prose: tuple[str, ...], tail_prose: tuple[str, ...],
+             names: Mapping[str, str]) -> MeantAnswer:
+    """Code with its opening and ending drawn from `rng`: prose, fence, prose."""
     fenced = rng.random() < wrapping.fenced
     lead = ""
     if rng.random() < wrapping.prose_before:
-        lead = rng.choice(LEAD_PROSE).replace("{path}", path) + "\n\n"
-    info = "python" if path.endswith((".py", ".pyi")) else ""
+        lead = _fill(rng.choice(lead_prose), names) + "\n\n"
     tail = ""
     if fenced:
         lead += f"```{info}\n"
@@ -283,9 +494,23 @@ def _compose(path: str, code: str, rng: random.Random, wrapping: Wrapping) -> Me
             code += "\n"  # the closing fence goes on a line of its own
         tail = "```"
     if rng.random() < wrapping.prose_after:
-        gap = "\n\n" if fenced or not code.endswith("\n") else "\n"
-        tail += gap + rng.choice(TAIL_PROSE).replace("{path}", path)
+        tail += _gap(code, fenced) + _fill(rng.choice(tail_prose), names)
     return MeantAnswer(lead + code + tail, len(lead), len(lead) + len(code), fenced, info)
+
+
+def _gap(code: str, fenced: bool) -> str:
+    """What separates a sentence after the answer from the code or fence before it."""
+    return "\n\n" if fenced or not code.endswith("\n") else "\n"
+
+
+def _fill(template: str, names: Mapping[str, str]) -> str:
+    for key, value in names.items():
+        template = template.replace("{" + key + "}", value)
+    return template
+
+
+def _fence_info(path: str) -> str:
+    return "python" if path.endswith((".py", ".pyi")) else ""
 
 
 def _texts(message: Mapping[str, Any]) -> str:
