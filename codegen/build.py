@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -54,7 +56,7 @@ FileStatus = Literal[
 @dataclass(frozen=True)
 class BuildOptions:
     only: tuple[str, ...] = ()
-    jobs: int = 1  # files run one at a time for now; the option is accepted
+    jobs: int = 1  # files generated at once (threads; the SDK client is thread-safe)
     max_cost: float | None = None
     offline: bool = False
     force: bool = False
@@ -112,14 +114,22 @@ class BuildResult:
 ProgressFn = Callable[[str, str], None]
 
 
-@dataclass
 class Budget:
-    """--max-cost: stop before a call whose worst case would pass the limit."""
+    """--max-cost, across files built at once: stop before a call whose worst case,
+    with what finished files cost, what running files spent so far and the worst case
+    of every other call in flight, could pass the limit."""
 
-    limit: float | None
-    spent: float = 0.0
+    def __init__(self, limit: float | None) -> None:
+        self.limit = limit
+        self.spent = 0.0  # by finished files, in this run
+        self._running: dict[str, tuple[float, float]] = {}  # path -> (spent so far, call in flight)
+        self._lock = threading.Lock()
 
-    def check(self, event: CallEvent, info: ModelInfo, earlier: Usage | None = None) -> None:
+    @property
+    def reached(self) -> bool:
+        return self.limit is not None and self.spent >= self.limit
+
+    def check(self, path: str, event: CallEvent, info: ModelInfo, earlier: Usage | None = None) -> None:
         """`earlier`: what the file's finished conversations used (repairs come after)."""
         if self.limit is None or info.prices is None:
             return
@@ -128,100 +138,192 @@ class Budget:
         input_tokens = len(repr(event.request["messages"])) // 3 + len(repr(event.request["system"])) // 3
         worst = (input_tokens * info.prices.input
                  + event.request["max_tokens"] * info.prices.output) / 1_000_000
-        spent = self.spent + (cost((earlier or Usage()) + event.spent, info) or 0.0)
-        if spent + worst > self.limit:
-            raise StopBuild(
-                f"--max-cost {self.limit:g}: the next call could cost up to ${worst:.4f} "
-                f"and ${spent:.4f} is spent"
-            )
+        mine = cost((earlier or Usage()) + event.spent, info) or 0.0
+        with self._lock:
+            others = sum(done + flying for p, (done, flying) in self._running.items() if p != path)
+            spent = self.spent + others + mine
+            if spent + worst > self.limit:
+                raise StopBuild(
+                    f"--max-cost {self.limit:g}: the next call could cost up to ${worst:.4f} "
+                    f"and ${spent:.4f} is spent or under way"
+                )
+            self._running[path] = (mine, worst)
+
+    def finish(self, path: str, paid: float) -> None:
+        with self._lock:
+            self._running.pop(path, None)
+            self.spent += paid
 
 
 def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = None,
                progress: ProgressFn | None = None,
                memory: PrefillMemory | None = None) -> BuildResult:
-    """Generate every file of `spec` (or those named by --only), in dependency order."""
+    """Generate every file of `spec` (or those named by --only): up to `options.jobs` at
+    once, each starting when the files it depends on are written."""
     info = lookup(spec.model)
     if options.max_cost is not None and info.prices is None:
         raise UsageError(f"--max-cost needs prices, and the model table has none for {spec.model}")
     if spec.thinking == "off" and info.thinking == "always":
         raise UsageError(f"{spec.path}: thinking: {spec.model} always thinks; remove `thinking: off`")
-    selected = _select(spec, options.only)
-    note = progress or (lambda path, message: None)
-    memory = memory or PrefillMemory()
-    budget = Budget(options.max_cost)
-    results: dict[str, FileResult] = {}
-    records = lock.load(spec)
-    journal: Journal | None = None
-    warnings: list[str] = []
+    run = _Run(spec, options, client, progress or (lambda path, message: None),
+               memory or PrefillMemory(), info)
+    try:
+        run.all()
+    finally:
+        run.close()
+    return BuildResult(spec.path, spec.model, tuple(run.results[f.path] for f in spec.files
+                                                    if f.path in run.results), spec.output_dir,
+                       tuple(run.warnings))
 
-    for file in spec.files:
-        if file.path not in selected:
-            continue
+
+class _Run:
+    """One build of one spec: which files to generate, when, and their bookkeeping.
+
+    Results, the lock file and the journal's opening are handled on the calling
+    thread; only `build_file` runs on worker threads (when --jobs > 1).
+    """
+
+    def __init__(self, spec: Spec, options: BuildOptions, client: Streamer | None,
+                 note: ProgressFn, memory: PrefillMemory, info: ModelInfo) -> None:
+        self.spec, self.options, self.client, self.note = spec, options, client, note
+        self.memory, self.info = memory, info
+        self.selected = _select(spec, options.only)
+        self.budget = Budget(options.max_cost)
+        self.results: dict[str, FileResult] = {}
+        self.records = lock.load(spec)
+        self.journal: Journal | None = None
+        self.warnings: list[str] = []
+        self.halt = threading.Event()  # Ctrl-C or a fatal error: start no more calls
+        self._done: queue.Queue[tuple[str, FileResult | BaseException, JournalledStreamer]] = queue.Queue()
+
+    def all(self) -> None:
+        waiting = [f for f in self.spec.files if f.path in self.selected]
+        running: set[str] = set()
         try:
-            where = lock.current_state(spec, file, records)
+            while waiting or running:
+                before = len(waiting)
+                for file in list(waiting):
+                    if any(d in running or d in {w.path for w in waiting} for d in file.depends_on):
+                        continue  # what it builds on is not written yet
+                    immediate = self._without_call(file)
+                    if immediate is not None:
+                        waiting.remove(file)
+                        self._record(file, immediate)
+                        continue
+                    if len(running) >= max(1, self.options.jobs):
+                        break
+                    waiting.remove(file)
+                    streamer = self._streamer()
+                    if self.options.jobs <= 1:
+                        self._finish(file, self._build(file, streamer), streamer)
+                    else:
+                        running.add(file.path)
+                        threading.Thread(target=self._work, args=(file, streamer), daemon=True,
+                                         name=f"codegen {file.path}").start()
+                if not running and len(waiting) == before:
+                    raise CodegenError("no file can start: their dependencies are not built")
+                if running:
+                    path, outcome, streamer = self._next()
+                    running.discard(path)
+                    file = next(f for f in self.spec.files if f.path == path)
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                    self._finish(file, outcome, streamer)
+        except BaseException:
+            # Ctrl-C or a fatal error: the files under way stop before their next call;
+            # what they streamed so far is in the journal.
+            self.halt.set()
+            raise
+
+    def close(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
+
+    def _next(self) -> tuple[str, FileResult | BaseException, JournalledStreamer]:
+        while True:
+            try:  # a timeout keeps Ctrl-C deliverable while waiting
+                return self._done.get(timeout=0.2)
+            except queue.Empty:
+                continue
+
+    def _without_call(self, file: FileSpec) -> FileResult | None:
+        """The file's result when it needs no generation (up to date, skipped...)."""
+        spec, options = self.spec, self.options
+        try:
+            where = lock.current_state(spec, file, self.records)
         except CodegenError as exc:
-            results[file.path] = FileResult(file.path, "failed", spec.model, detail=exc.message)
-            continue
+            return FileResult(file.path, "failed", spec.model, detail=exc.message)
         if not where.problem:
-            results[file.path] = FileResult(file.path, "unchanged", spec.model, detail="up to date",
-                                            validated=file.language == "python")
-            continue
+            return FileResult(file.path, "unchanged", spec.model, detail="up to date",
+                              validated=file.language == "python")
         if where.edited and not options.force:
-            results[file.path] = FileResult(file.path, "skipped", spec.model,
-                                            detail=f"{where.problem}: not overwritten (--force does)")
-            continue
+            return FileResult(file.path, "skipped", spec.model,
+                              detail=f"{where.problem}: not overwritten (--force does)")
         if options.dry_run:
-            results[file.path] = FileResult(file.path, "planned", spec.model,
-                                            detail=f"{where.problem}; max_tokens {file.max_tokens}")
-            continue
+            return FileResult(file.path, "planned", spec.model,
+                              detail=f"{where.problem}; max_tokens {file.max_tokens}")
         blocked = [d for d in file.depends_on
-                   if d in results and results[d].status not in ("written", "unchanged")]
+                   if d in self.results and self.results[d].status not in ("written", "unchanged")]
         if blocked:
-            results[file.path] = FileResult(file.path, "skipped", spec.model,
-                                            detail=f"depends on {', '.join(blocked)}, which was not written")
-            continue
-        if budget.limit is not None and budget.spent >= budget.limit:
-            results[file.path] = FileResult(file.path, "skipped", spec.model,
-                                            detail="--max-cost reached")
-            continue
+            return FileResult(file.path, "skipped", spec.model,
+                              detail=f"depends on {', '.join(blocked)}, which was not written")
+        if self.budget.reached:
+            return FileResult(file.path, "skipped", spec.model, detail="--max-cost reached")
+        if self.halt.is_set():
+            return FileResult(file.path, "skipped", spec.model, detail="the build was stopped")
+        return None
+
+    def _streamer(self) -> JournalledStreamer:
+        """A file's way to the API: through the journal, which answers what was paid for."""
+        client, options = self.client, self.options
         if client is None and not options.offline:
             raise UsageError("no client to send requests with")
         if isinstance(client, LazyClient) and not options.offline:
             client.connect()  # a missing key is one line, before any progress
-        if journal is None:
+        if self.journal is None:
             # Opened only when a file needs answers: an up-to-date build writes nothing.
-            journal = Journal.open(journal_path(spec))
-            if journal.warning:
-                warnings.append(journal.warning)
-                note(str(spec.path), f"warning: {journal.warning}")
-        # Answers already paid for (a build killed half-way) come from the journal.
-        streamer = JournalledStreamer(None if options.offline else client, journal,
-                                      offline=options.offline)
+            self.journal = Journal.open(journal_path(self.spec))
+            if self.journal.warning:
+                self.warnings.append(self.journal.warning)
+                self.note(str(self.spec.path), f"warning: {self.journal.warning}")
+        return JournalledStreamer(None if options.offline else client, self.journal,
+                                  offline=options.offline)
+
+    def _work(self, file: FileSpec, streamer: JournalledStreamer) -> None:
         try:
-            result = build_file(spec, file, streamer, info=info, memory=memory, budget=budget,
-                                note=note, verbose=options.verbose)
+            outcome: FileResult | BaseException = self._build(file, streamer)
+        except BaseException as exc:  # handed to the calling thread, which raises it
+            outcome = exc
+        self._done.put((file.path, outcome, streamer))
+
+    def _build(self, file: FileSpec, streamer: JournalledStreamer) -> FileResult:
+        spec = self.spec
+        try:
+            return build_file(spec, file, streamer, info=self.info, memory=self.memory,
+                              budget=self.budget, note=self.note, verbose=self.options.verbose,
+                              halt=self.halt)
         except (AuthenticationError, MissingCredentialsError):
             raise  # every other file would fail the same way
         except APIError as exc:
-            result = FileResult(file.path, "failed", spec.model, detail=exc.message, api_error=True)
+            return FileResult(file.path, "failed", spec.model, detail=exc.message, api_error=True)
         except CodegenError as exc:  # a file that cannot be read or written
-            result = FileResult(file.path, "failed", spec.model, detail=exc.message)
+            return FileResult(file.path, "failed", spec.model, detail=exc.message)
+
+    def _finish(self, file: FileSpec, result: FileResult, streamer: JournalledStreamer) -> None:
         tally = streamer.tally
         result = replace(result, replayed=tally.replayed + tally.resumed)
-        budget.spent += cost(result.usage - tally.saved, info) or 0.0
+        self.budget.finish(file.path, cost(result.usage - tally.saved, self.info) or 0.0)
         if result.status in ("written", "unchanged"):
             try:
-                records[file.path] = _record(spec, file, result)
-                lock.save(spec, records)
+                self.records[file.path] = _record(self.spec, file, result)
+                lock.save(self.spec, self.records)
             except CodegenError as exc:
                 result = replace(result, status="failed", detail=exc.message)
-        results[file.path] = result
-        note(file.path, result.status)
-    if journal is not None:
-        journal.close()
-    return BuildResult(spec.path, spec.model, tuple(results[f.path] for f in spec.files
-                                                    if f.path in results), spec.output_dir,
-                       tuple(warnings))
+        self._record(file, result)
+        self.note(file.path, result.status)
+
+    def _record(self, file: FileSpec, result: FileResult) -> None:
+        self.results[file.path] = result
 
 
 def journal_path(spec: Spec) -> Path:
@@ -231,7 +333,7 @@ def journal_path(spec: Spec) -> Path:
 
 def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
                memory: PrefillMemory, budget: Budget, note: ProgressFn,
-               verbose: bool = False) -> FileResult:
+               verbose: bool = False, halt: threading.Event | None = None) -> FileResult:
     """Generate, stitch, finish and write one file."""
     dependencies = [(d, _read_dependency(spec, d)) for d in file.depends_on]
     request = Request(
@@ -244,7 +346,7 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
     )
 
     calls = _Calls(spec, file, client, info=info, memory=memory, budget=budget, note=note,
-                   verbose=verbose)
+                   verbose=verbose, halt=halt)
     generation = calls.generate(request)
     python = file.language == "python"
     stitched = stitch(generation.chunks, python=python)
@@ -292,8 +394,10 @@ class _Calls:
     """One file's conversations: progress, the budget and the running totals."""
 
     def __init__(self, spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
-                 memory: PrefillMemory, budget: Budget, note: ProgressFn, verbose: bool) -> None:
+                 memory: PrefillMemory, budget: Budget, note: ProgressFn, verbose: bool,
+                 halt: threading.Event | None = None) -> None:
         self.spec, self.file, self.info, self.memory = spec, file, info, memory
+        self.halt = halt
         self.budget, self.note = budget, note
         self.client = _Traced(client, lambda line: note(file.path, line)) if verbose else client
         self.calls = self.continuations = 0
@@ -305,7 +409,9 @@ class _Calls:
 
         def before_call(event: CallEvent) -> None:
             nonlocal continued
-            self.budget.check(event, self.info, self.usage)
+            if self.halt is not None and self.halt.is_set():
+                raise StopBuild("the build was stopped")
+            self.budget.check(self.file.path, event, self.info, self.usage)
             what = f"{self.doing}: " if self.doing else ""
             if event.kind == "first":
                 self.note(self.file.path, f"{what}streaming" if what else "streaming")
