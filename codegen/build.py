@@ -336,13 +336,15 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
                verbose: bool = False, halt: threading.Event | None = None) -> FileResult:
     """Generate, stitch, finish and write one file."""
     dependencies = [(d, _read_dependency(spec, d)) for d in file.depends_on]
+    breakpoint = prompts.cache_control(file.max_tokens)
     request = Request(
         model=spec.model,
-        system=tuple(prompts.system_blocks(spec.context)),
+        system=tuple(prompts.system_blocks(spec.context, breakpoint)),
         prompt=prompts.file_prompt(file.path, file.prompt, file.requires, dependencies),
         max_tokens=file.max_tokens,
         thinking=_thinking_param(spec.thinking),
         prefill=info.prefill,
+        cache_control=breakpoint,
     )
 
     calls = _Calls(spec, file, client, info=info, memory=memory, budget=budget, note=note,

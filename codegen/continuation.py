@@ -51,13 +51,16 @@ class Request:
     max_tokens: int
     thinking: dict[str, Any] | None = None
     prefill: bool = True  # what the model table says; PrefillMemory may say otherwise
+    # Marks the end of the history so the next call reads it from the cache (None: no
+    # caching of the history, e.g. when it is shorter than the model can cache).
+    cache_control: dict[str, Any] | None = None
 
     def body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": self.max_tokens,
             "system": list(self.system),
-            "messages": messages,
+            "messages": _cache_breakpoint(messages, self.cache_control),
         }
         if self.thinking is not None:
             body["thinking"] = self.thinking
@@ -216,6 +219,30 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
             messages += [{"role": "user", "content": prompts.CONTINUE}]
         pending = []
         next_join = "user_turn" if chunks else "start"
+
+
+def _cache_breakpoint(messages: list[dict[str, Any]],
+                      cache_control: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The messages with a cache breakpoint after the last one that the next call will
+    send again unchanged: the last message, or the one before a prefill (which grows).
+
+    History is append-only and each answer of a user-turn conversation is its own
+    message, so every call's prefix up to this point is the next call's prefix too,
+    and is read from the cache. The history itself is never changed: the marked copy
+    exists only in the request.
+    """
+    if cache_control is None:
+        return messages
+    at = len(messages) - 1
+    if messages[at]["role"] == "assistant":
+        at -= 1  # a prefill: its text changes with every call
+    if at < 0:
+        return messages
+    marked = messages[at]
+    content = marked["content"]
+    blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
+    blocks[-1] = {**blocks[-1], "cache_control": cache_control}
+    return [*messages[:at], {**marked, "content": blocks}, *messages[at + 1:]]
 
 
 def _ends_in_text(content: list[Block]) -> bool:

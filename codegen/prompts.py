@@ -26,12 +26,22 @@ EMPTY_ANSWER = """\
 Your answer contained no code. Write the complete file now, in one fenced code block."""
 
 
-def system_blocks(context: str) -> list[dict[str, object]]:
+def system_blocks(context: str, cache_control: dict[str, object] | None = None) -> list[dict[str, object]]:
     """The system prompt and the spec's shared context: one prefix every file reads."""
     text = SYSTEM
     if context.strip():
         text += "\n\nContext shared by every file of this project:\n\n" + context.strip()
-    return [{"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}]
+    return [{"type": "text", "text": text, "cache_control": cache_control or {"type": "ephemeral"}}]
+
+
+def cache_control(max_tokens: int) -> dict[str, object]:
+    """A cache breakpoint that outlives the calls it serves. A cached prefix lives 5
+    minutes from its last use; one call writing `max_tokens` at ~80 tokens a second
+    can take longer than that, so long calls get the 1-hour lifetime (writes cost 2x
+    the input price instead of 1.25x, reads the same 0.1x)."""
+    if max_tokens >= 24_000:
+        return {"type": "ephemeral", "ttl": "1h"}
+    return {"type": "ephemeral"}
 
 
 def file_prompt(path: str, prompt: str, requires: Sequence[str],

@@ -91,7 +91,11 @@ def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
     for n, raw in enumerate(groups):
         if n and ever_opened and not fence_open and closed and not has_fence(raw):
             continue  # the code block was closed: what follows is talk, not code
-        if n and not ever_opened and _starts_answer_over(groups[:n], raw):
+        if n and fence_open and not (code_so_far or "").strip() and has_fence(raw):
+            # Cut right after the opening fence, and the answer began again with a
+            # fence of its own (and maybe its preface): it starts there.
+            pieces, code_so_far, fence_open, closed = [], None, False, True
+        elif n and not ever_opened and _starts_answer_over(groups[:n], raw):
             # What came before the first fence was prose cut short ("Here is the fi"):
             # the answer starts at this fence.
             raw = "".join(groups[:n]) + raw

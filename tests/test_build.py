@@ -75,7 +75,7 @@ def test_a_dependency_is_written_first_and_given_as_context(tmp_path: Path) -> N
     ]))
     result = build_spec(spec, BuildOptions(), client=client_for(double))
     assert [f.path for f in result.files] == ["pkg/a.py", "pkg/b.py"]
-    prompt_of_b = double.requests[-1]["messages"][0]["content"]
+    prompt_of_b = double.requests[-1]["messages"][0]["content"][0]["text"]
     assert "`pkg/a.py`, already written" in prompt_of_b and "A = 1" in prompt_of_b
 
 

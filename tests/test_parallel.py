@@ -27,7 +27,8 @@ class Author:
         self.prompts: dict[str, str] = {}
 
     def __call__(self, request: dict[str, Any]) -> Reply | ErrorReply:
-        prompt = request["messages"][0]["content"]
+        content = request["messages"][0]["content"]
+        prompt = content if isinstance(content, str) else content[0]["text"]
         path = re.search(r"Write the file `([^`]+)`", prompt).group(1)  # type: ignore[union-attr]
         self.order.append(path)
         self.prompts[path] = prompt

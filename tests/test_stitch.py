@@ -141,3 +141,10 @@ def test_parse_decides_between_readings() -> None:
 
 def test_no_chunks_gives_no_code() -> None:
     assert stitch([]).code == ""
+
+
+def test_an_answer_cut_right_after_its_opening_fence_and_started_over() -> None:
+    # Found by the property test: nothing but the preface and the fence came before.
+    chunks = [Chunk("Sure! Here's `m.py`.\n\n```python"),
+              Chunk("Sure! Here's `m.py`.\n\n```python\nx = 1\n```", "user_turn")]
+    assert stitch(chunks).code == "x = 1\n"
