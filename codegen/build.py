@@ -257,6 +257,9 @@ class _Run:
             return FileResult(file.path, "unchanged", spec.model, detail="up to date",
                               validated=file.language == "python")
         if where.edited and not options.force:
+            adopted = self._adopt(file)
+            if adopted is not None:
+                return adopted
             return FileResult(file.path, "skipped", spec.model,
                               detail=f"{where.problem}: not overwritten (--force does)")
         if options.dry_run:
@@ -273,12 +276,35 @@ class _Run:
             return FileResult(file.path, "skipped", spec.model, detail="the build was stopped")
         return None
 
-    def _streamer(self) -> JournalledStreamer:
+    def _adopt(self, file: FileSpec) -> FileResult | None:
+        """An output codegen wrote but could not record (killed between the rename and
+        the lock file) is what the journal's answers give: recognise it, for free."""
+        if self.options.dry_run or not journal_path(self.spec).exists():
+            return None
+        streamer = self._streamer(offline=True)
+        try:
+            result = build_file(self.spec, file, streamer, info=self.info, memory=self.memory,
+                                budget=Budget(None), note=lambda path, message: None,
+                                write=False)
+        except CodegenError:
+            return None  # the journal cannot rebuild it: someone else's file
+        if result.status != "unchanged":
+            return None
+        try:
+            self.records[file.path] = _record(self.spec, file, result)
+            lock.save(self.spec, self.records)
+        except CodegenError as exc:
+            return replace(result, status="failed", detail=exc.message)
+        return replace(result, detail="written by an earlier build; now recorded",
+                       replayed=streamer.tally.replayed)
+
+    def _streamer(self, *, offline: bool = False) -> JournalledStreamer:
         """A file's way to the API: through the journal, which answers what was paid for."""
         client, options = self.client, self.options
-        if client is None and not options.offline:
+        offline = offline or options.offline
+        if client is None and not offline:
             raise UsageError("no client to send requests with")
-        if isinstance(client, LazyClient) and not options.offline:
+        if isinstance(client, LazyClient) and not offline:
             client.connect()  # a missing key is one line, before any progress
         if self.journal is None:
             # Opened only when a file needs answers: an up-to-date build writes nothing.
@@ -286,8 +312,7 @@ class _Run:
             if self.journal.warning:
                 self.warnings.append(self.journal.warning)
                 self.note(str(self.spec.path), f"warning: {self.journal.warning}")
-        return JournalledStreamer(None if options.offline else client, self.journal,
-                                  offline=options.offline)
+        return JournalledStreamer(None if offline else client, self.journal, offline=offline)
 
     def _work(self, file: FileSpec, streamer: JournalledStreamer) -> None:
         try:
@@ -333,8 +358,10 @@ def journal_path(spec: Spec) -> Path:
 
 def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
                memory: PrefillMemory, budget: Budget, note: ProgressFn,
-               verbose: bool = False, halt: threading.Event | None = None) -> FileResult:
-    """Generate, stitch, finish and write one file."""
+               verbose: bool = False, halt: threading.Event | None = None,
+               write: bool = True) -> FileResult:
+    """Generate, stitch, finish and write one file (`write=False`: only say whether the
+    result is the file on disk: "unchanged", or "skipped")."""
     dependencies = [(d, _read_dependency(spec, d)) for d in file.depends_on]
     breakpoint = prompts.cache_control(file.max_tokens)
     request = Request(
@@ -387,7 +414,12 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
     destination = resolve_inside(spec.output_dir, file.path)
     if read_text(destination) == final:
         return done(final, status="unchanged", validated=python)
-    write_atomic(destination, final)
+    if not write:
+        return done(final, status="skipped", validated=python, kept=None)
+    try:
+        write_atomic(destination, final)
+    except CodegenError as exc:  # the calls were paid for: report them with the failure
+        return done(final, status="failed", detail=exc.message, kept=None)
     detail = "" if python else "not validated (no validator for this language yet)"
     return done(final, status="written", validated=python, detail=detail)
 
