@@ -151,6 +151,47 @@ def validate(
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
+class EstimateFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def estimate(
+    specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML).", show_default=False)],
+    only: Annotated[list[str] | None, typer.Option(
+        "--only", help="Estimate only this output path (repeatable).")] = None,
+    model: Annotated[str | None, typer.Option(
+        "--model", help="Model id, over the spec and CODEGEN_MODEL.")] = None,
+    max_tokens: Annotated[int | None, typer.Option(
+        "--max-tokens", min=1, help="Output tokens per call, over the spec.")] = None,
+    local: Annotated[bool, typer.Option(
+        "--local", help="Count tokens locally: no network, no key.")] = False,
+    fmt: Annotated[EstimateFormat, typer.Option("--format", help="text or json")] = EstimateFormat.text,
+) -> None:
+    """Expected calls, tokens and cost per file, before spending anything (count_tokens only)."""
+    from .spec import load_spec
+
+    try:
+        loaded = [load_spec(p, model_override=model, max_tokens_override=max_tokens) for p in specs]
+    except CodegenError as error:
+        _fail(error)
+    # After the specs: a spec error is reported without loading the SDK.
+    from .estimate import estimate_spec, open_counter
+    from .report import render_estimate
+
+    try:
+        with open_counter(local=local) as counter:
+            results = [estimate_spec(spec, counter, only=tuple(only or ())) for spec in loaded]
+    except CodegenError as error:
+        _fail(error)
+    except KeyboardInterrupt:
+        typer.echo("codegen: interrupted", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    _emit(render_estimate(results, fmt.value))
+    raise typer.Exit(EXIT_OK)
+
+
 def main() -> None:
     """Console entry point: Ctrl-C is exit 130 with one line, never a traceback."""
     try:

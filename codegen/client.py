@@ -105,6 +105,29 @@ class MessagesClient:
                 "check the network or ANTHROPIC_BASE_URL"
             ) from None
 
+    # -- count_tokens (codegen estimate) ------------------------------------------
+
+    def count_tokens(self, request: dict[str, Any]) -> int:
+        """Input tokens of a request body, by the server's count_tokens endpoint.
+
+        Raises CountTokensUnavailable where the server has no such endpoint (404, 405,
+        501) or cannot be reached; refused credentials stay an AuthenticationError.
+        """
+        params = {k: request[k] for k in ("model", "system", "messages", "thinking") if k in request}
+        try:
+            return self._sdk.messages.count_tokens(**params).input_tokens
+        except anthropic.APIStatusError as exc:
+            if exc.status_code in (404, 405, 501):
+                raise CountTokensUnavailable(_describe_status(exc)) from None
+            raise _translate_status(exc, self._connection) from None
+        except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
+            raise CountTokensUnavailable(
+                f"cannot reach {self._connection.describe}: {_first_line(exc)}") from None
+
+
+class CountTokensUnavailable(Exception):
+    """The server cannot count tokens; the caller counts locally and says so."""
+
 
 def _answer(message: Any, interrupted: str | None) -> Answer:
     content = tuple(b for b in (_block_param(b) for b in message.content) if b is not None)

@@ -9,6 +9,8 @@ from typing import Any
 
 from .build import BuildResult, FileResult
 from .check import Problem
+from .estimate import Estimate, SpecEstimate
+from .models import Usage
 from .spec import Spec
 
 
@@ -133,3 +135,50 @@ def render_check(results: Sequence[tuple[Spec, Sequence[Problem]]], fmt: str) ->
         if not problems and fmt == "text":
             lines.append(f"{spec.path}: {len(spec.files)} outputs up to date")
     return "".join(line + "\n" for line in lines)
+
+
+def render_estimate(results: Sequence[SpecEstimate], fmt: str) -> str:
+    """`codegen estimate` output: a table per spec, its total and its assumptions."""
+    if fmt == "json":
+        data = {"specs": [{"spec": str(r.spec), "model": r.model,
+                           "files": [_estimate_json(f) for f in r.files],
+                           "total": _usage_json(r.usage, calls=r.calls, cost_usd=r.cost),
+                           "assumptions": list(r.assumptions)}
+                          for r in results]}
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    return "\n".join(_estimate_text(r) for r in results)
+
+
+def _usage_json(usage: Usage, **more: Any) -> dict[str, Any]:
+    return {**more, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+            "cache_write_tokens": usage.cache_write_tokens,
+            "cache_read_tokens": usage.cache_read_tokens}
+
+
+def _estimate_json(f: Estimate) -> dict[str, Any]:
+    return _usage_json(f.usage, path=f.path, calls=f.calls, continuations=f.continuations,
+                       cost_usd=f.cost, prompt_tokens=f.prompt_tokens,
+                       expected_output_tokens=f.expected_output, output_from=f.output_from,
+                       local_count=f.local_count, cut=f.cut)
+
+
+def _estimate_text(result: SpecEstimate) -> str:
+    header = ("file", "calls", "in tok", "cache wr", "cache rd", "out tok", "cost")
+
+    def row(name: str, calls: int, usage: Usage, money: float | None) -> tuple[str, ...]:
+        return (name, str(calls), f"{usage.input_tokens:,}", f"{usage.cache_write_tokens:,}",
+                f"{usage.cache_read_tokens:,}", f"{usage.output_tokens:,}", _money(money))
+
+    rows = [header] + [row(f.path, f.calls, f.usage, f.cost) for f in result.files]
+    rows.append(row("total", result.calls, result.usage, result.cost))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    local = any(f.local_count for f in result.files)
+    lines = [f"{result.spec} ({result.model}{', local count' if local else ''}): estimate"]
+    for n, cells in enumerate(rows):
+        if n == len(rows) - 1:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+        lines.append("  " + "  ".join([cells[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]).rstrip())
+    lines.append("  assumptions:")
+    lines += [f"    - {a}" for a in result.assumptions]
+    return "\n".join(lines) + "\n"

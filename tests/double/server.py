@@ -44,16 +44,19 @@ class MessagesDouble:
     """A stand-in for the Messages API whose answers come from `author`.
 
     `requests` holds every /v1/messages body, parsed, in arrival order (count_tokens
-    bodies go to `count_requests`). When the author raises, or a request breaks the
-    API's rules (`validate`), the client gets an error response; author exceptions
+    bodies go to `count_requests`; `has_count_tokens=False`, opt-in, plays a server
+    without that endpoint, which answers it 404). When the author raises, or a request
+    breaks the API's rules (`validate`), the client gets an error response; author exceptions
     are also kept in `failures` (with `x-should-retry: false` so the SDK does not
     hide them behind retries), and `check()` raises them.
     """
 
-    def __init__(self, author: Author, *, delta_chars: int = 12, validate: bool = True) -> None:
+    def __init__(self, author: Author, *, delta_chars: int = 12, validate: bool = True,
+                 has_count_tokens: bool = True) -> None:
         self.author = author
         self.delta_chars = delta_chars
         self.validate = validate
+        self.has_count_tokens = has_count_tokens
         self.requests: list[Request] = []
         self.count_requests: list[Request] = []
         self.failures: list[str] = []
@@ -69,7 +72,8 @@ class MessagesDouble:
             self._served += 1
             ids = Ids(f"msg_dbl{self._served:017d}", f"req_dbl{self._served:017d}")
             path = path.split("?", 1)[0].rstrip("/")
-            if method != "POST" or path not in (MESSAGES, COUNT_TOKENS):
+            served = (MESSAGES, COUNT_TOKENS) if self.has_count_tokens else (MESSAGES,)
+            if method != "POST" or path not in served:
                 return render_error(
                     ErrorReply(404, "not_found_error", f"Not found: {method} {path}"),
                     ids.request_id,
