@@ -8,6 +8,10 @@ point ANTHROPIC_BASE_URL at the URL it yields.
 Both routes share `handle`, so a reply is the same bytes either way, and a dropped
 connection is a transport error either way (raised by the mock stream, or a socket
 closed in the middle of a chunked body).
+
+For tests that interrupt a client half-way (a build killed mid-stream), `event_delay`
+makes the double a slow model, and `chunks_sent`, `chunks_total` and `answered` say
+how far each response has gone, so the test can pick its moment.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -45,19 +50,30 @@ class MessagesDouble:
 
     `requests` holds every /v1/messages body, parsed, in arrival order (count_tokens
     bodies go to `count_requests`; `has_count_tokens=False`, opt-in, plays a server
-    without that endpoint, which answers it 404). When the author raises, or a request
-    breaks the API's rules (`validate`), the client gets an error response; author exceptions
+    without that endpoint, which answers it 404). When the author raises, or a request breaks the
+    API's rules (`validate`), the client gets an error response; author exceptions
     are also kept in `failures` (with `x-should-retry: false` so the SDK does not
     hide them behind retries), and `check()` raises them.
+
+    Progress, by index into `requests`: `chunks_sent[i]` counts the body chunks written
+    so far (one per server-sent event) of the `chunks_total[i]` the response holds, and
+    `answered` lists, in the order they finished,
+    the requests whose complete answer (a message with its stop reason, not an error nor
+    a stream that breaks off) went out to its last byte. `event_delay` (seconds, opt-in,
+    0 by default) is waited before each chunk after the first: a slow model.
     """
 
     def __init__(self, author: Author, *, delta_chars: int = 12, validate: bool = True,
-                 has_count_tokens: bool = True) -> None:
+                 event_delay: float = 0.0, has_count_tokens: bool = True) -> None:
         self.author = author
         self.delta_chars = delta_chars
         self.validate = validate
         self.has_count_tokens = has_count_tokens
+        self.event_delay = event_delay
         self.requests: list[Request] = []
+        self.chunks_sent: list[int] = []
+        self.chunks_total: list[int] = []
+        self.answered: list[int] = []
         self.count_requests: list[Request] = []
         self.failures: list[str] = []
         # The socket server answers on several threads; authors keep state.
@@ -68,6 +84,10 @@ class MessagesDouble:
 
     def handle(self, method: str, path: str, body: bytes) -> WireResponse:
         """Answer one HTTP request."""
+        return self._handle(method, path, body)[0]
+
+    def _handle(self, method: str, path: str, body: bytes) -> tuple[WireResponse, _Progress | None]:
+        """The response, and for a /v1/messages request the account of its delivery."""
         with self._lock:
             self._served += 1
             ids = Ids(f"msg_dbl{self._served:017d}", f"req_dbl{self._served:017d}")
@@ -77,36 +97,40 @@ class MessagesDouble:
                 return render_error(
                     ErrorReply(404, "not_found_error", f"Not found: {method} {path}"),
                     ids.request_id,
-                )
+                ), None
             try:
                 request = json.loads(body or b"null")
             except ValueError as exc:
-                return self._invalid(f"request body is not valid JSON: {exc}", ids)
+                return self._invalid(f"request body is not valid JSON: {exc}", ids), None
             if not isinstance(request, dict):
-                return self._invalid("request body must be a JSON object", ids)
+                return self._invalid("request body must be a JSON object", ids), None
             if path == COUNT_TOKENS:
                 self.count_requests.append(request)
                 problem = _count_problem(request) if self.validate else None
                 if problem:
-                    return self._invalid(problem, ids)
+                    return self._invalid(problem, ids), None
                 return render_json(200, {"input_tokens": estimate_input_tokens(request)},
-                                   ids.request_id)
+                                   ids.request_id), None
             self.requests.append(request)
+            self.chunks_sent.append(0)
+            self.chunks_total.append(0)
+            progress = _Progress(self, len(self.requests) - 1)
             problem = _messages_problem(request) if self.validate else None
             if problem:
-                return self._invalid(problem, ids)
+                return progress.of(self._invalid(problem, ids))
             try:
                 reply = self.author(request)
             except Exception as exc:  # reported to the test, not swallowed: see check()
                 self.failures.append(f"request {len(self.requests)}: {type(exc).__name__}: {exc}")
-                return render_error(
+                return progress.of(render_error(
                     ErrorReply(500, "api_error", f"test double: {type(exc).__name__}: {exc}",
                                headers={"x-should-retry": "false"}),
                     ids.request_id,
-                )
+                ))
             if isinstance(reply, ErrorReply):
-                return render_error(reply, ids.request_id)
-            return render_reply(reply, request, ids, delta_chars=self.delta_chars)
+                return progress.of(render_error(reply, ids.request_id))
+            progress.complete = reply.drop_after is None and reply.error_after is None
+            return progress.of(render_reply(reply, request, ids, delta_chars=self.delta_chars))
 
     def check(self) -> None:
         """Raise if the author failed on any request."""
@@ -124,9 +148,9 @@ class MessagesDouble:
         return httpx2.Client(transport=httpx2.MockTransport(self._answer_mock))
 
     def _answer_mock(self, request: httpx2.Request) -> httpx2.Response:
-        wire = self.handle(request.method, request.url.path, request.content)
-        return httpx2.Response(wire.status, headers=list(wire.headers), stream=_MockBody(wire),
-                               request=request)
+        wire, progress = self._handle(request.method, request.url.path, request.content)
+        return httpx2.Response(wire.status, headers=list(wire.headers),
+                               stream=_MockBody(wire, progress, self.event_delay), request=request)
 
     # -- over a socket ---------------------------------------------------------
 
@@ -154,14 +178,52 @@ class MessagesDouble:
             thread.join()
 
 
+class _Progress:
+    """How far one /v1/messages response has gone out (see MessagesDouble)."""
+
+    def __init__(self, double: MessagesDouble, index: int) -> None:
+        self.double = double
+        self.index = index
+        self.complete = False  # a whole answer, not an error nor a reply that breaks off
+
+    def of(self, wire: WireResponse) -> tuple[WireResponse, _Progress]:
+        """The response this progress is about (called under the double's lock)."""
+        self.double.chunks_total[self.index] = len(wire.chunks)
+        return wire, self
+
+    def sent(self) -> None:
+        with self.double._lock:
+            self.double.chunks_sent[self.index] += 1
+
+    def finished(self) -> None:
+        if self.complete:
+            with self.double._lock:
+                self.double.answered.append(self.index)
+
+
+def _paced(wire: WireResponse, progress: _Progress | None, delay: float) -> Iterator[bytes]:
+    """The body's chunks, `delay` seconds apart, counted as they are taken."""
+    for n, chunk in enumerate(wire.chunks):
+        if delay and n:
+            time.sleep(delay)
+        yield chunk
+        if progress is not None:
+            progress.sent()
+
+
 class _MockBody(httpx2.SyncByteStream):
     """A response body that can break the way a real connection does."""
 
-    def __init__(self, wire: WireResponse) -> None:
+    def __init__(self, wire: WireResponse, progress: _Progress | None = None,
+                 delay: float = 0.0) -> None:
         self._wire = wire
+        self._progress = progress
+        self._delay = delay
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from self._wire.chunks
+        yield from _paced(self._wire, self._progress, self._delay)
+        if self._progress is not None:
+            self._progress.finished()
         if self._wire.drops:
             # What httpx2's own transport raises when the peer closes mid-body.
             raise httpx2.RemoteProtocolError(
@@ -185,29 +247,36 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
-        wire = self.double.handle(self.command, self.path, body)
+        wire, progress = self.double._handle(self.command, self.path, body)
         self.send_response(wire.status)
         for name, value in wire.headers:
             self.send_header(name, value)
         if wire.streamed:
             self.send_header("transfer-encoding", "chunked")
         self.end_headers()
-        for chunk in wire.chunks:
+        try:
+            for chunk in _paced(wire, progress, self.double.event_delay):
+                if wire.streamed:
+                    # One chunk per event, flushed, so the client sees events as they come.
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                else:
+                    self.wfile.write(chunk)
+                self.wfile.flush()
+            if wire.drops:
+                # No terminating chunk (or fewer bytes than content-length): the client's
+                # transport reports an incomplete body.
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
             if wire.streamed:
-                # One chunk per event, flushed, so the client sees events as they come.
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            else:
-                self.wfile.write(chunk)
-            self.wfile.flush()
-        if wire.drops:
-            # No terminating chunk (or fewer bytes than content-length): the client's
-            # transport reports an incomplete body.
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client went away mid-answer (a test killed it): not the double's error.
             self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
             return
-        if wire.streamed:
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
+        if progress is not None:
+            progress.finished()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the tests' output is not the place for an access log."""
