@@ -50,17 +50,17 @@ class MessagesDouble:
 
     `requests` holds every /v1/messages body, parsed, in arrival order (count_tokens
     bodies go to `count_requests`; `has_count_tokens=False`, opt-in, plays a server
-    without that endpoint, which answers it 404). When the author raises, or a request breaks the
-    API's rules (`validate`), the client gets an error response; author exceptions
-    are also kept in `failures` (with `x-should-retry: false` so the SDK does not
-    hide them behind retries), and `check()` raises them.
+    without that endpoint, which answers it 404). When the author raises, or a request
+    breaks the API's rules (`validate`), the client gets an error response; author
+    exceptions are also kept in `failures` (with `x-should-retry: false` so the SDK does
+    not hide them behind retries), and `check()` raises them.
 
     Progress, by index into `requests`: `chunks_sent[i]` counts the body chunks written
     so far (one per server-sent event) of the `chunks_total[i]` the response holds, and
-    `answered` lists, in the order they finished,
-    the requests whose complete answer (a message with its stop reason, not an error nor
-    a stream that breaks off) went out to its last byte. `event_delay` (seconds, opt-in,
-    0 by default) is waited before each chunk after the first: a slow model.
+    `answered` lists, in the order they finished, the requests whose complete answer (a
+    message with its stop reason, not an error nor a stream that breaks off) went out to
+    its last byte. `event_delay` (seconds, opt-in, 0 by default) is waited before each
+    chunk after the first: a slow model.
     """
 
     def __init__(self, author: Author, *, delta_chars: int = 12, validate: bool = True,
