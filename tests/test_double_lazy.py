@@ -19,6 +19,7 @@ import pytest
 from tests.double import (
     DEFINITION_SHAPES,
     FILE,
+    DefinitionStyle,
     Laziness,
     MessagesDouble,
     ModuleAuthor,
@@ -432,11 +433,34 @@ def test_a_name_defined_nowhere_or_twice_gets_no_definition(name: str) -> None:
     assert "```" not in text and ("csv.py", name) not in author.shapes
 
 
-def test_a_repair_of_a_statement_is_not_played() -> None:
-    author = ModuleAuthor({"csv.py": stdlib_source("csv.py")}, wrapping=Wrapping())
+def statement_repair(path: str, statement: str) -> str:
+    """A statement repair as codegen words it (`codegen.prompts.statement_prompt`)."""
+    return (f"Repair the file `{path}`, written for this request:\n\nWrite it.\n\n"
+            "The file as it stands:\n```python\npass\n```\n\nIt does not parse.\n\n"
+            "Write the corrected top-level statement that begins at line 40:\n"
+            f"```python\n{statement.rstrip()}\n```\nAnswer with that statement alone, "
+            "complete and valid, in one ```python code block.")
+
+
+def test_a_broken_statement_gets_the_original_back() -> None:
+    path = "textwrap.py"
+    source = stdlib_source(path)
+    meant = original_text(source, "dedent")
+    lines = meant.splitlines(keepends=True)
+    # A bad join: a line typed twice, the next one cut short.
+    broken = "".join(lines[:5] + [lines[4], lines[5][:9] + "\n"] + lines[6:])
+    author = ModuleAuthor({path: source}, seams=Seams(seed=3),
+                          definitions=DefinitionStyle(fenced=1.0))
     double = MessagesDouble(author)
-    prompt = ("Repair the file `csv.py`, written for this request:\n\nWrite it.\n\n"
-              "Write the corrected top-level statement that begins at line 3:")
-    with pytest.raises(anthropic.InternalServerError, match="only definition repairs"):
-        sdk(double).messages.create(model=MODEL, max_tokens=100,
-                                    messages=[{"role": "user", "content": prompt}])
+    client = sdk(double)
+    text, calls = by_prefill(client, statement_repair(path, broken), max_tokens=64)
+    assert calls > 3
+    assert code_of(text, "dedent") == meant
+    assert author.repairs == [(path, "statement", lines[0].strip())]
+    nonsense, _ = by_prefill(client, statement_repair(path, "x = )(\n"), max_tokens=64)
+    assert nonsense.startswith("I cannot tell") and "```" not in nonsense
+    with pytest.raises(anthropic.InternalServerError, match="cannot tell what to write"):
+        client.messages.create(model=MODEL, max_tokens=100, messages=[
+            {"role": "user", "content": "Repair the file `textwrap.py`: make it nicer."}])
+    double.failures.clear()
+    double.check()

@@ -8,10 +8,11 @@ or, for a CLI in a subprocess, `with double.serve() as url:` and ANTHROPIC_BASE_
 `ModuleAuthor` plays a model writing known files, cut at max_tokens and continued with
 realistic seams (`seams.py`, also usable on its own by property tests); with
 `laziness=Laziness()` it also leaves placeholders and stops early (`laziness.py`), and
-it answers codegen's definition repairs in a model's shapes (`definitions.py`).
+it answers codegen's repairs: a definition in a model's shapes (`definitions.py`), a
+broken statement with the one it stands for (`statements.py`).
 """
 
-from . import definitions, laziness, replies, seams
+from . import definitions, laziness, replies, seams, statements
 from .authors import ScriptedAuthor, ScriptExhausted
 from .definitions import DEFINITION_SHAPES, DefinitionShape, DefinitionStyle
 from .laziness import Laziness, LazyText
@@ -56,6 +57,7 @@ __all__ = [
     "replies",
     "seams",
     "signature_for",
+    "statements",
     "take_tokens",
     "text_block",
     "thinking_block",

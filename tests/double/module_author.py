@@ -45,10 +45,14 @@ Repairs. A first user message that asks "Write the complete definition of `X`" (
 `codegen.prompts.definition_prompt` does) opens a conversation of its own: the meant
 answer is `X`'s definition taken from the ORIGINAL target, in a shape drawn from the
 seed, the path and the name (`definitions.py`, `DefinitionStyle`), or a sentence
-saying it cannot find `X` when the target does not define it once. Such an answer is
-cut and continued like a file's: every meant answer is keyed by (path, purpose), the
-purpose being "file" or ("definition", name). `repairs` records (path, "definition",
-name) for each first request, and `shapes` the shape of each definition answered.
+saying it cannot find `X` when the target does not define it once. One that asks for
+"the corrected top-level statement that begins at line N" (`statement_prompt`) gets
+the original statement(s) the broken one quoted stands for (`statements.py`), at
+column 0, or a sentence saying it cannot tell which. Such an answer is cut and
+continued like a file's: every meant answer is keyed by (path, purpose), the purpose
+being "file", ("definition", name) or ("statement", the broken statement). `repairs`
+records (path, "definition", name) or (path, "statement", its first line) for each
+first request, and `shapes` the shape of each definition answered.
 
 Laziness (`laziness.py`, off unless `laziness=Laziness(...)`). The file's meant answer
 holds the lazy text: some long bodies replaced by placeholders (`placeholders` records
@@ -82,6 +86,7 @@ from . import replies
 from .definitions import DefinitionShape, DefinitionStyle, shaped_definition
 from .laziness import Laziness, LazyText, make_lazy
 from .seams import SEAM_KINDS, Continuation, SeamKind, applicable_kinds, plan_continuation
+from .statements import meant_statements
 from .tokens import TOKEN, count_tokens, take_tokens
 from .wire import (
     Block,
@@ -125,16 +130,30 @@ DEFINITION_TAIL_PROSE = (
 )
 NOT_FOUND = ("I cannot find `{name}` in `{path}`: the file does not define it, so there "
              "is no definition to write out.")
+STATEMENT_LEAD_PROSE = (
+    "Here is the corrected statement:",
+    "Here's the statement, complete and valid:",
+    "Sure. The corrected code:",
+)
+STATEMENT_TAIL_PROSE = (
+    "The statement is now complete and parses.",
+    "Let me know if anything else needs fixing.",
+)
+NO_STATEMENT = ("I cannot tell which part of `{path}` this statement was meant to be, so I "
+                "cannot correct it.")
 
-# What codegen's definition repairs ask (`codegen.prompts.definition_prompt`).
+# What codegen's repairs ask (`codegen.prompts.definition_prompt`, `statement_prompt`).
 DEFINITION_REQUEST = re.compile(r"Write the complete definition of `([\w.]+)`")
+STATEMENT_REQUEST = re.compile(
+    r"Write the corrected top-level statement that begins at line \d+:\n```[\w+-]*\n"
+    r"(.*?)\n```", re.DOTALL)
 REPAIR_REQUEST = "Repair the file `"
 
 DEFINITION_STYLE = DefinitionStyle()
 
 FILE = "file"
-# What a conversation is for: the file itself, or one of its definitions.
-Purpose = str | tuple[str, str]  # FILE or ("definition", qualified name)
+# What a conversation is for: the file itself, one of its definitions, or a statement.
+Purpose = str | tuple[str, str]  # FILE, ("definition", qualified name), ("statement", text)
 # Where a conversation about a file is: in a first pass that will end early, at the end
 # of it (the next request finishes the file), or writing the meant answer.
 Stage = Literal["first", "ended", "rest"]
@@ -215,7 +234,8 @@ class ModuleAuthor:
         self.laziness = laziness
         self.definitions = definitions
         self.continuations: list[tuple[str, SeamKind]] = []
-        # (path, "definition", name) or (path, "finish", "") for each repair served.
+        # (path, "definition", name), (path, "statement", its first line) or
+        # (path, "finish", "") for each repair served.
         self.repairs: list[tuple[str, str, str]] = []
         self.shapes: dict[tuple[str, str], DefinitionShape] = {}  # (path, name) -> shape
         self.placeholders: dict[str, list[str]] = {}  # path -> names with placeholder bodies
@@ -239,8 +259,10 @@ class ModuleAuthor:
                 code = lazy.code if lazy is not None else self.targets[path]
                 self._meant[key] = _compose(code, rng, self.wrapping, _fence_info(path),
                                             LEAD_PROSE, TAIL_PROSE, {"path": path})
-            else:
+            elif purpose[0] == "definition":
                 self._meant[key] = self._definition_answer(path, purpose[1])
+            else:
+                self._meant[key] = self._statement_answer(path, purpose[1])
         return self._meant[key]
 
     def lazy(self, path: str) -> LazyText | None:
@@ -300,10 +322,12 @@ class ModuleAuthor:
         room = max(1, budget - used)
 
         if first:
-            if purpose == FILE:
-                self._ended_early.discard(path)  # a new conversation: a new first pass
+            if isinstance(purpose, tuple):
+                kind, about = purpose
+                named = about if kind == "definition" else about.strip().split("\n", 1)[0]
+                self.repairs.append((path, kind, named))
             else:
-                self.repairs.append((path, "definition", purpose[1]))
+                self._ended_early.discard(path)  # a new conversation: a new first pass
             stage: Stage = "first" if self._early_of(path, purpose) is not None else "rest"
             meant = self._answer_at(path, purpose, stage)
             start, seam, resume = 0, "", 0
@@ -355,10 +379,14 @@ class ModuleAuthor:
         definition = DEFINITION_REQUEST.search(prompt)
         if definition:
             return path, ("definition", definition.group(1))
+        statement = STATEMENT_REQUEST.search(prompt)
+        if statement:
+            return path, ("statement", statement.group(1))
         if prompt.startswith(REPAIR_REQUEST):
             raise LookupError(
-                f"a repair of `{path}` that asks for no definition (\"Write the complete "
-                "definition of `X`\"): this author plays only definition repairs"
+                f"a repair of `{path}` that asks for neither a definition (\"Write the "
+                "complete definition of `X`\") nor a statement (\"Write the corrected "
+                "top-level statement\"): this author cannot tell what to write"
             )
         return path, FILE
 
@@ -446,6 +474,17 @@ class ModuleAuthor:
         wrapping = Wrapping(style.prose_before, style.fenced, style.prose_after)
         return _compose(shaped.code, rng, wrapping, _fence_info(path), DEFINITION_LEAD_PROSE,
                         DEFINITION_TAIL_PROSE, {"name": name, "kind": shaped.kind, "path": path})
+
+    def _statement_answer(self, path: str, broken: str) -> MeantAnswer:
+        code = meant_statements(self.targets[path], broken)
+        if code is None:
+            text = _fill(NO_STATEMENT, {"path": path})
+            return MeantAnswer(text, len(text), len(text), False, "")
+        rng = random.Random(f"{self.seams.seed}|{path}|{broken}|statement")
+        style = self.definitions
+        wrapping = Wrapping(style.prose_before, style.fenced, style.prose_after)
+        return _compose(code, rng, wrapping, _fence_info(path), STATEMENT_LEAD_PROSE,
+                        STATEMENT_TAIL_PROSE, {"path": path})
 
     def _plan(self, path: str, purpose: Purpose, meant: MeantAnswer, cut: int, room: int,
               turn: int) -> Continuation:
