@@ -50,6 +50,7 @@ class Stitched:
     parses: bool
 
 
+_PARTIAL_FENCE = re.compile(r"^(`{1,3}|~{1,3})$")
 _FENCE = re.compile(r"^(```+|~~~+)[ \t]*([\w.+#-]*)[ \t]*$")
 # Phrases models open a continuation with. The strong ones are stripped even inside a
 # string literal; the weak ones ("Here is ...:") are common docstring text too.
@@ -83,6 +84,11 @@ def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
     groups = _group(chunks)
     if not groups:
         return Stitched("", False, False)
+    for n in range(1, len(groups)):
+        # Cut inside the closing fence ("``") and the fence typed again in full.
+        partial = groups[n - 1][groups[n - 1].rfind("\n") + 1 :]
+        if _PARTIAL_FENCE.match(partial) and groups[n].startswith(("```", "~~~")):
+            groups[n - 1] = groups[n - 1][: len(groups[n - 1]) - len(partial)]
     pieces: list[_Piece] = []
     fence_open = False
     closed = True

@@ -148,3 +148,9 @@ def test_an_answer_cut_right_after_its_opening_fence_and_started_over() -> None:
     chunks = [Chunk("Sure! Here's `m.py`.\n\n```python"),
               Chunk("Sure! Here's `m.py`.\n\n```python\nx = 1\n```", "user_turn")]
     assert stitch(chunks).code == "x = 1\n"
+
+
+def test_a_cut_inside_the_closing_fence_and_the_fence_typed_again() -> None:
+    # Found by the lazy-author benchmark (base64, user turns).
+    chunks = [Chunk("```python\nx = 1\n``"), Chunk("```\n\nDone.", "user_turn")]
+    assert stitch(chunks).code == "x = 1\n"
