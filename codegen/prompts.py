@@ -58,6 +58,13 @@ def file_prompt(path: str, prompt: str, requires: Sequence[str],
     return "\n".join(parts)
 
 
+def _repair_context(path: str, request: str, code: str, why: str) -> list[str]:
+    """What every repair request opens with: the file's request, the file, the finding."""
+    return [f"Repair the file `{path}`, written for this request:", "", request.strip(), "",
+            "The file as it stands:", f"```{_fence_language(path)}", code.rstrip("\n"), "```", "",
+            why.strip(), ""]
+
+
 def _fence_language(path: str) -> str:
     return "python" if path.endswith(PYTHON_SUFFIXES) else ""
 
@@ -88,17 +95,7 @@ def definition_prompt(path: str, request: str, code: str, target: str, kind: str
     """A fresh conversation asking for one definition of a file, whole."""
     language = _fence_language(path)
     return "\n".join([
-        f"Repair the file `{path}`, written for this request:",
-        "",
-        request.strip(),
-        "",
-        "The file as it stands:",
-        f"```{language}",
-        code.rstrip("\n"),
-        "```",
-        "",
-        why.strip(),
-        "",
+        *_repair_context(path, request, code, why),
         f"Write the complete definition of `{target}`: that {kind} alone, every line of it "
         f"in full (with its decorators), in one ```{language} code block. Do not write any "
         "other part of the file; add the imports it needs above it.",
@@ -110,17 +107,7 @@ def statement_prompt(path: str, request: str, code: str, first_line: int, statem
     """A fresh conversation asking for one top-level statement that does not parse."""
     language = _fence_language(path)
     return "\n".join([
-        f"Repair the file `{path}`, written for this request:",
-        "",
-        request.strip(),
-        "",
-        "The file as it stands:",
-        f"```{language}",
-        code.rstrip("\n"),
-        "```",
-        "",
-        why.strip(),
-        "",
+        *_repair_context(path, request, code, why),
         f"Write the corrected top-level statement that begins at line {first_line}:",
         f"```{language}",
         statement.rstrip("\n"),
