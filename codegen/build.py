@@ -92,10 +92,7 @@ class BuildResult:
 
     @property
     def usage(self) -> Usage:
-        total = Usage()
-        for f in self.files:
-            total = total + f.usage
-        return total
+        return Usage.total(f.usage for f in self.files)
 
     @property
     def cost(self) -> float | None:
@@ -187,7 +184,7 @@ class _Run:
                  note: ProgressFn, memory: PrefillMemory, info: ModelInfo) -> None:
         self.spec, self.options, self.client, self.note = spec, options, client, note
         self.memory, self.info = memory, info
-        self.selected = _select(spec, options.only)
+        self.selected = select_files(spec, options.only)
         self.budget = Budget(options.max_cost)
         self.results: dict[str, FileResult] = {}
         self.records = lock.load(spec)
@@ -369,7 +366,7 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
         system=tuple(prompts.system_blocks(spec.context, breakpoint)),
         prompt=prompts.file_prompt(file.path, file.prompt, file.requires, dependencies),
         max_tokens=file.max_tokens,
-        thinking=_thinking_param(spec.thinking),
+        thinking=thinking_param(spec.thinking),
         prefill=info.prefill,
         cache_control=breakpoint,
     )
@@ -448,7 +445,7 @@ class _Calls:
             self.budget.check(self.file.path, event, self.info, self.usage)
             what = f"{self.doing}: " if self.doing else ""
             if event.kind == "first":
-                self.note(self.file.path, f"{what}streaming" if what else "streaming")
+                self.note(self.file.path, f"{what}streaming")
             elif event.kind == "no-prefill":
                 self.note(self.file.path, f"{self.spec.model} refuses prefill: continuing in a user turn")
             else:
@@ -641,7 +638,8 @@ def finish_python(code: str, *, pyi: bool = False) -> tuple[str | None, str]:
         return None, f"black cannot format it: {exc}"
 
 
-def _thinking_param(thinking: Any) -> dict[str, Any] | None:
+def thinking_param(thinking: Any) -> dict[str, Any] | None:
+    """The request's `thinking` for the spec's setting (None: the model's default)."""
     if thinking is None:
         return None
     if thinking == "off":
@@ -651,7 +649,8 @@ def _thinking_param(thinking: Any) -> dict[str, Any] | None:
     return {"type": "enabled", "budget_tokens": int(thinking)}
 
 
-def _select(spec: Spec, only: tuple[str, ...]) -> set[str]:
+def select_files(spec: Spec, only: tuple[str, ...]) -> set[str]:
+    """The paths `--only` names (all when none); a path the spec lacks is a usage error."""
     if not only:
         return {f.path for f in spec.files}
     known = {f.path for f in spec.files}

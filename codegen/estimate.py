@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import prompts
-from .build import _select, _thinking_param
+from .build import select_files, thinking_param
 from .client import CountTokensUnavailable, MessagesClient, connection_from_env
 from .continuation import Request
 from .errors import MissingCredentialsError, UsageError
@@ -58,10 +58,7 @@ class SpecEstimate:
 
     @property
     def usage(self) -> Usage:
-        total = Usage()
-        for f in self.files:
-            total = total + f.usage
-        return total
+        return Usage.total(f.usage for f in self.files)
 
     @property
     def calls(self) -> int:
@@ -226,8 +223,8 @@ def open_counter(*, local: bool, http_client: Any = None) -> Iterator[Counter]:
 def estimate_spec(spec: Spec, counter: Counter, *, only: Sequence[str] = ()) -> SpecEstimate:
     """Estimate every file of `spec` (or those named by --only) as generated afresh."""
     info = lookup(spec.model)
-    selected = _select(spec, tuple(only))
-    thinking = _thinking_param(spec.thinking)
+    selected = select_files(spec, tuple(only))
+    thinking = thinking_param(spec.thinking)
     budget = spec.thinking if isinstance(spec.thinking, int) else 0
     system = tuple(prompts.system_blocks(spec.context))
     # The system prompt alone: count_tokens needs a message, so a one-character one.

@@ -8,6 +8,7 @@ as such, and prefill is tried once and remembered if refused.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -94,6 +95,10 @@ class Usage:
     output_tokens: int = 0
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
+
+    @staticmethod
+    def total(usages: Iterable[Usage]) -> Usage:
+        return sum(usages, Usage())
 
     def __sub__(self, other: Usage) -> Usage:
         return Usage(
