@@ -114,6 +114,19 @@ def test_event_order_is_the_apis() -> None:
     assert final["usage"]["output_tokens"] == count_tokens("Plan it.one two three four five")
 
 
+def test_token_delay_paces_a_stream_by_the_tokens_each_event_carries() -> None:
+    reply = replies.text(ANSWER)
+    wire = MessagesDouble(ScriptedAuthor([reply])).handle(
+        "POST", "/v1/messages", json.dumps(ask(stream=True)).encode())
+    assert len(wire.tokens) == len(wire.chunks) and sum(wire.tokens) == count_tokens(ANSWER)
+    double = MessagesDouble(ScriptedAuthor([reply]), token_delay=0.004)
+    started = time.perf_counter()
+    with sdk(double).messages.stream(**ask()) as stream:
+        assert text_of(stream.get_final_message()) == ANSWER
+    # time.sleep never returns early: at least the delay of every token after the first event.
+    assert time.perf_counter() - started >= 0.004 * count_tokens(ANSWER)
+
+
 def test_non_streaming_request_gets_the_json_message() -> None:
     double = MessagesDouble(ScriptedAuthor([replies.cut("def f(")]))
     message = sdk(double).messages.create(**ask())

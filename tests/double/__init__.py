@@ -9,11 +9,13 @@ or, for a CLI in a subprocess, `with double.serve() as url:` and ANTHROPIC_BASE_
 realistic seams (`seams.py`, also usable on its own by property tests); with
 `laziness=Laziness()` it also leaves placeholders and stops early (`laziness.py`), and
 it answers codegen's repairs: a definition in a model's shapes (`definitions.py`), a
-broken statement with the one it stands for (`statements.py`).
+broken statement with the one it stands for (`statements.py`). Its usage bills input
+as the API's prompt cache would (`cache.py`, with the model's minimum cacheable length).
 """
 
 from . import definitions, laziness, replies, seams, statements
 from .authors import ScriptedAuthor, ScriptExhausted
+from .cache import CacheUsage, PromptCache
 from .definitions import DEFINITION_SHAPES, DefinitionShape, DefinitionStyle
 from .laziness import Laziness, LazyText
 from .module_author import FILE, MeantAnswer, ModuleAuthor, Seams, Thinking, Wrapping
@@ -35,6 +37,7 @@ __all__ = [
     "FILE",
     "SEAM_KINDS",
     "Author",
+    "CacheUsage",
     "DefinitionShape",
     "DefinitionStyle",
     "ErrorReply",
@@ -42,6 +45,7 @@ __all__ = [
     "LazyText",
     "MeantAnswer",
     "MessagesDouble",
+    "PromptCache",
     "ModuleAuthor",
     "Reply",
     "ScriptExhausted",

@@ -14,9 +14,10 @@ How much. Tokens are counted with `tokens.count_tokens` (runs of up to four word
 whitespace characters, or one other character). An answer holds at most the request's
 max_tokens tokens, thinking included; if the rest of the meant answer does not fit, the
 text stops after that many tokens with stop_reason "max_tokens", else "end_turn".
-usage.output_tokens is the tokens emitted; usage.input_tokens the request's estimated
-tokens, with a cached system prompt counted as a cache write the first time and a cache
-read afterwards.
+usage.output_tokens is the tokens emitted; the request's estimated input tokens are
+billed by a `PromptCache` (`cache.py`): the prefix up to each `cache_control`
+breakpoint is written the first time (when it holds at least `min_cache_tokens`, the
+model's minimum) and read by every later request that begins with it.
 
 Continuations, read from the request:
 - the conversation ends with an assistant message (prefill): if `prefill_accepted` is
@@ -83,6 +84,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import replies
+from .cache import PromptCache
 from .definitions import DefinitionShape, DefinitionStyle, shaped_definition
 from .laziness import Laziness, LazyText, make_lazy
 from .seams import SEAM_KINDS, Continuation, SeamKind, applicable_kinds, plan_continuation
@@ -223,6 +225,7 @@ class ModuleAuthor:
         thinking: Thinking = Thinking(),
         laziness: Laziness | None = None,
         definitions: DefinitionStyle = DEFINITION_STYLE,
+        min_cache_tokens: int = 0,
     ) -> None:
         if not targets:
             raise ValueError("ModuleAuthor needs at least one target")
@@ -246,7 +249,7 @@ class ModuleAuthor:
         self._ended_early: set[str] = set()  # paths whose first pass has reached its end
         # (path, purpose, assistant text so far without trailing whitespace) -> position.
         self._positions: dict[tuple[str, Purpose, str], _Position] = {}
-        self._cached_prefixes: set[str] = set()
+        self.cache = PromptCache(min_cache_tokens)
 
     def meant(self, path: str, purpose: Purpose = FILE) -> MeantAnswer:
         """The answer the author means to give for `path`'s file (with laziness, the
@@ -501,21 +504,11 @@ class ModuleAuthor:
                                  fence_info=meant.fence_info)
 
     def _reply(self, request: Request, blocks: list[Block], stop: str, output: int) -> Reply:
-        total = estimate_input_tokens(request)
-        system = request.get("system")
-        cached = _cached_prefix(system)
-        write = read = 0
-        if cached:
-            # The system prompt is marked for caching: written once, read afterwards.
-            tokens = min(total, count_tokens(cached))
-            if cached in self._cached_prefixes:
-                read = tokens
-            else:
-                self._cached_prefixes.add(cached)
-                write = tokens
-        return Reply(content=blocks, stop_reason=stop, input_tokens=total - write - read,
-                     output_tokens=max(1, output), cache_creation_input_tokens=write,
-                     cache_read_input_tokens=read)
+        billed = self.cache.bill(request, estimate_input_tokens(request))
+        return Reply(content=blocks, stop_reason=stop, input_tokens=billed.input_tokens,
+                     output_tokens=max(1, output),
+                     cache_creation_input_tokens=billed.cache_creation_input_tokens,
+                     cache_read_input_tokens=billed.cache_read_input_tokens)
 
 
 def _compose(code: str, rng: random.Random, wrapping: Wrapping, info: str,
@@ -585,19 +578,6 @@ def _cut_thought(thought: str, budget: int) -> str:
     while count_tokens(long) <= budget:
         long += " " + thought
     return long[: take_tokens(long, budget)]
-
-
-def _cached_prefix(system: Any) -> str:
-    """The system text up to its last cache_control breakpoint ("" when none)."""
-    if not isinstance(system, list):
-        return ""
-    text = ""
-    cached = ""
-    for block in system:
-        text += block.get("text", "")
-        if block.get("cache_control"):
-            cached = text
-    return cached
 
 
 def _chars_of_last_tokens(text: str, end: int, tokens: int) -> int:

@@ -10,7 +10,8 @@ connection is a transport error either way (raised by the mock stream, or a sock
 closed in the middle of a chunked body).
 
 For tests that interrupt a client half-way (a build killed mid-stream), `event_delay`
-makes the double a slow model, and `chunks_sent`, `chunks_total` and `answered` say
+makes the double a slow model (and `token_delay`, for benchmarks, one that streams at a
+given number of tokens a second), and `chunks_sent`, `chunks_total` and `answered` say
 how far each response has gone, so the test can pick its moment.
 """
 
@@ -60,16 +61,20 @@ class MessagesDouble:
     `answered` lists, in the order they finished, the requests whose complete answer (a
     message with its stop reason, not an error nor a stream that breaks off) went out to
     its last byte. `event_delay` (seconds, opt-in, 0 by default) is waited before each
-    chunk after the first: a slow model.
+    chunk after the first: a slow model; `token_delay` (seconds per output token, 0 by
+    default) is waited before each chunk for every text or thinking token it carries: a
+    model streaming at 1/token_delay tokens a second.
     """
 
     def __init__(self, author: Author, *, delta_chars: int = 12, validate: bool = True,
-                 event_delay: float = 0.0, has_count_tokens: bool = True) -> None:
+                 event_delay: float = 0.0, token_delay: float = 0.0,
+                 has_count_tokens: bool = True) -> None:
         self.author = author
         self.delta_chars = delta_chars
         self.validate = validate
         self.has_count_tokens = has_count_tokens
         self.event_delay = event_delay
+        self.token_delay = token_delay
         self.requests: list[Request] = []
         self.chunks_sent: list[int] = []
         self.chunks_total: list[int] = []
@@ -150,7 +155,8 @@ class MessagesDouble:
     def _answer_mock(self, request: httpx2.Request) -> httpx2.Response:
         wire, progress = self._handle(request.method, request.url.path, request.content)
         return httpx2.Response(wire.status, headers=list(wire.headers),
-                               stream=_MockBody(wire, progress, self.event_delay), request=request)
+                               stream=_MockBody(wire, progress, self.event_delay, self.token_delay),
+                               request=request)
 
     # -- over a socket ---------------------------------------------------------
 
@@ -201,11 +207,15 @@ class _Progress:
                 self.double.answered.append(self.index)
 
 
-def _paced(wire: WireResponse, progress: _Progress | None, delay: float) -> Iterator[bytes]:
-    """The body's chunks, `delay` seconds apart, counted as they are taken."""
+def _paced(wire: WireResponse, progress: _Progress | None, delay: float,
+           token_delay: float = 0.0) -> Iterator[bytes]:
+    """The body's chunks, `delay` seconds apart (plus `token_delay` for each token a
+    chunk carries), counted as they are taken."""
     for n, chunk in enumerate(wire.chunks):
-        if delay and n:
-            time.sleep(delay)
+        carried = wire.tokens[n] if wire.tokens else 0
+        wait = delay + token_delay * carried
+        if wait and n:
+            time.sleep(wait)
         yield chunk
         if progress is not None:
             progress.sent()
@@ -215,13 +225,14 @@ class _MockBody(httpx2.SyncByteStream):
     """A response body that can break the way a real connection does."""
 
     def __init__(self, wire: WireResponse, progress: _Progress | None = None,
-                 delay: float = 0.0) -> None:
+                 delay: float = 0.0, token_delay: float = 0.0) -> None:
         self._wire = wire
         self._progress = progress
         self._delay = delay
+        self._token_delay = token_delay
 
     def __iter__(self) -> Iterator[bytes]:
-        yield from _paced(self._wire, self._progress, self._delay)
+        yield from _paced(self._wire, self._progress, self._delay, self._token_delay)
         if self._progress is not None:
             self._progress.finished()
         if self._wire.drops:
@@ -255,7 +266,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         try:
-            for chunk in _paced(wire, progress, self.double.event_delay):
+            for chunk in _paced(wire, progress, self.double.event_delay,
+                                self.double.token_delay):
                 if wire.streamed:
                     # One chunk per event, flushed, so the client sees events as they come.
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))

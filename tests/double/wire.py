@@ -138,6 +138,9 @@ class WireResponse:
     streamed: bool = False
     # The connection breaks after the last chunk, without ending the body properly.
     drops: bool = False
+    # Output tokens (text or thinking) each chunk carries, for a double that streams at a
+    # given speed; empty when none do.
+    tokens: tuple[int, ...] = ()
 
     @property
     def body(self) -> bytes:
@@ -194,7 +197,8 @@ def render_reply(
         ("request-id", ids.request_id),
     )
     return WireResponse(200, headers, tuple(_sse(name, data) for name, data in events),
-                        streamed=True, drops=drops)
+                        streamed=True, drops=drops,
+                        tokens=tuple(_delta_tokens(data) for _, data in events))
 
 
 def estimate_input_tokens(request: Mapping[str, Any]) -> int:
@@ -312,6 +316,14 @@ def _events(reply: Reply, message: dict[str, Any], delta_chars: int) -> Iterator
                                               "cache_read_input_tokens", "output_tokens")},
     }
     yield "message_stop", {"type": "message_stop"}
+
+
+def _delta_tokens(event: Mapping[str, Any]) -> int:
+    """Output tokens an event carries: those of a text or thinking delta."""
+    if event.get("type") != "content_block_delta":
+        return 0
+    delta = event["delta"]
+    return count_tokens(delta.get("text") or delta.get("thinking") or "")
 
 
 def _break_off(reply: Reply) -> Iterator[tuple[str, Any]]:

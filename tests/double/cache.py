@@ -1,0 +1,118 @@
+"""`PromptCache`: what the API's prompt cache bills for a request, as the API describes it.
+
+A request is a sequence of content blocks: the system blocks, then each message's
+blocks (a string content is one block). A block with `cache_control` is a breakpoint.
+On a request:
+
+- read: the longest prefix, ending at a block boundary no more than `LOOKBACK` blocks
+  before some breakpoint, that an earlier request cached (`cache_read_input_tokens`);
+- write: the prefix up to the last breakpoint, less what was read, when that prefix
+  holds at least `min_tokens` tokens (`cache_creation_input_tokens`); the prefix up to
+  every breakpoint of that length is cached from then on. A shorter prefix is silently
+  not cached, as a model's minimum cacheable length makes it;
+- the rest of the request is `input_tokens`.
+
+A prefix is identified by the model and every block up to it (role changes included),
+ignoring the `cache_control` markers themselves. Entries never expire: a run of the
+double is far shorter than the 5-minute lifetime a read renews. Tokens are counted per
+block with `tokens.count_tokens`, and kept within the request's total estimate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .tokens import count_tokens
+
+# How many block boundaries before a breakpoint the API checks for a hit.
+LOOKBACK = 20
+
+
+@dataclass(frozen=True)
+class CacheUsage:
+    """How a request's input tokens are billed."""
+
+    input_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+
+
+class PromptCache:
+    """Prefixes cached by earlier requests, and what each new request reads and writes."""
+
+    def __init__(self, min_tokens: int = 0) -> None:
+        self.min_tokens = min_tokens
+        self._cached: set[bytes] = set()
+        self._counts: dict[str, int] = {}
+
+    def bill(self, request: Mapping[str, Any], total: int) -> CacheUsage:
+        """Split the request's `total` input tokens into plain, written and read ones."""
+        digest = hashlib.sha256(str(request.get("model", "")).encode())
+        keys: list[bytes] = []  # the prefix key after each block
+        ends: list[int] = []  # tokens up to the end of each block
+        breakpoints: list[int] = []  # indices of blocks with cache_control
+        tokens = 0
+        for index, (key, text, marked) in enumerate(_blocks(request)):
+            digest.update(key.encode("utf-8") + b"\0")
+            keys.append(digest.copy().digest())
+            tokens += self._count(text)
+            ends.append(tokens)
+            if marked:
+                breakpoints.append(index)
+        if not breakpoints:
+            return CacheUsage(total, 0, 0)
+        read = 0
+        for index in range(breakpoints[-1], -1, -1):
+            near = any(0 <= b - index < LOOKBACK for b in breakpoints)
+            if near and keys[index] in self._cached:
+                read = ends[index]
+                break
+        written = 0
+        last = breakpoints[-1]
+        if ends[last] >= self.min_tokens:
+            written = max(0, ends[last] - read)
+            self._cached.update(keys[b] for b in breakpoints if ends[b] >= self.min_tokens)
+        read = min(read, total)
+        written = min(written, total - read)
+        return CacheUsage(total - read - written, written, read)
+
+    def _count(self, text: str) -> int:
+        if text not in self._counts:
+            self._counts[text] = count_tokens(text)
+        return self._counts[text]
+
+
+def _blocks(request: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
+    """(the block as the cache keys it, its text, whether it is a breakpoint), in prompt
+    order. The key of each message's first block carries the message's role."""
+    system = request.get("system")
+    if isinstance(system, str):
+        yield "system:" + system, system, False
+    elif isinstance(system, list):
+        for block in system:
+            yield "system:" + _key(block), _text(block), bool(block.get("cache_control"))
+    for message in request.get("messages") or ():
+        content = message.get("content")
+        role = f"{message.get('role')}:"
+        if isinstance(content, str):
+            yield role + content, content, False
+            continue
+        for i, block in enumerate(content or ()):
+            yield (role if i == 0 else "") + _key(block), _text(block), bool(block.get("cache_control"))
+
+
+def _key(block: Mapping[str, Any]) -> str:
+    """A block as its prefix is keyed: its JSON without the cache_control marker."""
+    return json.dumps({k: v for k, v in block.items() if k != "cache_control"}, sort_keys=True)
+
+
+def _text(block: Mapping[str, Any]) -> str:
+    """What of a block counts as tokens (as `wire.estimate_input_tokens` counts them)."""
+    for field in ("text", "thinking"):
+        if field in block:
+            return str(block[field])
+    return json.dumps(block["input"]) if "input" in block else ""
