@@ -26,7 +26,9 @@ def request(*turns: str, mark_last: bool = True, model: str = "m") -> dict[str, 
 
 
 def billed(cache: PromptCache, body: dict[str, Any]) -> tuple[int, int, int]:
-    total = count_tokens(SYSTEM) + sum(count_tokens(m["content"][0]["text"]) for m in body["messages"])
+    texts = [m["content"] if isinstance(m["content"], str) else m["content"][0]["text"]
+             for m in body["messages"]]
+    total = count_tokens(SYSTEM) + sum(count_tokens(text) for text in texts)
     usage = cache.bill(body, total)
     assert usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens == total
     return usage.input_tokens, usage.cache_creation_input_tokens, usage.cache_read_input_tokens
@@ -67,3 +69,16 @@ def test_a_changed_block_is_a_miss_from_there_on() -> None:
     # earlier breakpoint are cached, and of those only the system prompt still matches.
     _, _, read = billed(cache, request(TURN, TURN.rstrip(), "Continue."))
     assert read == count_tokens(SYSTEM)
+
+
+def test_a_string_content_is_the_text_block_it_stands_for() -> None:
+    # codegen marks the last message by turning its string into a block; the next call
+    # sends it as a string again, unmarked, and must still read it from the cache.
+    cache = PromptCache()
+    marked = request(TURN, TURN, "Continue.")
+    billed(cache, marked)
+    again = request(TURN, TURN, "Continue.", TURN, "Continue.")
+    for message in again["messages"][:3]:
+        message["content"] = message["content"][0]["text"]
+    s, t, c = count_tokens(SYSTEM), count_tokens(TURN), count_tokens("Continue.")
+    assert billed(cache, again) == (0, t + c, s + 2 * t + c)

@@ -88,21 +88,16 @@ class PromptCache:
 
 def _blocks(request: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
     """(the block as the cache keys it, its text, whether it is a breakpoint), in prompt
-    order. The key of each message's first block carries the message's role."""
-    system = request.get("system")
-    if isinstance(system, str):
-        yield "system:" + system, system, False
-    elif isinstance(system, list):
-        for block in system:
-            yield "system:" + _key(block), _text(block), bool(block.get("cache_control"))
-    for message in request.get("messages") or ():
-        content = message.get("content")
-        role = f"{message.get('role')}:"
-        if isinstance(content, str):
-            yield role + content, content, False
+    order. A string content is keyed as the text block it stands for, so marking a
+    message (which turns its string into a block) keeps its prefix the same; the key of
+    each message's first block carries the message's role."""
+    for role, content in [("system", request.get("system"))] + [
+            (m.get("role"), m.get("content")) for m in request.get("messages") or ()]:
+        if not content:
             continue
-        for i, block in enumerate(content or ()):
-            yield (role if i == 0 else "") + _key(block), _text(block), bool(block.get("cache_control"))
+        blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
+        for i, block in enumerate(blocks):
+            yield (f"{role}:" if i == 0 else "") + _key(block), _text(block), bool(block.get("cache_control"))
 
 
 def _key(block: Mapping[str, Any]) -> str:
