@@ -97,6 +97,7 @@ class Outcome:
     cost: float
     file_tokens: int  # tokens of the module, as the double counts them
     detail: str = ""
+    repair_usage: Usage = Usage()  # codegen: what its repairs took, within `usage`
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class Summary:
     cost: float
     file_tokens: int
     misses: tuple[str, ...] = ()
+    repair_usage: Usage = Usage()
 
     @property
     def exact_rate(self) -> float:
@@ -223,7 +225,8 @@ def run_codegen(targets: Mapping[str, str], setup: Setup, *, jobs: int = 1) -> t
             outcomes.append(Outcome(CODEGEN, f.path, same_module(text, targets[f.path]), calls[f.path],
                                     f.usage, cost(f.usage, setup.info) or 0.0,
                                     count_tokens(targets[f.path]),
-                                    f"{f.status}: {f.detail}" if f.detail else f.status))
+                                    f"{f.status}: {f.detail}" if f.detail else f.status,
+                                    Usage.total(r.usage for r in f.repairs)))
     client.close()
     double.check()
     return outcomes, elapsed
@@ -279,7 +282,8 @@ def summarize(approach: str, outcomes: Sequence[Outcome]) -> Summary:
     return Summary(approach, len(mine), sum(o.exact for o in mine), sum(o.calls for o in mine),
                    Usage.total(o.usage for o in mine), sum(o.cost for o in mine),
                    sum(o.file_tokens for o in mine),
-                   tuple(f"{o.path} ({o.detail})" for o in mine if not o.exact))
+                   tuple(f"{o.path} ({o.detail})" for o in mine if not o.exact),
+                   Usage.total(o.repair_usage for o in mine))
 
 
 # -- wall time --------------------------------------------------------------------------
@@ -364,6 +368,10 @@ def render(result: Comparison, command: str) -> str:
                      f"{_per(seed, 'cache_write_tokens')}, cache read {_per(ours, 'cache_read_tokens')} vs "
                      f"{_per(seed, 'cache_read_tokens')}, output {_per(ours, 'output_tokens')} vs "
                      f"{_per(seed, 'output_tokens')}")
+        repairs = ours.repair_usage
+        lines.append(f"of codegen's, its repairs: output {repairs.output_tokens / max(ours.files, 1):,.0f} "
+                     f"tokens ({repairs.output_tokens / max(ours.file_tokens, 1):.3f}x the files), "
+                     f"${(cost(repairs, info) or 0.0) / max(ours.files, 1):.4f} per file")
         worst = sorted((o for o in result.outcomes[model] if o.approach == CODEGEN),
                        key=lambda o: -o.usage.output_tokens / max(o.file_tokens, 1))[:3]
         lines.append("codegen's largest output overheads: " + ", ".join(
