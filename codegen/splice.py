@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from validators.parsing import parse
+
 from .stitch import extract_code
 
 Definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -91,7 +93,7 @@ def _parse_shifted(code: str) -> tuple[ast.Module, list[str]]:
     indent = len(_indent_of(first_code))
     source = _shift(code, -indent) if indent else code
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError as exc:
         raise SpliceError(f"the answer's code does not parse: line {exc.lineno}: {exc.msg}") from None
     return tree, lines
@@ -141,7 +143,7 @@ def _walk_classes(body: Sequence[ast.stmt]) -> Iterator[DefinitionNode]:
 def locate(code: str, qualname: str) -> Span:
     """The lines of `qualname`'s definition in `code` (which must parse)."""
     lines = code.splitlines(keepends=True)
-    node = _follow(ast.parse(code).body, qualname.split("."))
+    node = _follow(parse(code).body, qualname.split("."))
     if node is None:
         raise SpliceError(f"the file does not define `{qualname}`")
     return _node_span(node, lines)
@@ -153,7 +155,7 @@ def definition_target(code: str, scope: str) -> tuple[str, str] | None:
     class body itself. Returns (qualified name, "function" | "method" | "class")."""
     if not scope:
         return None
-    body: Sequence[ast.stmt] = ast.parse(code).body
+    body: Sequence[ast.stmt] = parse(code).body
     taken: list[str] = []
     kind = ""
     for part in scope.split("."):
@@ -204,7 +206,7 @@ def insert_definition(code: str, qualname: str, definition: Definition) -> str:
     """`code` with a definition it lacks added at its scope: the end of its class, or
     at module level where what it needs at import time is already defined and
     before the first statement that needs it."""
-    tree = ast.parse(code)
+    tree = parse(code)
     lines = code.splitlines(keepends=True)
     parts = qualname.split(".")
     if len(parts) > 1:
@@ -237,13 +239,13 @@ def replace_lines(code: str, first: int, last: int, text: str) -> str:
 def merge_imports(code: str, imports: Sequence[str]) -> str:
     """`code` with the imports a repair brought that it does not already have, after
     its last module-level import (or its docstring and `__future__` imports)."""
-    tree = ast.parse(code)
+    tree = parse(code)
     have = {ast.dump(s) for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom))}
     bound = _bound_names(tree.body)
     new: list[str] = []
     for statement in imports:
         try:
-            parsed = ast.parse(_shift(statement, -len(_indent_of(statement)))).body
+            parsed = parse(_shift(statement, -len(_indent_of(statement)))).body
         except SyntaxError:
             continue
         if not parsed or ast.dump(parsed[0]) in have:
@@ -284,7 +286,7 @@ def _insert_after(code: str, line: int, text: str) -> str:
 def _module_position(tree: ast.Module, lines: Sequence[str], definition: Definition) -> int | None:
     """The line after which a new module-level definition goes (None: at the top)."""
     try:
-        new = ast.parse(definition.text).body
+        new = parse(definition.text).body
     except SyntaxError as exc:
         raise SpliceError(f"the definition does not parse: line {exc.lineno}: {exc.msg}") from None
     needs = set().union(*(_import_time_names(s) for s in new)) if new else set()
@@ -415,7 +417,7 @@ def _trimmed(span: Span, lines: Sequence[str]) -> Span:
 
 def _parses(code: str) -> bool:
     try:
-        compile(code, "<repair>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        parse(code, "<repair>")
     except (SyntaxError, ValueError):
         return False
     return True

@@ -16,7 +16,6 @@ most likely first, and the first combination that parses wins.
 
 from __future__ import annotations
 
-import ast
 import io
 import keyword
 import re
@@ -24,6 +23,8 @@ import tokenize
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from validators.parsing import parse
 
 Join = Literal["start", "prefill", "user_turn"]
 
@@ -283,7 +284,7 @@ def _is_prose(line: str) -> bool:
     if plain < 1 or plain * 3 < len(words):
         return False
     try:
-        ast.parse(text)
+        parse(text)
     except SyntaxError:
         return True
     return False
@@ -442,7 +443,7 @@ def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, lis
 def _error_line(code: str) -> int | None:
     """The line of the first syntax error, or None when `code` parses."""
     try:
-        ast.parse(code)
+        parse(code)
     except SyntaxError as exc:
         return exc.lineno or 1
     except ValueError:
@@ -460,7 +461,7 @@ def _valid_so_far(code: str) -> bool:
     """Whether `code` is valid Python but for being cut: any syntax error is one an
     unfinished file has (an open bracket or string, a missing block) or sits at its end."""
     try:
-        ast.parse(code)
+        parse(code)
     except SyntaxError as exc:
         if _CUT_ERRORS.search(exc.msg or ""):
             return True
@@ -472,7 +473,7 @@ def _valid_so_far(code: str) -> bool:
 
 def _parses(code: str) -> bool:
     try:
-        ast.parse(code)
+        parse(code)
     except (SyntaxError, ValueError):
         return False
     return True

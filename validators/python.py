@@ -31,6 +31,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from validators import placeholders, screening, truncation
 from validators.findings import Code, Finding
+from validators.parsing import parse
 from validators.placeholders import Remark
 
 # Each round re-parses the whole file; a file with more gaps than this is hopeless.
@@ -180,7 +181,7 @@ def _cpython_verdict(source: str) -> _Verdict:
         with warnings.catch_warnings():
             # Invalid escape sequences warn; the validator prints nothing.
             warnings.simplefilter("ignore")
-            tree = ast.parse(source)
+            tree = parse(source)
     except SyntaxError as error:
         if "too many nested parentheses" in str(error.msg):
             # libcst's native parser overflows the C stack on such nesting.

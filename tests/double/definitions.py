@@ -35,6 +35,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from validators.parsing import parse
+
 DefinitionShape = Literal["dedented", "class_indent", "wrapped", "with_imports"]
 DEFINITION_SHAPES: tuple[DefinitionShape, ...] = ("dedented", "class_indent", "wrapped",
                                                    "with_imports")
@@ -138,7 +140,7 @@ def shaped_definition(source: str, qualname: str, rng: random.Random,
     """The double's code for a request of `qualname`'s definition in `source`; None
     when `source` does not define it, or defines it more than once."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return None
     site = find_site(tree, qualname)

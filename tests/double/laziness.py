@@ -34,6 +34,8 @@ import ast
 import random
 from dataclasses import dataclass
 
+from validators.parsing import parse
+
 from .definitions import Definition, definitions, first_line, indent_of, shifts_back
 
 # Bodies that stand for code not written; `{i}` is the body's indentation.
@@ -111,7 +113,7 @@ class _Body:
 def make_lazy(source: str, path: str, laziness: Laziness) -> LazyText | None:
     """The lazy version of `source`; None when it is not Python this can read."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except (SyntaxError, ValueError):
         return None
     rng = random.Random(f"{laziness.seed}|{path}|laziness")
@@ -186,7 +188,7 @@ def _choose(bodies: list[_Body], n: int, rng: random.Random) -> list[_Body]:
 
 def _early_end(code: str, rng: random.Random, laziness: Laziness) -> EarlyEnd | None:
     """Where the first answer stops, and its remark; None without a boundary."""
-    tree = ast.parse(code)
+    tree = parse(code)
     lines = code.splitlines(keepends=True)
     starts = [0]
     for text in lines:

@@ -57,6 +57,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from validators.parsing import parse
+
 SeamKind = Literal["none", "prose", "fence", "repeat", "retype", "restart"]
 SEAM_KINDS: tuple[SeamKind, ...] = ("none", "prose", "fence", "repeat", "retype", "restart")
 
@@ -330,7 +332,7 @@ class _Span:
 def _statement_spans(code: str) -> tuple[_Span, ...]:
     """Every statement of `code` as character offsets; () when it is not Python."""
     try:
-        tree = ast.parse(code)
+        tree = parse(code)
     except (SyntaxError, ValueError):
         return ()
     # ast counts lines by "\n" and columns in UTF-8 bytes; convert both to characters.

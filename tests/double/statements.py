@@ -14,8 +14,9 @@ Pure: text in, text out, `ast` to find the statements.
 
 from __future__ import annotations
 
-import ast
 import difflib
+
+from validators.parsing import parse
 
 from .definitions import first_line
 
@@ -29,7 +30,7 @@ def meant_statements(source: str, broken: str) -> str | None:
     """The original statement(s) that `broken` stands for, as whole lines; None when no
     statement of `source` is like it (or `source` is not Python)."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except (SyntaxError, ValueError):
         return None
     lines = source.splitlines(keepends=True)
