@@ -141,7 +141,7 @@ class Timing:
     cpu_seconds: Mapping[int, float]
     exact: Mapping[int, int]
     output_tokens: int = 0  # billed in the --jobs 1 run
-    longest_tokens: int = 0  # output tokens of the file that took the most, --jobs 1
+    longest_tokens: int = 0  # the most output tokens one file took, --jobs 1
     token_delay: float = 0.0
 
     def speedup(self, low: int = 1, high: int = 8) -> float:
@@ -155,7 +155,7 @@ class Comparison:
     modules: int
     setups: list[Setup] = field(default_factory=list)
     summaries: dict[tuple[str, str], Summary] = field(default_factory=dict)  # (model, approach)
-    outcomes: dict[str, list[Outcome]] = field(default_factory=dict)  # model -> every seed's
+    outcomes: dict[str, list[Outcome]] = field(default_factory=dict)  # model -> all its seeds
     seconds: dict[tuple[str, str], float] = field(default_factory=dict)
     timing: Timing | None = None
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import keyword
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import anthropic
+from anthropic.types import MessageParam
 
 from codegen.models import Usage
 
@@ -51,13 +51,13 @@ class SeedRun:
 def seed_loop(sdk: anthropic.Anthropic, *, model: str, system: str, prompt: str,
               max_tokens: int, max_continuations: int) -> SeedRun:
     """Run the loop for one file through the real SDK."""
-    messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
+    messages: list[MessageParam] = [{"role": "user", "content": prompt}]
     chunks: list[str] = []
     usage = Usage()
     calls = 0
     while True:
         with sdk.messages.stream(model=model, max_tokens=max_tokens, system=system,
-                                 messages=messages) as stream:  # type: ignore[arg-type]
+                                 messages=messages) as stream:
             message = stream.get_final_message()
         calls += 1
         u = message.usage
