@@ -62,6 +62,9 @@ class BuildOptions:
     force: bool = False
     dry_run: bool = False
     verbose: bool = False  # a progress line per call: stop reason and tokens
+    # False: never prefill, continue in user turns (a server that takes no prefill and
+    # says nothing, like llama-server --no-prefill-assistant).
+    prefill: bool = True
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,8 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
     """Generate every file of `spec` (or those named by --only): up to `options.jobs` at
     once, each starting when the files it depends on are written."""
     info = lookup(spec.model)
+    if not options.prefill:
+        info = replace(info, prefill=False)
     if options.max_cost is not None and info.prices is None:
         raise UsageError(f"--max-cost needs prices, and the model table has none for {spec.model}")
     if spec.thinking == "off" and info.thinking == "always":

@@ -72,6 +72,10 @@ def build(
         "--max-cost", min=0.0, help="Stop before a call that could pass this many USD.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Answer from recorded responses only.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite outputs edited by hand.")] = False,
+    prefill: Annotated[bool, typer.Option(
+        "--prefill/--no-prefill", envvar="CODEGEN_PREFILL",
+        help="Continue cut answers by assistant prefill where the model takes it; "
+             "--no-prefill for a server that ignores prefill without refusing it.")] = True,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Check the specs and show the plan; call nothing.")] = False,
     fmt: FormatOption = Format.text,
@@ -84,7 +88,8 @@ def build(
     from .spec import load_spec
 
     options = BuildOptions(only=tuple(only or ()), jobs=jobs, max_cost=max_cost,
-                           offline=offline, force=force, dry_run=dry_run, verbose=verbose)
+                           offline=offline, force=force, dry_run=dry_run, verbose=verbose,
+                           prefill=prefill)
 
     def progress(path: str, message: str) -> None:
         if not quiet:

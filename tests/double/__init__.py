@@ -18,7 +18,7 @@ from .definitions import DEFINITION_SHAPES, DefinitionShape, DefinitionStyle
 from .laziness import Laziness, LazyText
 from .module_author import FILE, MeantAnswer, ModuleAuthor, Seams, Thinking, Wrapping
 from .seams import SEAM_KINDS, SeamKind
-from .server import Author, MessagesDouble
+from .server import Author, MessagesDouble, Quirks
 from .tokens import count_tokens, take_tokens
 from .wire import (
     ErrorReply,
@@ -43,6 +43,7 @@ __all__ = [
     "MeantAnswer",
     "MessagesDouble",
     "ModuleAuthor",
+    "Quirks",
     "Reply",
     "ScriptExhausted",
     "ScriptedAuthor",

@@ -92,8 +92,8 @@ class Reply:
     stop_sequence: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
-    cache_creation_input_tokens: int = 0
-    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int | None = 0  # None: sent as null (llama-server)
+    cache_read_input_tokens: int | None = 0
     model: str | None = None
     # Break a streamed reply once this many characters of text (text_delta) have been
     # sent: the connection drops (the client sees a transport error) ...
