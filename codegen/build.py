@@ -230,10 +230,12 @@ class _Run:
                     waiting.remove(file)
                     streamer = self._streamer()
                     if not announced:
-                        # Once connected: a missing key is the only line a build says.
+                        # Once connected (a missing key is the only line a build says),
+                        # every file still to build, in the spec's order.
                         announced = True
-                        for other in waiting:
-                            self.observe(Waiting(other.path))
+                        for other in self.spec.files:
+                            if other is file or other in waiting:
+                                self.observe(Waiting(other.path))
                     if self.options.jobs <= 1:
                         self._finish(file, self._build(file, streamer), streamer)
                     else:

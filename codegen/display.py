@@ -1,7 +1,8 @@
 """The build on a terminal (rich): a live line per file, and the summary table.
 
 `progress_display` picks how a build's events are shown on stderr: a live display where
-stderr is a terminal, plain `path: state` lines where it is not (a log, a pipe, CI),
+stderr is an interactive terminal (as rich decides: a TTY, not TERM=dumb, or
+TTY_INTERACTIVE=1), plain `path: state` lines where it is not (a log, a pipe, CI),
 nothing with --quiet. `print_summary` draws the summary as a rich table where stdout is
 a terminal; elsewhere the CLI prints `report.render_build`'s plain text. The build never
 imports this module: it only emits `progress` events.
@@ -144,7 +145,7 @@ def progress_display(console: Console, *, quiet: bool = False, title: str = "") 
     a terminal, plain lines elsewhere, none with `quiet`."""
     if quiet:
         yield ignore
-    elif console.is_terminal and not console.is_dumb_terminal:
+    elif console.is_interactive:  # a terminal, not TERM=dumb; TTY_INTERACTIVE=0|1 overrides
         with LiveProgress(console, title=title) as live:
             yield live
     else:
