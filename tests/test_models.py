@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from codegen.build import BuildOptions, build_spec
+from codegen.build import Budget, BuildOptions, build_spec
 from codegen.client import Connection, MessagesClient
+from codegen.continuation import CallEvent, StopBuild
 from codegen.journal import Journal, JournalledStreamer
 from codegen.models import Usage, cache_savings, cost, lookup
 from codegen.spec import load_spec
@@ -129,3 +130,14 @@ def test_a_build_with_long_calls_pays_1h_writes(tmp_path: Path) -> None:
                        usage.cache_read_tokens), SONNET_4_6)
     assert at_5m is not None and result.cost is not None
     assert result.cost - at_5m == pytest.approx(usage.cache_write_tokens * (6 - 3.75) / 1e6)
+
+
+def test_max_cost_takes_the_1h_write_price_as_the_worst_input_price() -> None:
+    body = request("1h")
+    input_tokens = len(repr(body["messages"])) // 3 + len(repr(body["system"])) // 3
+    worst_5m = (input_tokens * 3.75 + 100 * 15) / 1e6
+    worst_1h = (input_tokens * 6.00 + 100 * 15) / 1e6
+    between = (worst_5m + worst_1h) / 2
+    Budget(between).check("a.py", CallEvent("first", request("5m")), SONNET_4_6)
+    with pytest.raises(StopBuild, match="--max-cost"):
+        Budget(between).check("a.py", CallEvent("first", body), SONNET_4_6)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -109,21 +110,31 @@ def test_events_describe_each_state() -> None:
 
 
 def test_plain_lines_are_whole_lines_from_many_threads() -> None:
-    out = io.StringIO()
-    lines = PlainLines(out.write)
+    # A writer that lets other threads in between characters, as a slow pipe would:
+    # the lines stay whole only because PlainLines writes one event at a time.
+    out: list[str] = []
+
+    def write(text: str) -> None:
+        for char in text:
+            out.append(char)
+            time.sleep(0)
+
+    lines = PlainLines(write)
 
     def emit(n: int) -> None:
-        for k in range(200):
-            lines(Calling(f"f{n}.py", "continue", k, 200))
+        for k in range(50):
+            lines(Calling(f"f{n}.py", "continue", k, 50))
 
-    threads = [threading.Thread(target=emit, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=emit, args=(n,)) for n in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    written = out.getvalue().splitlines()
-    assert len(written) == 1600
-    assert all(line.startswith("f") and line.endswith("/200)") for line in written)
+    written = "".join(out).splitlines()
+    assert len(written) == 300
+    for n in range(6):
+        assert [line for line in written if line.startswith(f"f{n}.py")] == [
+            f"f{n}.py: continuing ({k}/50)" for k in range(50)]
 
 
 # -- the live display on a forced terminal ---------------------------------------------
