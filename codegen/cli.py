@@ -83,30 +83,38 @@ def build(
     verbose: VerboseOption = False,
 ) -> None:
     """Generate every file of the specs: continue cut answers, stitch, check, format, write."""
+    from rich.console import Console
+
     from .build import BuildOptions, LazyClient, build_spec
+    from .display import print_summary, progress_display
     from .report import render_build
     from .spec import load_spec
 
     options = BuildOptions(only=tuple(only or ()), jobs=jobs, max_cost=max_cost,
                            offline=offline, force=force, dry_run=dry_run, verbose=verbose,
                            prefill=prefill)
-
-    def progress(path: str, message: str) -> None:
-        if not quiet:
-            typer.echo(f"{path}: {message}", err=True)
-
+    # Progress on stderr (live on a terminal, else plain lines); stdout holds the summary only.
+    progress_console = Console(stderr=True)
     try:
         loaded = [load_spec(p, model_override=model, max_tokens_override=max_tokens) for p in specs]
         client = LazyClient()
+        results = []
         try:
-            results = [build_spec(spec, options, client=client, progress=progress) for spec in loaded]
+            for spec in loaded:
+                title = str(spec.path) if len(loaded) > 1 else ""
+                with progress_display(progress_console, quiet=quiet, title=title) as observer:
+                    results.append(build_spec(spec, options, client=client, progress=observer))
         finally:
             client.close()
     except CodegenError as error:
         _fail(error)
     except KeyboardInterrupt:
         _interrupted()
-    _emit(render_build(results, fmt.value))
+    summary_console = Console()
+    if fmt is Format.text and summary_console.is_terminal:
+        print_summary(results, summary_console)
+    else:
+        _emit(render_build(results, fmt.value))
     raise typer.Exit(max(r.exit_code for r in results))
 
 

@@ -98,7 +98,8 @@ def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_t
     built yet), so call k reads call k-1's whole input from the cache and writes the
     rest of its own. Without it, a continuation re-sends its history at the full rate.
     With prefill that assumes each answer goes back as its own text block (a cache hit
-    ends at a block boundary). Cache writes are billed at the 5-minute price. A model
+    ends at a block boundary). Cache writes are billed at the price of the lifetime
+    build asks for (`prompts.cache_control`: 1 hour from 24,000 max_tokens). A model
     the table does not know (a local server, say) is assumed to cache nothing.
     """
     usable = max(1, max_tokens - thinking_budget)
@@ -132,8 +133,10 @@ def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_t
         written += end - hit
         uncached += sent - end
         previous = sent
+    one_hour = prompts.cache_control(max_tokens).get("ttl") == "1h"
     usage = Usage(input_tokens=uncached, output_tokens=text_out + calls * thinking_budget,
-                  cache_write_tokens=written, cache_read_tokens=read)
+                  cache_write_tokens=written, cache_read_tokens=read,
+                  cache_write_1h_tokens=written if one_hour else 0)
     return Estimate(path, calls, calls - 1, usage, cost(usage, info), prompt_tokens=prompt_tokens,
                     expected_output=output_tokens, cut=needed > calls)
 

@@ -41,21 +41,37 @@ def _shown(path: Path) -> str:
 
 
 def _money(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:.4f}"
+    if value is None:
+        return "unknown"
+    return f"-${-value:.4f}" if value < 0 else f"${value:.4f}"
+
+
+def summary_rows(result: BuildResult) -> list[tuple[str, ...]]:
+    """The summary table of a build: a header, a row per file, and the total.
+
+    `cache wr` is every token written to the cache (5-minute and 1-hour); `saved` is
+    `models.cache_savings`: what the cache reads saved over the input price, less the
+    premium paid for the writes."""
+    header = ("file", "status", "calls", "cont.", "in tok", "out tok", "cache wr", "cache rd",
+              "cost", "saved")
+
+    def cells(usage: Usage) -> tuple[str, ...]:
+        return (f"{usage.input_tokens:,}", f"{usage.output_tokens:,}",
+                f"{usage.cache_write_tokens:,}", f"{usage.cache_read_tokens:,}")
+
+    rows: list[tuple[str, ...]] = [header]
+    for f in result.files:
+        rows.append((f.path, f.status, str(f.calls), str(f.continuations), *cells(f.usage),
+                     _money(f.cost), _money(f.cache_savings)))
+    rows.append(("total", "", str(sum(f.calls for f in result.files)),
+                 str(sum(f.continuations for f in result.files)), *cells(result.usage),
+                 _money(result.cost), _money(result.cache_savings)))
+    return rows
 
 
 def _build_text(result: BuildResult) -> str:
-    header = ("file", "status", "calls", "cont.", "in tok", "out tok", "cache rd", "cost")
-    rows = [header]
-    for f in result.files:
-        rows.append((f.path, f.status, str(f.calls), str(f.continuations),
-                     f"{f.usage.input_tokens:,}", f"{f.usage.output_tokens:,}",
-                     f"{f.usage.cache_read_tokens:,}", _money(f.cost)))
-    total = result.usage
-    rows.append(("total", "", str(sum(f.calls for f in result.files)),
-                 str(sum(f.continuations for f in result.files)), f"{total.input_tokens:,}",
-                 f"{total.output_tokens:,}", f"{total.cache_read_tokens:,}", _money(result.cost)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    rows = summary_rows(result)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [f"{result.spec} ({result.model})"]
     lines += [f"  warning: {w}" for w in result.warnings]
     for n, row in enumerate(rows):
@@ -64,19 +80,26 @@ def _build_text(result: BuildResult) -> str:
         if n == len(rows) - 1:
             lines.append("  " + "  ".join("-" * w for w in widths))
         lines.append("  " + "  ".join(cells).rstrip())
+    lines += [f"  {line}" for line in summary_notes(result)]
+    return "\n".join(lines) + "\n"
+
+
+def summary_notes(result: BuildResult) -> list[str]:
+    """What the table does not say: each repair, answers replayed, details, kept files."""
+    lines = []
     for f in result.files:
         for r in f.repairs:
             spent = f"{r.calls} call{'s' if r.calls != 1 else ''}, {r.usage.output_tokens:,} tokens out"
             outcome = "repaired" if r.outcome == "applied" else f"repair failed ({r.detail})"
-            lines.append(f"  {f.path}: {outcome}: {', '.join(r.findings)} -> {r.label} ({spent})")
+            lines.append(f"{f.path}: {outcome}: {', '.join(r.findings)} -> {r.label} ({spent})")
         if f.replayed:
-            lines.append(f"  {f.path}: {f.replayed} answer{'s' if f.replayed != 1 else ''} "
+            lines.append(f"{f.path}: {f.replayed} answer{'s' if f.replayed != 1 else ''} "
                          "from the journal, not paid again")
         if f.detail:
-            lines.append(f"  {f.path}: {f.detail}")
+            lines.append(f"{f.path}: {f.detail}")
         if f.kept:
-            lines.append(f"  {f.path}: unfinished result kept in {f.kept}")
-    return "\n".join(lines) + "\n"
+            lines.append(f"{f.path}: unfinished result kept in {f.kept}")
+    return lines
 
 
 def _file_json(f: FileResult) -> dict[str, Any]:
@@ -90,7 +113,9 @@ def _file_json(f: FileResult) -> dict[str, Any]:
         "output_tokens": f.usage.output_tokens,
         "cache_write_tokens": f.usage.cache_write_tokens,
         "cache_read_tokens": f.usage.cache_read_tokens,
+        "cache_write_1h_tokens": f.usage.cache_write_1h_tokens,
         "cost_usd": f.cost,
+        "cache_savings_usd": f.cache_savings,
         "validated": f.validated,
         "detail": f.detail,
         "kept": f.kept,
@@ -108,6 +133,10 @@ def _build_json(results: Sequence[BuildResult]) -> dict[str, Any]:
                 "model": r.model,
                 "files": [_file_json(f) for f in r.files],
                 "cost_usd": r.cost,
+                "cache_savings_usd": r.cache_savings,
+                "total": _usage_json(r.usage, calls=sum(f.calls for f in r.files),
+                                     continuations=sum(f.continuations for f in r.files),
+                                     cost_usd=r.cost, cache_savings_usd=r.cache_savings),
                 "exit_code": r.exit_code,
                 "warnings": list(r.warnings),
             }
@@ -152,7 +181,8 @@ def render_estimate(results: Sequence[SpecEstimate], fmt: str) -> str:
 def _usage_json(usage: Usage, **more: Any) -> dict[str, Any]:
     return {**more, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
             "cache_write_tokens": usage.cache_write_tokens,
-            "cache_read_tokens": usage.cache_read_tokens}
+            "cache_read_tokens": usage.cache_read_tokens,
+            "cache_write_1h_tokens": usage.cache_write_1h_tokens}
 
 
 def _estimate_json(f: Estimate) -> dict[str, Any]:

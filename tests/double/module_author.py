@@ -15,8 +15,8 @@ whitespace characters, or one other character). An answer holds at most the requ
 max_tokens tokens, thinking included; if the rest of the meant answer does not fit, the
 text stops after that many tokens with stop_reason "max_tokens", else "end_turn".
 usage.output_tokens is the tokens emitted; usage.input_tokens the request's estimated
-tokens, with a cached system prompt counted as a cache write the first time and a cache
-read afterwards.
+tokens, with a cached system prompt counted as a cache write the first time (reported
+as 1-hour or 5-minute by the breakpoint's ttl) and a cache read afterwards.
 
 Continuations, read from the request:
 - the conversation ends with an assistant message (prefill): if `prefill_accepted` is
@@ -503,7 +503,7 @@ class ModuleAuthor:
     def _reply(self, request: Request, blocks: list[Block], stop: str, output: int) -> Reply:
         total = estimate_input_tokens(request)
         system = request.get("system")
-        cached = _cached_prefix(system)
+        cached, ttl = _cached_prefix(system)
         write = read = 0
         if cached:
             # The system prompt is marked for caching: written once, read afterwards.
@@ -515,7 +515,8 @@ class ModuleAuthor:
                 write = tokens
         return Reply(content=blocks, stop_reason=stop, input_tokens=total - write - read,
                      output_tokens=max(1, output), cache_creation_input_tokens=write,
-                     cache_read_input_tokens=read)
+                     cache_read_input_tokens=read,
+                     cache_creation_1h_input_tokens=write if ttl == "1h" else 0)
 
 
 def _compose(code: str, rng: random.Random, wrapping: Wrapping, info: str,
@@ -587,17 +588,18 @@ def _cut_thought(thought: str, budget: int) -> str:
     return long[: take_tokens(long, budget)]
 
 
-def _cached_prefix(system: Any) -> str:
-    """The system text up to its last cache_control breakpoint ("" when none)."""
+def _cached_prefix(system: Any) -> tuple[str, str]:
+    """The system text up to its last cache_control breakpoint ("" when none), and that
+    breakpoint's lifetime ("5m" or "1h")."""
     if not isinstance(system, list):
-        return ""
+        return "", "5m"
     text = ""
-    cached = ""
+    cached, ttl = "", "5m"
     for block in system:
         text += block.get("text", "")
         if block.get("cache_control"):
-            cached = text
-    return cached
+            cached, ttl = text, block["cache_control"].get("ttl", "5m")
+    return cached, ttl
 
 
 def _chars_of_last_tokens(text: str, end: int, tokens: int) -> int:

@@ -53,14 +53,14 @@ class Quirks:
     llama-server, which speaks the Messages API).
 
     `echo_prefill`: the answer to a conversation that ends in an assistant message
-    starts with that message's text again, then goes on. `null_cache_usage`: `usage`
-    has `cache_creation_input_tokens` and `cache_read_input_tokens` as null. `model`:
+    starts with that message's text again, then goes on. `no_cache_writes`: `usage`
+    has no `cache_creation_input_tokens` (nor its breakdown). `model`:
     the answer names this model (llama-server: the model file's path), not the
     request's.
     """
 
     echo_prefill: bool = False
-    null_cache_usage: bool = False
+    no_cache_writes: bool = False
     model: str | None = None
 
     def apply(self, reply: Reply, request: Request) -> Reply:
@@ -79,8 +79,9 @@ class Quirks:
             # The echo is not billed as output: the count stays that of the answer.
             reply = replace(reply, content=blocks, output_tokens=reply.output_tokens or max(
                 1, sum(count_tokens(b.get("text", "")) for b in reply.content)))
-        if self.null_cache_usage:
-            reply = replace(reply, cache_creation_input_tokens=None, cache_read_input_tokens=None)
+        if self.no_cache_writes:
+            reply = replace(reply, cache_creation_input_tokens=None, cache_creation_1h_input_tokens=0,
+                            cache_breakdown=False)
         if self.model is not None:
             reply = replace(reply, model=self.model)
         return reply
