@@ -74,6 +74,8 @@ def build(
     force: Annotated[bool, typer.Option("--force", help="Overwrite outputs edited by hand.")] = False,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Check the specs and show the plan; call nothing.")] = False,
+    no_verify: Annotated[bool, typer.Option(
+        "--no-verify", help="Do not run the spec's verify command.")] = False,
     fmt: FormatOption = Format.text,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -84,7 +86,8 @@ def build(
     from .spec import load_spec
 
     options = BuildOptions(only=tuple(only or ()), jobs=jobs, max_cost=max_cost,
-                           offline=offline, force=force, dry_run=dry_run, verbose=verbose)
+                           offline=offline, force=force, dry_run=dry_run, verbose=verbose,
+                           verify=not no_verify)
 
     def progress(path: str, message: str) -> None:
         if not quiet:
