@@ -202,10 +202,15 @@ def _verify_text(v: Verification | None) -> list[str]:
     if v.status in ("skipped", "planned", "not-run"):
         shown = {"skipped": f"skipped ({v.detail})", "planned": v.detail, "not-run": v.detail}
         return [f"  verify: `{v.command}`: {shown[v.status]}"]
-    lines = [f"  verify: `{v.command}` in {v.cwd}: {v.status}" + (f": {v.detail}" if v.detail else "")]
+    verdict = v.detail if v.status == "passed" and v.detail else f"{v.status}: {v.detail}"
+    lines = [f"  verify: `{v.command}` in {v.cwd}: {verdict}"]
+    runs = 0
+    last: CommandRun | None = None
     for n, r in enumerate(v.rounds, 1):
-        failed = f"; failed: {', '.join(r.failed)}" if r.failed else ""
-        lines.append(f"    run {n}: {_ran(r.run)}{failed}")
+        if r.run is not None:
+            runs, last = runs + 1, r.run
+            failed = f"; failed: {', '.join(r.failed)}" if r.failed else ""
+            lines.append(f"    run {runs}: {_ran(r.run)}{failed}")
         for repair in r.repairs:
             record = repair.record
             spent = (f"{record.calls} call{'s' if record.calls != 1 else ''}, "
@@ -213,13 +218,12 @@ def _verify_text(v: Verification | None) -> list[str]:
             outcome = {"applied": "repaired", "unchanged": f"kept ({record.detail})"}.get(
                 record.outcome, f"repair failed ({record.detail})")
             what = "the test " if repair.test else ""
-            lines.append(f"      {repair.path}: {what}{record.label}: {outcome} ({spent})")
+            lines.append(f"      repair round {n}: {repair.path}: {what}{record.label}: {outcome} ({spent})")
         if r.note:
             lines.append(f"      nothing repaired: {r.note}")
-    last = v.rounds[-1].run if v.rounds else None
     if v.status in ("failed", "timeout") and last is not None and last.output.strip():
         tail = last.output.rstrip().splitlines()[-_OUTPUT_LINES:]
-        lines.append(f"    output of run {len(v.rounds)} (last {len(tail)} lines):")
+        lines.append(f"    output of run {runs} (last {len(tail)} lines):")
         lines += [f"    | {line}" for line in tail]
     return lines
 
@@ -243,12 +247,15 @@ def _verify_json(v: Verification | None) -> dict[str, Any] | None:
         "exit_code": v.exit_code,
         "rounds": [
             {
-                "exit_code": r.run.returncode,
-                "timed_out": r.run.timed_out,
-                "error": r.run.error,
-                "seconds": round(r.run.seconds, 3),
+                # null: the round before changed no code, so the command was not run again
+                "run": None if r.run is None else {
+                    "exit_code": r.run.returncode,
+                    "timed_out": r.run.timed_out,
+                    "error": r.run.error,
+                    "seconds": round(r.run.seconds, 3),
+                    "output": clip(r.run.output, _OUTPUT_CHARS),
+                },
                 "failed": list(r.failed),
-                "output": clip(r.run.output, _OUTPUT_CHARS),
                 "repairs": [{"path": p.path, "test": p.test, **p.record.to_dict()} for p in r.repairs],
                 "note": r.note,
             }

@@ -31,6 +31,7 @@ from .spec import FileSpec, Verify
 from .splice import SpliceError
 from .stitch import stitch
 from .verify import (
+    CommandRun,
     Verification,
     VerifyRepair,
     VerifyRound,
@@ -85,33 +86,38 @@ class _Verifier:
         self.api_error = False
 
     def verify(self, base: Verification) -> Verification:
-        settings, note = self.settings, self.run.note
+        """Run, and after each failure one repair round, for up to max_rounds rounds.
+        The command runs again only when a round changed some code: otherwise the same
+        failures go on to the suspects not yet asked (the test, after its code)."""
+        settings = self.settings
         rounds: list[VerifyRound] = []
-        for number in range(settings.max_rounds + 1):
-            note("verify", f"running `{settings.command}`" + (f" (after repair round {number})"
-                                                               if number else ""))
-            outcome = run_command(settings.argv, self.run.spec.output_dir, settings.timeout, self.env)
-            if outcome.error:
-                rounds.append(VerifyRound(outcome))
-                return replace(base, status="error", detail=outcome.error, rounds=tuple(rounds))
-            if outcome.timed_out:
-                rounds.append(VerifyRound(outcome))
-                return replace(base, status="timeout", rounds=tuple(rounds),
-                               detail=f"still running after {settings.timeout:g} s: killed, with every "
-                                      "process it started")
-            if outcome.passed:
-                rounds.append(VerifyRound(outcome))
-                return replace(base, status="passed", rounds=tuple(rounds), detail=_passed(rounds))
-            failures = parse_failures(outcome.output)
+        outcome: CommandRun | None = self._run(0)
+        last = outcome
+        failures: tuple[Failure, ...] = ()
+        while True:
+            if outcome is not None:
+                last = outcome
+                if outcome.error:
+                    rounds.append(VerifyRound(outcome))
+                    return replace(base, status="error", detail=outcome.error, rounds=tuple(rounds))
+                if outcome.timed_out:
+                    rounds.append(VerifyRound(outcome))
+                    return replace(base, status="timeout", rounds=tuple(rounds),
+                                   detail=f"still running after {settings.timeout:g} s: killed, with "
+                                          "every process it started")
+                if outcome.passed:
+                    rounds.append(VerifyRound(outcome))
+                    return replace(base, status="passed", rounds=tuple(rounds), detail=_passed(rounds))
+                failures = parse_failures(outcome.output)
+                self.run.note("verify", f"exit {outcome.returncode}: {_count(len(failures), 'failure')}")
             failed = tuple(f.key for f in failures)
-            note("verify", f"failed (exit {outcome.returncode}): "
-                           f"{len(failures) or 'no'} failure{'s' if len(failures) != 1 else ''} reported")
-            if number == settings.max_rounds:
-                rounds.append(VerifyRound(outcome, failed))
+            if len(rounds) == settings.max_rounds:
+                if outcome is not None:
+                    rounds.append(VerifyRound(outcome, failed))
                 break
             assignments = self._assign(failures)
             if not assignments:
-                why = ("no failure goes through a generated definition not already asked about"
+                why = ("no failure goes through a generated definition not asked about yet"
                        if failures else "its output names no failing test or traceback")
                 rounds.append(VerifyRound(outcome, failed, note=why))
                 break
@@ -120,11 +126,21 @@ class _Verifier:
             if stopped:
                 return replace(base, status="failed", rounds=tuple(rounds), detail=stopped,
                                api_error=self.api_error)
-        last = rounds[-1]
-        tried = f" after {_repair_rounds(rounds)}" if any(r.repairs for r in rounds) else ""
-        return replace(base, status="failed", rounds=tuple(rounds),
-                       detail=f"`{settings.command}` exits {last.run.returncode}{tried}"
-                              + (f": {last.note}" if last.note else ""))
+            changed = any(r.record.outcome == "applied" for r in repairs)
+            outcome = self._run(len(rounds)) if changed else None
+        assert last is not None
+        detail = f"exit {last.returncode}"
+        if any(r.repairs for r in rounds):
+            detail += f" after {_repair_rounds(rounds)}"
+        if rounds[-1].note:
+            detail += f": {rounds[-1].note}"
+        return replace(base, status="failed", rounds=tuple(rounds), detail=detail)
+
+    def _run(self, after: int) -> CommandRun:
+        settings = self.settings
+        self.run.note("verify", f"running `{settings.command}`"
+                      + (f" (after repair round {after})" if after else ""))
+        return run_command(settings.argv, self.run.spec.output_dir, settings.timeout, self.env)
 
     def _assign(self, failures: Sequence[Failure]) -> list[Assignment]:
         spec = self.run.spec
@@ -168,8 +184,7 @@ class _Verifier:
         try:
             for assignment in _splice_order(assignments):
                 step = assignment.suspect.repair
-                calls.doing = f"verify: {step.label}"
-                run.note(file.path, f"repairing after verify: {step.label}")
+                calls.doing = f"after verify: {step.label}"
                 before_calls, before_usage = calls.calls, calls.usage
                 try:
                     outcome, detail, code_after, stopped = self._ask(calls, request, file, code, assignment)
@@ -299,11 +314,14 @@ def _formatted(code: str) -> str:
     return final if final is not None else code
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n or 'no'} {noun}{'' if n == 1 else 's'}"
+
+
 def _passed(rounds: Sequence[VerifyRound]) -> str:
     return f"passed after {_repair_rounds(rounds)}" if any(r.repairs for r in rounds) else "passed"
 
 
 def _repair_rounds(rounds: Sequence[VerifyRound]) -> str:
-    repaired = sum(1 for r in rounds if r.repairs)
-    return f"{repaired} repair round{'s' if repaired != 1 else ''}"
+    return _count(sum(1 for r in rounds if r.repairs), "repair round")
 

@@ -150,9 +150,10 @@ class VerifyRepair:
 
 @dataclass(frozen=True)
 class VerifyRound:
-    """One run of the command, and the repairs its failures led to."""
+    """One run of the command, and the repairs its failures led to. `run` is None when
+    the round followed one that changed no code: its failures are the last run's."""
 
-    run: CommandRun
+    run: CommandRun | None
     failed: tuple[str, ...] = ()  # failing tests (ids) or tracebacks
     repairs: tuple[VerifyRepair, ...] = ()
     note: str = ""  # why nothing was repaired after it, when nothing was

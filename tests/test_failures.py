@@ -3,6 +3,7 @@ on a small project with known bugs, unittest, and a plain script's traceback."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -80,6 +81,8 @@ BROKEN = "from pkg.calc import multiply\n"
 FILES = {"pkg/__init__.py": "", "pkg/calc.py": CALC, "tests/test_calc.py": TESTS,
          "tests/test_broken.py": BROKEN}
 STYLES = ("auto", "short", "native", "line", "no")
+# pytest without the plugins installed here: a second less to start, and the same report.
+QUICK_PYTEST = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +102,8 @@ def outputs(project: Path) -> dict[str, str]:
         done = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--tb={style}",
              "--continue-on-collection-errors"],
-            cwd=project, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+            cwd=project, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+            env=QUICK_PYTEST)
         assert done.returncode == 1, done.stdout + done.stderr
         found[style] = done.stdout + done.stderr
     return found

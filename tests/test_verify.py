@@ -22,6 +22,7 @@ from codegen.verify import command_environment, run_command
 from tests.double import BuggyAuthor, Fix, MessagesDouble
 from tests.double.bugs import definition_text
 from tests.test_build import client_for, write_spec
+from tests.test_cli import codegen, one_line_error
 
 PYTEST = shlex.join([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
 
@@ -43,8 +44,6 @@ def mul(a, b):
 def norm(a, b):
     return math.sqrt(mul(a, a) + mul(b, b))
 '''
-# The same size as the bug: a file repaired within the second it was first imported
-# must not be run from its stale bytecode.
 FIXED_ADD = 'def add(a, b):\n    """The sum of a and b."""\n    return a + b\n'
 
 TESTS = '''\
@@ -66,6 +65,13 @@ EVIDENCE = "where -1 = add(2, 3)"  # what pytest says about the bug
 
 FILES = [{"path": "calc.py", "prompt": "Arithmetic helpers add, mul, norm."},
          {"path": "tests/test_calc.py", "prompt": "pytest tests for calc.", "depends_on": ["calc.py"]}]
+
+
+@pytest.fixture(autouse=True)
+def _quick_pytest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verify command's pytest starts without the plugins installed here (a second
+    of start-up each run on a busy machine); the command inherits the environment."""
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
 
 def formatted(source: str) -> str:
@@ -130,13 +136,14 @@ def test_a_failing_test_is_repaired_by_regenerating_only_the_function_it_goes_th
     text = render_build([result], "text")
     assert "verify: `" + PYTEST + "`" in text and "passed after 1 repair round" in text
     assert "run 1: exit 1" in text and "failed: tests/test_calc.py::test_add" in text
-    assert "calc.py: regenerate add: repaired (1 call" in text and "run 2: exit 0" in text
+    assert "repair round 1: calc.py: regenerate add: repaired (1 call" in text and "run 2: exit 0" in text
     data = json.loads(render_build([result], "json"))["specs"][0]["verify"]
     assert data["status"] == "passed" and data["exit_code"] == 0
     assert [r["failed"] for r in data["rounds"]] == [["tests/test_calc.py::test_add"], []]
     assert data["rounds"][0]["repairs"][0]["path"] == "calc.py"
     assert data["rounds"][0]["repairs"][0]["outcome"] == "applied"
-    assert "assert -1 == 5" in data["rounds"][0]["output"]
+    assert "assert -1 == 5" in data["rounds"][0]["run"]["output"]
+    assert data["rounds"][1]["run"]["exit_code"] == 0
 
 
 def test_a_wrong_test_is_repaired_when_the_code_it_tests_is_answered_unchanged(tmp_path: Path) -> None:
@@ -156,30 +163,33 @@ def test_a_wrong_test_is_repaired_when_the_code_it_tests_is_answered_unchanged(t
                                 ("definition", "tests/test_calc.py", "test_add")]
     assert [r.record.outcome for round_ in v.rounds for r in round_.repairs] == ["unchanged", "applied"]
     assert [r.test for round_ in v.rounds for r in round_.repairs] == [False, True]
-    assert len(v.rounds) == 3
+    # The code did not change after the first round: the checks did not run again.
+    assert [r.run is not None for r in v.rounds] == [True, False, True]
     assert (tmp_path / "calc.py").read_text() == formatted(right)
     assert (tmp_path / "tests" / "test_calc.py").read_text() == formatted(TESTS)
     ask = double.requests[3]["messages"][0]["content"][0]["text"]
     assert "if the test itself is wrong" in ask and "the test `test_add`" in ask
     text = render_build([result], "text")
-    assert "calc.py: regenerate add: kept (answered with the same code)" in text
-    assert "tests/test_calc.py: the test regenerate test_add: repaired" in text
+    assert "repair round 1: calc.py: regenerate add: kept (answered with the same code)" in text
+    assert "repair round 2: tests/test_calc.py: the test regenerate test_add: repaired" in text
+    assert "run 2: exit 0" in text and "run 3" not in text
 
 
 def test_still_failing_after_max_rounds_is_exit_1_with_the_output(tmp_path: Path) -> None:
-    author = buggy_author(fixes=())  # never fixes anything
-    double = MessagesDouble(author)
+    author = buggy_author(fixes=(Fix("calc.py", "add", FIXED_ADD.replace("a + b", "a * b"), EVIDENCE),))
+    double = MessagesDouble(author)  # its fix is wrong too
     spec = load_spec(spec_with_verify(tmp_path, max_rounds=1))
     result = build_spec(spec, BuildOptions(), client=client_for(double))
     v = result.verification
     assert v is not None and v.status == "failed" and result.exit_code == EXIT_FINDINGS
-    assert len(v.rounds) == 2 and len(double.requests) == 3
-    assert "exits 1 after 1 repair round" in v.detail
+    assert [r.run.returncode for r in v.rounds if r.run] == [1, 1] and len(double.requests) == 3
+    assert v.detail == "exit 1 after 1 repair round"
     # The files stay written: the failure is the checks', reported, not a lost build.
     assert [f.status for f in result.files] == ["written", "written"]
     text = render_build([result], "text")
-    assert "verify: `" in text and ": failed:" in text
-    assert "| FAILED tests/test_calc.py::test_add - assert -1 == 5" in text
+    assert f"verify: `{PYTEST}` in {tmp_path}: failed: exit 1 after 1 repair round" in text
+    assert "output of run 2 (last 13 lines):" in text
+    assert "| FAILED tests/test_calc.py::test_add - assert 6 == 5" in text
     problems = render_build([result], "problems")
     assert problems.endswith("error: verify failed: " + v.detail + " [verify]\n")
 
@@ -334,8 +344,94 @@ def test_run_command_clips_a_flood_of_output(tmp_path: Path, monkeypatch: pytest
     assert "bytes of output cut" in done.output
 
 
+def test_a_module_rewritten_at_the_same_size_and_second_is_not_run_from_stale_bytecode(
+        tmp_path: Path) -> None:
+    # A one-character fix (`a - b` to `a + b`) written within the second the checks first
+    # imported the file: CPython's bytecode cache checks only the mtime's second and the size.
+    module = tmp_path / "m.py"
+    command = [sys.executable, "-c", "import m; print(m.X)"]
+    inherited = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def first_then_rewritten(env: dict[str, str]) -> list[str]:
+        module.write_text("X = 1\n")
+        stamp = module.stat().st_mtime_ns
+        first = run_command(command, tmp_path, 60, env).output
+        module.write_text("X = 2\n")
+        os.utime(module, ns=(stamp, stamp))
+        return [first, run_command(command, tmp_path, 60, env).output]
+
+    assert first_then_rewritten(inherited) == ["1\n", "1\n"]  # the hazard, without the setting
+    for cache in (tmp_path / "__pycache__").iterdir():
+        cache.unlink()
+    assert first_then_rewritten(command_environment(inherited)) == ["1\n", "2\n"]
+
+
 def test_run_command_that_cannot_start(tmp_path: Path) -> None:
     (tmp_path / "script").write_text("#!/bin/sh\necho hi\n")  # not executable
     assert run_command(["./script"], tmp_path, 5, {}).error == "`./script` is not executable"
     assert run_command(["nope-9f3"], tmp_path, 5, {"PATH": str(tmp_path)}).error == (
         "`nope-9f3` not found on PATH")
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def test_cli_a_command_not_found_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    double = MessagesDouble(buggy_author())
+    spec = spec_with_verify(tmp_path, "no-such-checker-9f3")
+    with double.serve() as url:
+        result = codegen("build", str(spec), env={"ANTHROPIC_BASE_URL": url})
+    assert result.returncode == EXIT_USAGE
+    assert one_line_error(result) == (f"codegen: error: {spec}: verify.command: `no-such-checker-9f3` is "
+                                      "not on PATH; install it, name it by its path, or build with --no-verify")
+    assert double.requests == []
+
+
+def test_cli_no_verify_and_check_do_not_run_the_command(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    double = MessagesDouble(buggy_author())
+    spec = spec_with_verify(tmp_path, shlex.join([sys.executable, "-c", f"open({str(marker)!r}, 'w')"]))
+    with double.serve() as url:
+        built = codegen("build", str(spec), "--no-verify", env={"ANTHROPIC_BASE_URL": url})
+    assert built.returncode == EXIT_OK, built.stderr
+    assert "skipped (--no-verify)" in built.stdout and not marker.exists()
+    checked = codegen("check", str(spec))
+    assert checked.returncode == EXIT_OK, checked.stdout + checked.stderr
+    assert not marker.exists()
+
+
+def test_cli_green_after_one_round_without_the_key_in_the_checks(tmp_path: Path) -> None:
+    secret = "sk-ant-test-SECRET-cli-verify"
+    author = buggy_author()
+    double = MessagesDouble(author)
+    dump = tmp_path / "env.json"
+    # The checks: pytest, then a dump of the environment they ran in.
+    conftest = f"import json, os\njson.dump(dict(os.environ), open({str(dump)!r}, 'w'))\n"
+    (tmp_path / "conftest.py").write_text(conftest)
+    spec = spec_with_verify(tmp_path, timeout=120)
+    with double.serve() as url:
+        result = codegen("build", str(spec), "--format", "json", "--quiet",
+                         env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": secret,
+                              "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    double.check()
+    assert result.returncode == EXIT_OK, result.stdout + result.stderr
+    report = json.loads(result.stdout)["specs"][0]
+    assert report["verify"]["status"] == "passed" and len(report["verify"]["rounds"]) == 2
+    assert author.asked[-1] == ("definition", "calc.py", "add") and len(double.requests) == 3
+    assert secret not in dump.read_text() and secret not in result.stdout + result.stderr
+
+
+def test_a_round_that_changes_nothing_is_not_run_again_and_the_rounds_end(tmp_path: Path) -> None:
+    author = buggy_author(fixes=())  # answers every definition unchanged
+    double = MessagesDouble(author)
+    spec = load_spec(spec_with_verify(tmp_path, max_rounds=3))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    v = result.verification
+    assert v is not None and v.status == "failed"
+    # `add`, then the test; then nothing is left to ask about, and the checks ran once.
+    assert author.asked[2:] == [("definition", "calc.py", "add"),
+                                ("definition", "tests/test_calc.py", "test_add")]
+    assert [r.run is not None for r in v.rounds] == [True, False, False]
+    assert v.rounds[-1].note == "no failure goes through a generated definition not asked about yet"
+    assert v.detail == ("exit 1 after 2 repair rounds: no failure goes through a generated definition "
+                        "not asked about yet")
