@@ -217,8 +217,8 @@ def _verify_text(v: Verification | None) -> list[str]:
                      f"{record.usage.output_tokens:,} tokens out")
             outcome = {"applied": "repaired", "unchanged": f"kept ({record.detail})"}.get(
                 record.outcome, f"repair failed ({record.detail})")
-            what = "the test " if repair.test else ""
-            lines.append(f"      repair round {n}: {repair.path}: {what}{record.label}: {outcome} ({spent})")
+            what = f"{record.label} (the test)" if repair.test else record.label
+            lines.append(f"      repair round {n}: {repair.path}: {what}: {outcome} ({spent})")
         if r.note:
             lines.append(f"      nothing repaired: {r.note}")
     if v.status in ("failed", "timeout") and last is not None and last.output.strip():

@@ -206,8 +206,14 @@ class _Verifier:
             calls.doing = ""
             tally = streamer.tally
             run.budget.finish(file.path, cost(calls.usage - tally.saved, run.info) or 0.0)
+        # What the requests cost counts for the file, whatever came of them.
+        result = run.results[file.path]
+        total = result.usage + calls.usage
+        run.results[file.path] = replace(result, calls=result.calls + calls.calls, usage=total,
+                                         cost=cost(total, run.info),
+                                         replayed=result.replayed + tally.replayed + tally.resumed)
         if changed:
-            problem = self._write(file, code, calls.calls, calls.usage, tally.replayed + tally.resumed)
+            problem = self._write(file, code, calls.calls, calls.usage)
             if problem:
                 repairs = [replace(r, record=replace(r.record, outcome="failed", detail=problem))
                            if r.record.outcome == "applied" else r for r in repairs]
@@ -245,7 +251,7 @@ class _Verifier:
             return "unchanged", "answered with the same code", code, ""
         return "applied", "", spliced, ""
 
-    def _write(self, file: FileSpec, code: str, calls: int, usage: Usage, replayed: int) -> str:
+    def _write(self, file: FileSpec, code: str, calls: int, usage: Usage) -> str:
         """Format, write and record a repaired file; returns what went wrong, or ""."""
         run, spec = self.run, self.run.spec
         final, problem = finish_python(code, pyi=file.path.endswith(".pyi"))
@@ -255,11 +261,8 @@ class _Verifier:
             write_atomic(resolve_inside(spec.output_dir, file.path), final)
         except CodegenError as exc:
             return exc.message
-        result = run.results[file.path]
-        total = result.usage + usage
-        run.results[file.path] = replace(
-            result, status="written", calls=result.calls + calls, usage=total, cost=cost(total, run.info),
-            detail="repaired after verify", replayed=result.replayed + replayed)
+        run.results[file.path] = replace(run.results[file.path], status="written",
+                                         detail="repaired after verify")
         try:
             self._record(file, final, calls, usage)
         except CodegenError as exc:

@@ -103,7 +103,8 @@ def test_a_failing_test_is_repaired_by_regenerating_only_the_function_it_goes_th
     first, second = v.rounds
     assert first.run.returncode == 1 and first.failed == ("tests/test_calc.py::test_add",)
     [repair] = first.repairs
-    assert (repair.path, repair.record.label, repair.record.outcome) == ("calc.py", "regenerate add", "applied")
+    assert (repair.path, repair.record.label, repair.record.outcome) == (
+        "calc.py", "regenerate add", "applied")
     assert repair.record.findings == ("tests/test_calc.py::test_add failed",) and repair.record.calls == 1
     assert second.run.passed and second.repairs == ()
     # Only `add` changed: every other byte of calc.py is as first written, and the
@@ -171,7 +172,10 @@ def test_a_wrong_test_is_repaired_when_the_code_it_tests_is_answered_unchanged(t
     assert "if the test itself is wrong" in ask and "the test `test_add`" in ask
     text = render_build([result], "text")
     assert "repair round 1: calc.py: regenerate add: kept (answered with the same code)" in text
-    assert "repair round 2: tests/test_calc.py: the test regenerate test_add: repaired" in text
+    assert "repair round 2: tests/test_calc.py: regenerate test_add (the test): repaired" in text
+    # The kept answer was paid for: it counts in calc.py's totals, not in its lock record.
+    assert [f.calls for f in result.files] == [2, 2]
+    assert json.loads(spec.path.with_suffix(".lock").read_text())["outputs"]["calc.py"]["calls"] == 1
     assert "run 2: exit 0" in text and "run 3" not in text
 
 
@@ -382,8 +386,9 @@ def test_cli_a_command_not_found_is_one_line_and_exit_2(tmp_path: Path) -> None:
     with double.serve() as url:
         result = codegen("build", str(spec), env={"ANTHROPIC_BASE_URL": url})
     assert result.returncode == EXIT_USAGE
-    assert one_line_error(result) == (f"codegen: error: {spec}: verify.command: `no-such-checker-9f3` is "
-                                      "not on PATH; install it, name it by its path, or build with --no-verify")
+    assert one_line_error(result) == (
+        f"codegen: error: {spec}: verify.command: `no-such-checker-9f3` is not on PATH; install it, "
+        "name it by its path, or build with --no-verify")
     assert double.requests == []
 
 
