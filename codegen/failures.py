@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath, PurePosixPath
+from types import MappingProxyType
 
 from .repair import Repair
 from .splice import SpliceError, definition_target, locate
@@ -253,9 +254,12 @@ def _ends_with(longer: Sequence[str], shorter: Sequence[str]) -> bool:
     return 0 < len(shorter) <= len(longer) and tuple(longer[-len(shorter):]) == tuple(shorter)
 
 
-def suspects(failure: Failure, sources: Mapping[str, str], paths: GeneratedPaths) -> Suspects:
+def suspects(failure: Failure, sources: Mapping[str, str], paths: GeneratedPaths,
+             hand_written: Mapping[str, str] = MappingProxyType({})) -> Suspects:
     """The definitions of generated Python files (`sources`: path -> code) that `failure`
-    implicates: the code under test, and the test itself."""
+    implicates: the code under test, and the test itself. `hand_written` holds test
+    files the spec does not generate (by the path their test ids give): read to see
+    what a failing test uses, never repaired."""
     frames = [(path, f.line) for f in failure.frames
               if (path := paths.find(f.path)) is not None and path in sources]
     test_path = paths.find(failure.test_path) if failure.test_path else _test_file(frames)
@@ -287,6 +291,12 @@ def suspects(failure: Failure, sources: Mapping[str, str], paths: GeneratedPaths
             failing = next((line for path, line in reversed(frames) if path == test_path), None)
             under = [Suspect(p, r) for p, r in used_by_test(test_path, sources, test_name, failing,
                                                            paths.module)]
+    elif test_path is None and failure.test_path in hand_written and test_name and not under:
+        mine = posixpath.normpath(failure.test_path)
+        failing = next((f.line for f in reversed(failure.frames) if posixpath.normpath(f.path) == mine), None)
+        readable = {**sources, failure.test_path: hand_written[failure.test_path]}
+        under = [Suspect(p, r) for p, r in used_by_test(failure.test_path, readable, test_name, failing,
+                                                       paths.module)]
     return Suspects(tuple(under[:MAX_SUSPECTS]), tuple(in_test[:MAX_SUSPECTS]))
 
 
@@ -498,14 +508,15 @@ def _imports(scope: ast.AST, package: Sequence[str]) -> dict[str, tuple[str, str
 
 def assign(failures: Sequence[Failure], sources: Mapping[str, str], paths: GeneratedPaths,
            tried: frozenset[tuple[str, str, str]] = frozenset(),
-           allowed: Callable[[str], bool] = lambda path: True) -> list[Assignment]:
+           allowed: Callable[[str], bool] = lambda path: True,
+           hand_written: Mapping[str, str] = MappingProxyType({})) -> list[Assignment]:
     """The repair requests of one round: for each failure, the code under test that was
     not yet asked about it, else the test itself; merged so that each definition gets
     one request with every failure that implicates it. `tried` holds (failure key,
     path, label) of requests already sent."""
     merged: dict[tuple[str, str], tuple[Suspect, list[Failure]]] = {}
     for failure in failures:
-        found = suspects(failure, sources, paths)
+        found = suspects(failure, sources, paths, hand_written)
         for group in (found.under_test, found.tests):
             fresh = [s for s in group if allowed(s.path) and (failure.key, s.path, s.label) not in tried]
             if fresh:

@@ -149,8 +149,17 @@ class _Verifier:
             text = read_text(resolve_inside(spec.output_dir, file.path))
             if text is not None:
                 sources[file.path] = text
+        hand_written: dict[str, str] = {}
+        for failure in failures:
+            if failure.test_path and self.paths.find(failure.test_path) is None:
+                try:
+                    text = read_text(resolve_inside(spec.output_dir, failure.test_path))
+                except CodegenError:
+                    text = None  # outside output_dir, a folder, not UTF-8: not read
+                if text is not None:
+                    hand_written[failure.test_path] = text
         assignments = assign(failures, sources, self.paths, frozenset(self.tried),
-                             allowed=lambda path: path in self.run.selected)
+                             allowed=lambda path: path in self.run.selected, hand_written=hand_written)
         for a in assignments:
             self.tried |= {(f.key, a.suspect.path, a.suspect.label) for f in a.failures}
         return assignments

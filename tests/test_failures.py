@@ -15,6 +15,7 @@ from codegen.failures import (
     Failure,
     Frame,
     GeneratedPaths,
+    Suspects,
     assign,
     at_line,
     clip,
@@ -191,6 +192,17 @@ def test_a_parametrized_test_is_named_without_its_parameters(outputs: dict[str, 
     failure = by_key(outputs["auto"])["tests/test_calc.py::test_param[1-1-2]"]
     assert failure.test_name == "test_param" and failure.test_path == "tests/test_calc.py"
     assert failure.text.startswith("___ test_param[1-1-2] ___") and "assert 0 == 2" in failure.text
+
+
+@pytest.mark.parametrize("style", ["auto", "no"])
+def test_a_hand_written_test_is_read_to_find_what_it_used_and_never_repaired(
+        project: Path, outputs: dict[str, str], style: str) -> None:
+    generated = {p: t for p, t in sources(project).items() if p != "tests/test_calc.py"}
+    paths = GeneratedPaths([project], generated)
+    failure = by_key(outputs[style])["tests/test_calc.py::test_add"]
+    assert suspects(failure, generated, paths) == Suspects()  # without the test's text: nothing
+    found = suspects(failure, generated, paths, hand_written={"tests/test_calc.py": TESTS})
+    assert labels(found.under_test) == [("pkg/calc.py", "regenerate add")] and found.tests == ()
 
 
 def test_sections_keep_to_their_failure(outputs: dict[str, str]) -> None:

@@ -179,6 +179,32 @@ def test_a_wrong_test_is_repaired_when_the_code_it_tests_is_answered_unchanged(t
     assert "run 2: exit 0" in text and "run 3" not in text
 
 
+def test_a_hand_written_test_finds_the_generated_function_at_fault(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_calc.py").write_text(TESTS)  # the user's own tests
+    author = buggy_author()
+    double = MessagesDouble(author)
+    spec = load_spec(write_spec(tmp_path, FILES[:1], verify={"command": PYTEST}))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    assert result.verification is not None and result.verification.status == "passed"
+    assert author.asked == [("file", "calc.py", ""), ("definition", "calc.py", "add")]
+    assert (tmp_path / "tests" / "test_calc.py").read_text() == TESTS
+
+
+def test_verify_repairs_are_journalled_and_replayed_offline(tmp_path: Path) -> None:
+    double = MessagesDouble(buggy_author())
+    spec = load_spec(spec_with_verify(tmp_path))
+    assert build_spec(spec, BuildOptions(), client=client_for(double)).exit_code == EXIT_OK
+    for output in (tmp_path / "calc.py", tmp_path / "tests" / "test_calc.py", spec.path.with_suffix(".lock")):
+        output.unlink()
+    # From scratch, with no network: the files, the failure and its repair, all from the journal.
+    result = build_spec(spec, BuildOptions(offline=True), client=None)
+    assert result.exit_code == EXIT_OK, render_build([result], "text")
+    assert result.verification is not None and result.verification.status == "passed"
+    assert result.verification.repair_rounds == 1 and len(double.requests) == 3
+    assert [f.replayed for f in result.files] == [2, 1]
+
+
 def test_still_failing_after_max_rounds_is_exit_1_with_the_output(tmp_path: Path) -> None:
     author = buggy_author(fixes=(Fix("calc.py", "add", FIXED_ADD.replace("a + b", "a * b"), EVIDENCE),))
     double = MessagesDouble(author)  # its fix is wrong too
