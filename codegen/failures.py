@@ -9,8 +9,10 @@ failure to the definitions that may be at fault, in two groups:
   than the failing test's own file (innermost first), the name a test could not
   import (`cannot import name 'x' from 'm'`), or, when the test failed in its own body
   (an `assert` that compared a wrong value), the generated definitions the failing
-  statement uses, found through the test module's imports;
-- the test itself: the test function (or the frames inside the test file).
+  statement uses, found through the test module's imports (a hand-written test file is
+  read for this too);
+- the test itself, when it is a generated file: the test function (or the frames
+  inside the test file).
 
 The verify loop repairs the code under test first and the test only when the same
 test fails again, since a wrong test is the rarer case.
@@ -22,7 +24,7 @@ import ast
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath
 from types import MappingProxyType
 
@@ -106,7 +108,7 @@ class Assignment:
     """One repair request of a verify round: a suspect and the failures it is asked about."""
 
     suspect: Suspect
-    failures: tuple[Failure, ...] = field(default=())
+    failures: tuple[Failure, ...]
 
 
 # -- reading the output ----------------------------------------------------------------

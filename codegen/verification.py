@@ -91,8 +91,8 @@ class _Verifier:
         failures go on to the suspects not yet asked (the test, after its code)."""
         settings = self.settings
         rounds: list[VerifyRound] = []
-        outcome: CommandRun | None = self._run(0)
-        last = outcome
+        last = self._run(0)
+        outcome: CommandRun | None = last  # None: the last round changed no code
         failures: tuple[Failure, ...] = ()
         while True:
             if outcome is not None:
@@ -128,7 +128,6 @@ class _Verifier:
                                api_error=self.api_error)
             changed = any(r.record.outcome == "applied" for r in repairs)
             outcome = self._run(len(rounds)) if changed else None
-        assert last is not None
         detail = f"exit {last.returncode}"
         if any(r.repairs for r in rounds):
             detail += f" after {_repair_rounds(rounds)}"
