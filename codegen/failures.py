@@ -151,11 +151,12 @@ def _pytest_failures(lines: Sequence[str]) -> tuple[Failure, ...]:
     for title, body in sections:
         at = next((i for i, (kind, test_id, _) in enumerate(summary)
                    if i not in matched and _same_test(title, kind, test_id)), None)
-        test_id, message = ("", "")
+        test_id, message, verdict = "", "", []
         if at is not None:
             matched.add(at)
-            test_id, message = summary[at][1], summary[at][2]
-        text = "\n".join([f"___ {title} ___", *body]).rstrip()
+            kind, test_id, message = summary[at]
+            verdict = [f"{kind} {test_id}" + (f" - {message}" if message else "")]
+        text = "\n".join([f"___ {title} ___", *body]).rstrip() + "\n".join(["", *verdict])
         failures.append(Failure(title, test_id, text, _frames(body), message))
     for i, (kind, test_id, message) in enumerate(summary):
         if i not in matched:  # --tb=no or --tb=line: the summary is all there is
