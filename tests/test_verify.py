@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import black
@@ -22,7 +25,7 @@ from codegen.verify import command_environment, run_command
 from tests.double import BuggyAuthor, Fix, MessagesDouble
 from tests.double.bugs import definition_text
 from tests.test_build import client_for, write_spec
-from tests.test_cli import codegen, one_line_error
+from tests.test_cli import ROOT, codegen, one_line_error
 
 PYTEST = shlex.join([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
 
@@ -466,3 +469,35 @@ def test_a_round_that_changes_nothing_is_not_run_again_and_the_rounds_end(tmp_pa
     assert v.rounds[-1].note == "no failure goes through a generated definition not asked about yet"
     assert v.detail == ("exit 1 after 2 repair rounds: no failure goes through a generated definition "
                         "not asked about yet")
+
+
+def test_cli_ctrl_c_while_the_checks_run_kills_them_and_exits_130(tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    hang = ("import os, subprocess, sys, time\n"
+            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+            f"open({str(pids) + '.tmp'!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+            f"os.replace({str(pids) + '.tmp'!r}, {str(pids)!r})\n"
+            "time.sleep(600)\n")
+    double = MessagesDouble(buggy_author())
+    spec = spec_with_verify(tmp_path, shlex.join([sys.executable, "-c", hang]), timeout=600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CODEGEN_"))}
+    with double.serve() as url:
+        proc = subprocess.Popen([sys.executable, "-m", "codegen", "build", str(spec)],
+                                env={**env, "PYTHONPATH": str(ROOT), "ANTHROPIC_BASE_URL": url},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                stdin=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 120
+            while not pids.exists() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert pids.exists(), proc.communicate(timeout=60)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("codegen: interrupted")
+    for pid in map(int, pids.read_text().split()):
+        assert not alive(pid), f"process {pid} outlived codegen"
