@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -48,7 +47,7 @@ from .repair import Repair, RepairRecord
 from .spec import FileSpec, Spec
 from .splice import SpliceError
 from .stitch import Chunk, has_fence, stitch
-from .verify import Verification, check_command, command_environment
+from .verify import Verification, check_command
 
 FileStatus = Literal[
     "written", "unchanged", "incomplete", "refused", "failed", "skipped", "planned"
@@ -167,7 +166,7 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
     if spec.thinking == "off" and info.thinking == "always":
         raise UsageError(f"{spec.path}: thinking: {spec.model} always thinks; remove `thinking: off`")
     if options.verify:
-        check_command(spec, command_environment(os.environ))  # before anything is spent
+        check_command(spec)  # before anything is spent
     run = _Run(spec, options, client, progress or (lambda path, message: None),
                memory or PrefillMemory(), info)
     try:

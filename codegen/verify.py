@@ -62,12 +62,14 @@ def command_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def check_command(spec: Spec, env: Mapping[str, str]) -> None:
-    """Before anything is spent: a command named without a folder must be on PATH.
-    (A command with a folder, `./run-checks`, may be one of the files the build writes.)"""
+def check_command(spec: Spec, environ: Mapping[str, str] | None = None) -> None:
+    """Before anything is spent: a command named without a folder must be on the PATH it
+    will run with (`environ`: this process's). A command with a folder, `./run-checks`,
+    may be one of the files the build writes."""
     verify = spec.verify
     if verify is None:
         return
+    env = command_environment(os.environ if environ is None else environ)
     program = verify.argv[0]
     if "/" in program:
         return
