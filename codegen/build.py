@@ -58,6 +58,7 @@ from .repair import Repair, RepairRecord
 from .spec import FileSpec, Spec
 from .splice import SpliceError
 from .stitch import Chunk, has_fence, stitch
+from .verify import Verification, check_command
 
 FileStatus = Literal[
     "written", "unchanged", "incomplete", "refused", "failed", "skipped", "planned"
@@ -76,6 +77,7 @@ class BuildOptions:
     # False: never prefill, continue in user turns (a server that takes no prefill and
     # says nothing, like llama-server --no-prefill-assistant).
     prefill: bool = True
+    verify: bool = True  # run the spec's verify command after the build (--no-verify: False)
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class BuildResult:
     files: tuple[FileResult, ...]
     output_dir: Path = Path(".")
     warnings: tuple[str, ...] = ()
+    verification: Verification | None = None  # the spec's verify step, when it has one
 
     @property
     def usage(self) -> Usage:
@@ -125,7 +128,7 @@ class BuildResult:
             return EXIT_API
         if any(f.status not in ("written", "unchanged", "planned") for f in self.files):
             return EXIT_FINDINGS
-        return EXIT_OK
+        return self.verification.exit_code if self.verification is not None else EXIT_OK
 
 
 class Budget:
@@ -185,14 +188,24 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
         raise UsageError(f"--max-cost needs prices, and the model table has none for {spec.model}")
     if spec.thinking == "off" and info.thinking == "always":
         raise UsageError(f"{spec.path}: thinking: {spec.model} always thinks; remove `thinking: off`")
+    if options.verify:
+        check_command(spec)  # before anything is spent
     run = _Run(spec, options, client, progress or ignore, memory or PrefillMemory(), info)
     try:
         run.all()
+        verification = _verify(run)
     finally:
         run.close()
     return BuildResult(spec.path, spec.model, tuple(run.results[f.path] for f in spec.files
                                                     if f.path in run.results), spec.output_dir,
-                       tuple(run.warnings))
+                       tuple(run.warnings), verification)
+
+
+def _verify(run: _Run) -> Verification | None:
+    """The spec's verify step (verification.py builds on this module, so it comes late)."""
+    from .verification import verify_build
+
+    return verify_build(run)
 
 
 class _Run:

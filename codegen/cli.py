@@ -78,6 +78,8 @@ def build(
              "--no-prefill for a server that ignores prefill without refusing it.")] = True,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Check the specs and show the plan; call nothing.")] = False,
+    no_verify: Annotated[bool, typer.Option(
+        "--no-verify", help="Do not run the spec's verify command.")] = False,
     fmt: FormatOption = Format.text,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -92,7 +94,7 @@ def build(
 
     options = BuildOptions(only=tuple(only or ()), jobs=jobs, max_cost=max_cost,
                            offline=offline, force=force, dry_run=dry_run, verbose=verbose,
-                           prefill=prefill)
+                           prefill=prefill, verify=not no_verify)
     # Progress on stderr (live on a terminal, else plain lines); stdout holds the summary only.
     progress_console = Console(stderr=True)
     try:

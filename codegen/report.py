@@ -10,8 +10,10 @@ from typing import Any
 from .build import BuildResult, FileResult
 from .check import Problem
 from .estimate import Estimate, SpecEstimate
+from .failures import clip
 from .models import Usage
 from .spec import Spec
+from .verify import CommandRun, Verification
 
 
 def render_build(results: Sequence[BuildResult], fmt: str) -> str:
@@ -28,6 +30,7 @@ def render_build(results: Sequence[BuildResult], fmt: str) -> str:
                 elif f.status not in ("written", "unchanged", "planned"):
                     shown = _shown(r.output_dir / f.path)
                     lines.append(f"{shown}:1:1: error: {f.status}: {f.detail or f.status} [{f.status}]")
+            lines += _verify_problems(r)
         return "".join(line + "\n" for line in lines)
     return "".join(_build_text(r) for r in results)
 
@@ -99,6 +102,8 @@ def summary_notes(result: BuildResult) -> list[str]:
             lines.append(f"{f.path}: {f.detail}")
         if f.kept:
             lines.append(f"{f.path}: unfinished result kept in {f.kept}")
+    # The verify lines are indented for a report of their own; the caller indents these.
+    lines += [line.removeprefix("  ") for line in _verify_text(result.verification)]
     return lines
 
 
@@ -139,6 +144,7 @@ def _build_json(results: Sequence[BuildResult]) -> dict[str, Any]:
                                      cost_usd=r.cost, cache_savings_usd=r.cache_savings),
                 "exit_code": r.exit_code,
                 "warnings": list(r.warnings),
+                "verify": _verify_json(r.verification),
             }
             for r in results
         ],
@@ -212,3 +218,85 @@ def _estimate_text(result: SpecEstimate) -> str:
     lines.append("  assumptions:")
     lines += [f"    - {a}" for a in result.assumptions]
     return "\n".join(lines) + "\n"
+
+
+# -- the verify step ---------------------------------------------------------------
+
+# The end of a failing run's output shown in the text summary, and kept in the JSON.
+_OUTPUT_LINES = 20
+_OUTPUT_CHARS = 20_000
+
+
+def _verify_text(v: Verification | None) -> list[str]:
+    if v is None:
+        return []
+    if v.status in ("skipped", "planned", "not-run"):
+        shown = {"skipped": f"skipped ({v.detail})", "planned": v.detail, "not-run": v.detail}
+        return [f"  verify: `{v.command}`: {shown[v.status]}"]
+    verdict = v.detail if v.status == "passed" and v.detail else f"{v.status}: {v.detail}"
+    lines = [f"  verify: `{v.command}` in {v.cwd}: {verdict}"]
+    runs = 0
+    last: CommandRun | None = None
+    for n, r in enumerate(v.rounds, 1):
+        if r.run is not None:
+            runs, last = runs + 1, r.run
+            failed = f"; failed: {', '.join(r.failed)}" if r.failed else ""
+            lines.append(f"    run {runs}: {_ran(r.run)}{failed}")
+        for repair in r.repairs:
+            record = repair.record
+            spent = (f"{record.calls} call{'s' if record.calls != 1 else ''}, "
+                     f"{record.usage.output_tokens:,} tokens out")
+            outcome = {"applied": "repaired", "unchanged": f"kept ({record.detail})"}.get(
+                record.outcome, f"repair failed ({record.detail})")
+            what = f"{record.label} (the test)" if repair.test else record.label
+            lines.append(f"      repair round {n}: {repair.path}: {what}: {outcome} ({spent})")
+        if r.note:
+            lines.append(f"      nothing repaired: {r.note}")
+    if v.status in ("failed", "timeout") and last is not None and last.output.strip():
+        tail = last.output.rstrip().splitlines()[-_OUTPUT_LINES:]
+        lines.append(f"    output of run {runs} (last {len(tail)} lines):")
+        lines += [f"    | {line}" for line in tail]
+    return lines
+
+
+def _ran(run: CommandRun) -> str:
+    if run.error:
+        return f"did not start: {run.error}"
+    if run.timed_out:
+        return f"killed at its timeout after {run.seconds:.1f} s"
+    return f"exit {run.returncode} in {run.seconds:.2f} s"
+
+
+def _verify_json(v: Verification | None) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    return {
+        "command": v.command,
+        "cwd": v.cwd,
+        "status": v.status,
+        "detail": v.detail,
+        "exit_code": v.exit_code,
+        "rounds": [
+            {
+                # null: the round before changed no code, so the command was not run again
+                "run": None if r.run is None else {
+                    "exit_code": r.run.returncode,
+                    "timed_out": r.run.timed_out,
+                    "error": r.run.error,
+                    "seconds": round(r.run.seconds, 3),
+                    "output": clip(r.run.output, _OUTPUT_CHARS),
+                },
+                "failed": list(r.failed),
+                "repairs": [{"path": p.path, "test": p.test, **p.record.to_dict()} for p in r.repairs],
+                "note": r.note,
+            }
+            for r in v.rounds
+        ],
+    }
+
+
+def _verify_problems(result: BuildResult) -> list[str]:
+    v = result.verification
+    if v is None or v.status not in ("failed", "timeout", "error"):
+        return []
+    return [f"{_shown(result.spec)}:1:1: error: verify {v.status}: {v.detail} [verify]"]

@@ -9,11 +9,13 @@ or, for a CLI in a subprocess, `with double.serve() as url:` and ANTHROPIC_BASE_
 realistic seams (`seams.py`, also usable on its own by property tests); with
 `laziness=Laziness()` it also leaves placeholders and stops early (`laziness.py`), and
 it answers codegen's repairs: a definition in a model's shapes (`definitions.py`), a
-broken statement with the one it stands for (`statements.py`).
+broken statement with the one it stands for (`statements.py`). `BuggyAuthor` writes
+files with a bug and fixes it when a repair request quotes the failing test (`bugs.py`).
 """
 
-from . import definitions, laziness, replies, seams, statements
+from . import bugs, definitions, laziness, replies, seams, statements
 from .authors import ScriptedAuthor, ScriptExhausted
+from .bugs import BuggyAuthor, Fix
 from .definitions import DEFINITION_SHAPES, DefinitionShape, DefinitionStyle
 from .laziness import Laziness, LazyText
 from .module_author import FILE, MeantAnswer, ModuleAuthor, Seams, Thinking, Wrapping
@@ -35,9 +37,11 @@ __all__ = [
     "FILE",
     "SEAM_KINDS",
     "Author",
+    "BuggyAuthor",
     "DefinitionShape",
     "DefinitionStyle",
     "ErrorReply",
+    "Fix",
     "Laziness",
     "LazyText",
     "MeantAnswer",
@@ -51,6 +55,7 @@ __all__ = [
     "Seams",
     "Thinking",
     "Wrapping",
+    "bugs",
     "count_tokens",
     "definitions",
     "laziness",
