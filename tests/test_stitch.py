@@ -131,10 +131,14 @@ def test_readings_offer_both_sides_of_an_ambiguous_seam() -> None:
     readings = list(join_readings("x = 1\n    ", "        y = 2\n"))
     assert readings[0] == "x = 1\n            y = 2\n"
     assert "x = 1\n        y = 2\n" in readings
-    # Exactly the cut whitespace again: the line typed again at its own depth first.
+    # Exactly the cut whitespace again, a depth the file indents to: the line typed
+    # again at its own depth first.
+    readings = list(join_readings("if a:\n    x = 1\n    ", "    y = 2\n"))
+    assert readings[0] == "if a:\n    x = 1\n    y = 2\n"
+    assert "if a:\n    x = 1\n        y = 2\n" in readings
+    # ... a depth it does not: the rest of an indentation.
     readings = list(join_readings("x = 1\n    ", "    y = 2\n"))
-    assert readings[0] == "x = 1\n    y = 2\n"
-    assert "x = 1\n        y = 2\n" in readings
+    assert readings[0] == "x = 1\n        y = 2\n"
 
 
 def test_a_line_typed_again_after_a_cut_at_the_end_of_its_indentation() -> None:
@@ -185,3 +189,11 @@ def test_a_short_run_continued_exactly_stays_exact() -> None:
     # continuation is kept.
     code = "___x = 1\ny = ___x\n"
     assert stitch([first("_"), cont(code[1:] + "```")]).code == code
+
+
+def test_the_rest_of_an_indent_split_with_its_blank_line_goes_on_exactly() -> None:
+    # bz2, seen in the benchmark: `\n\n  ` + `  compresslevel` inside a docstring. Two
+    # spaces is no depth of this file: the answer goes on from the next character.
+    code = 'def compress(data):\n    """Compress.\n\n    compresslevel, if given.\n    """\n'
+    i = code.index("compresslevel") - 2
+    assert stitch([first(code[:i]), cont(code[i:] + "```")]).code == code
