@@ -166,6 +166,20 @@ def validate(
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
+@app.command()
+def init(
+    spec: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("specs/app.yaml"),
+) -> None:
+    """Write a commented example spec to start from; never overwrites a file."""
+    from .init import write_example
+
+    try:
+        write_example(spec, Path.cwd())
+    except CodegenError as error:
+        _fail(error)
+    _emit(f"wrote {spec}: edit its prompts, then run `codegen build {spec}`\n")
+
+
 class EstimateFormat(StrEnum):
     text = "text"
     json = "json"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import problems
 from .build import BuildResult, FileResult
 from .check import Problem
 from .estimate import Estimate, SpecEstimate
@@ -20,27 +21,13 @@ def render_build(results: Sequence[BuildResult], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(_build_json(results), indent=2, sort_keys=True) + "\n"
     if fmt == "problems":
-        lines = []
-        for r in results:
-            for f in r.files:
-                if f.findings:
-                    # Where the finding is in the unfinished text kept under .codegen/.
-                    lines += [f"{f.kept or f.path}:{g.line}:{g.column}: {g.severity}: {g.message} [{g.code}]"
-                              for g in f.findings]
-                elif f.status not in ("written", "unchanged", "planned"):
-                    shown = _shown(r.output_dir / f.path)
-                    lines.append(f"{shown}:1:1: error: {f.status}: {f.detail or f.status} [{f.status}]")
-            lines += _verify_problems(r)
-        return "".join(line + "\n" for line in lines)
+        return problems.build_problems(results, Path.cwd()) + "".join(
+            line + "\n" for r in results for line in _verify_problems(r))
     return "".join(_build_text(r) for r in results)
 
 
 def _shown(path: Path) -> str:
-    """Relative to the working folder when inside it (what editors resolve), else absolute."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    return problems.shown(path, Path.cwd())
 
 
 def _money(value: float | None) -> str:
@@ -156,18 +143,16 @@ def render_check(results: Sequence[tuple[Spec, Sequence[Problem]]], fmt: str) ->
     """`codegen check` output: one line per problem, or one line per spec that is fine."""
     if fmt == "json":
         data = {"specs": [{"spec": str(spec.path),
-                           "problems": [{"path": p.path, "message": p.message} for p in problems]}
-                          for spec, problems in results]}
+                           "problems": [{"path": p.path, "message": p.message, "code": p.code}
+                                        for p in found]}
+                          for spec, found in results]}
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    if fmt == "problems":
+        return problems.check_problems(results, Path.cwd())
     lines = []
-    for spec, problems in results:
-        for p in problems:
-            shown = _shown(spec.output_dir / p.path)
-            if fmt == "problems":
-                lines.append(f"{shown}:1:1: error: {p.message} [check]")
-            else:
-                lines.append(f"{shown}: {p.message}")
-        if not problems and fmt == "text":
+    for spec, found in results:
+        lines += [f"{_shown(spec.output_dir / p.path)}: {p.message}" for p in found]
+        if not found:
             lines.append(f"{spec.path}: {len(spec.files)} outputs up to date")
     return "".join(line + "\n" for line in lines)
 
