@@ -28,7 +28,8 @@ from tests.double.stand_in import StandInAuthor
 from tests.test_cli import ROOT, SECRET, codegen
 
 README = ROOT / "README.md"
-NOT_RUN = {"bash .ci/run": "runs the whole test suite, this test included: CI runs it"}
+NOT_RUN = {"bash .ci/run": "runs the whole test suite, this test included: CI runs it",
+           "python -m pytest e2e -q": "needs llama-server, which takes 15 minutes to build"}
 LOCAL_SERVER = "http://localhost:8080"
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
 
