@@ -369,14 +369,15 @@ def _readings(prev: str, new: str, fresh: bool) -> list[str]:
     # 0 a short run of one character is different: after `_`, `__all__` is the line
     # typed again or an exact `_all__`; and a cut inside the indentation most likely
     # goes on from the next character. There the exact continuation comes first,
-    # unless `new` opens with exactly the cut whitespace and that is a depth the file
-    # already indents to: tokenizers take such a run whole, so a cut after `    ` then
-    # `    x = 1` is the line typed again at its own depth, not an exact `x = 1` at
-    # twice it. (After `\n\n  `, `  x` is the rest of a four-space indent.)
+    # unless `new` opens with exactly the cut whitespace and that is a whole depth
+    # (four-space steps, or tabs) the file already indents to: tokenizers take such a
+    # run whole, so a cut after `    ` then `    x = 1` is the line typed again at its
+    # own depth, not an exact `x = 1` at twice it. (After `\n\n  `, `  x` is the rest
+    # of a four-space indent: a tokenizer may join newlines with the spaces after them.)
     content = partial.strip()
     indented = partial[:1].isspace() and bool(content)
     whole_indent = (not content and n[0][len(partial):][:1] not in (" ", "\t")
-                    and _indents_to(p[:-1], partial))
+                    and ("\t" in partial or len(partial) % 4 == 0) and _indents_to(p[:-1], partial))
     if indented or whole_indent or len(set(content)) > 1:
         return readings + [retyped, concat]
     if content and _run_known(partial, n[0], prev[: -len(partial)] + new[len(n[0]):]):

@@ -192,8 +192,10 @@ def test_a_short_run_continued_exactly_stays_exact() -> None:
 
 
 def test_the_rest_of_an_indent_split_with_its_blank_line_goes_on_exactly() -> None:
-    # bz2, seen in the benchmark: `\n\n  ` + `  compresslevel` inside a docstring. Two
-    # spaces is no depth of this file: the answer goes on from the next character.
-    code = 'def compress(data):\n    """Compress.\n\n    compresslevel, if given.\n    """\n'
-    i = code.index("compresslevel") - 2
-    assert stitch([first(code[:i]), cont(code[i:] + "```")]).code == code
+    # bz2 and os, seen in the benchmark: `\n\n  ` + `  compresslevel` inside a
+    # docstring. Two spaces is no whole depth, even where a line of the file starts at
+    # two: the answer goes on from the next character.
+    for above in ("", "#  two spaces\n  x = 1\n"):
+        code = above + 'def compress(data):\n    """Compress.\n\n    compresslevel, if given.\n    """\n'
+        i = code.index("compresslevel") - 2
+        assert stitch([first(code[:i]), cont(code[i:] + "```")]).code == code

@@ -42,14 +42,15 @@ def ambiguous(meant: str, cut: int, answer: SeamedChunk) -> bool:
     at 12; after `_`, `__all__ = ...` is a retyped `__all__` or a `___all__`. No
     stitcher can tell them apart, so those examples are left out. What it assumes: a
     cut inside an indentation run goes on exactly, and a line that opens with exactly
-    the cut whitespace, a depth the file already indents to, was typed again."""
+    the cut whitespace, a whole depth the file already indents to, was typed again."""
     line_start = meant.rfind("\n", 0, cut) + 1
     partial = meant[line_start:cut]
     content = partial.strip()
     if partial and not content:
         rest = answer.text[len(partial):]
         same_run = answer.text.startswith(partial) and not rest[:1].isspace()
-        used = re.search(f"^{partial}\\S", meant[:line_start], re.MULTILINE) is not None
+        used = (("\t" in partial or len(partial) % 4 == 0)
+                and re.search(f"^{partial}\\S", meant[:line_start], re.MULTILINE) is not None)
         if answer.kind in ("retype", "restart"):
             return answer.text.startswith(partial) and not (same_run and used)
         return answer.kind == "none" and same_run and used
