@@ -283,7 +283,12 @@ def without_echo(answer: Answer, prefill: list[Block]) -> Answer:
     joined as it is, the file would hold that text twice.
     """
     echo = "".join(b["text"] for b in prefill if b.get("type") == "text")
-    if not echo or not answer.text.startswith(echo):
+    if not echo:
+        return answer
+    if answer.interrupted and answer.text and echo.startswith(answer.text):
+        # The stream broke inside the echo: nothing new arrived.
+        echo = answer.text
+    elif not answer.text.startswith(echo):
         return answer
     content: list[Block] = []
     left = len(echo)

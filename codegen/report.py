@@ -284,4 +284,5 @@ def _verify_problems(result: BuildResult) -> list[str]:
     v = result.verification
     if v is None or v.status not in ("failed", "timeout", "error"):
         return []
-    return [f"{_shown(result.spec)}:1:1: error: verify {v.status}: {v.detail} [verify]"]
+    return [problems.problem_line(_shown(result.spec), 1, 1, "error", f"verify {v.status}: {v.detail}",
+                                  "verify").rstrip("\n")]

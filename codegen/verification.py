@@ -22,10 +22,16 @@ import validators
 from . import lock, prompts, repair
 from .build import _Calls, finish_python, thinking_param
 from .continuation import Request
-from .errors import APIError, AuthenticationError, CodegenError, MissingCredentialsError
+from .errors import (
+    APIError,
+    AuthenticationError,
+    CodegenError,
+    MissingCredentialsError,
+    OfflineMissError,
+)
 from .failures import Assignment, Failure, GeneratedPaths, assign, clip, parse_failures
 from .files import read_text, resolve_inside, write_atomic
-from .models import Usage, cost
+from .models import Usage, cache_savings, cost
 from .progress import Finished, Note, Repairing
 from .repair import RepairRecord
 from .spec import FileSpec, Verify
@@ -199,8 +205,12 @@ class _Verifier:
                 before_calls, before_usage = calls.calls, calls.usage
                 try:
                     outcome, detail, code_after, stopped = self._ask(calls, request, file, code, assignment)
+                except (MissingCredentialsError, OfflineMissError) as exc:
+                    # No key, or --offline and the journal lacks the answer: the checks
+                    # failed and are reported as such (exit 1), not lost to this one line.
+                    outcome, detail, code_after, stopped = "failed", exc.message, code, exc.message
                 except APIError as exc:
-                    if isinstance(exc, (AuthenticationError, MissingCredentialsError)):
+                    if isinstance(exc, AuthenticationError):
                         raise
                     self.api_error = True
                     outcome, detail, code_after, stopped = "failed", exc.message, code, exc.message
@@ -221,7 +231,9 @@ class _Verifier:
         result = run.results[file.path]
         total = result.usage + calls.usage
         run.results[file.path] = replace(result, calls=result.calls + calls.calls, usage=total,
+                                         continuations=result.continuations + calls.continuations,
                                          cost=cost(total, run.info),
+                                         cache_savings=cache_savings(total, run.info),
                                          replayed=result.replayed + tally.replayed + tally.resumed)
         if changed:
             problem = self._write(file, code, calls.calls, calls.usage)

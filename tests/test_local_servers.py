@@ -4,7 +4,9 @@ seen end to end in tests/test_llama_server.py): their quirks, played by the doub
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from codegen.build import BuildOptions, build_spec
 from codegen.errors import EXIT_OK
@@ -43,8 +45,9 @@ def test_a_server_that_sends_the_prefill_back_first_is_stitched_without_the_repe
         assert f.usage.output_tokens > 0 and f.cost is None
 
 
-def test_without_the_fix_the_echo_would_double_the_file(tmp_path: Path) -> None:
-    # The double really echoes: the first continuation's text starts with the prefill.
+def test_the_double_echoes_the_prefill_as_llama_server_does(tmp_path: Path) -> None:
+    # The quirk the build test above depends on: a continuation's text starts with the
+    # prefill, and the echo is not billed as output.
     source = (STDLIB / "bisect.py").read_text()
     double = MessagesDouble(ModuleAuthor({"b.py": source}, prefill_accepted=True), quirks=LLAMA)
     client = client_for(double)
@@ -79,3 +82,23 @@ def test_unknown_prices_show_as_unknown(tmp_path: Path) -> None:
     assert "unknown" in text and "$0.00" not in text
     report = json.loads(render_build([result], "json"))["specs"][0]
     assert report["cost_usd"] is None and report["files"][0]["cost_usd"] is None
+
+
+def test_a_stream_broken_inside_the_echo_adds_nothing(tmp_path: Path) -> None:
+    source = (STDLIB / "bisect.py").read_text()
+    targets = {"lib/bisect.py": source}
+    author = ModuleAuthor(targets, prefill_accepted=True)
+
+    def breaking(request: dict[str, Any]) -> Any:
+        reply = author(request)
+        if request["messages"][-1]["role"] == "assistant" and len(double.requests) == 2:
+            return replace(reply, drop_after=12)  # inside the echo of the answer so far
+        return reply
+
+    double = MessagesDouble(breaking, quirks=LLAMA)
+    result = build(tmp_path, double, targets)
+    assert result.exit_code == EXIT_OK
+    assert same_as_formatted(tmp_path / "lib/bisect.py", source)
+    # The prefill after the broken answer is the one before it: nothing was added.
+    second, third = double.requests[1:3]
+    assert second["messages"][-1] == third["messages"][-1]
