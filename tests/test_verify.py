@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -221,7 +222,9 @@ def test_still_failing_after_max_rounds_is_exit_1_with_the_output(tmp_path: Path
     assert [f.status for f in result.files] == ["written", "written"]
     text = render_build([result], "text")
     assert f"verify: `{PYTEST}` in {tmp_path}: failed: exit 1 after 1 repair round" in text
-    assert "output of run 2 (last 13 lines):" in text
+    # How many lines pytest prints depends on its version and plugins: the tail, not a count.
+    shown = re.search(r"output of run 2 \(last (\d+) lines\):\n((?:    \| .*\n)+)", text)
+    assert shown and 0 < int(shown[1]) <= 20 and shown[2].count("\n") == int(shown[1])
     assert "| FAILED tests/test_calc.py::test_add - assert 6 == 5" in text
     problems = render_build([result], "problems")
     assert problems.endswith("error: verify failed: " + v.detail + " [verify]\n")
