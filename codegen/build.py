@@ -19,7 +19,7 @@ import validators
 from validators import Finding
 
 from . import lock, prompts, repair
-from .client import Answer, MessagesClient, connection_from_env
+from .client import Answer, MessagesClient, connection_from_env, requested_ttl
 from .continuation import (
     CallEvent,
     Generation,
@@ -42,11 +42,23 @@ from .errors import (
 )
 from .files import read_text, resolve_inside, write_atomic
 from .journal import Journal, JournalledStreamer
-from .models import ModelInfo, Usage, cost, lookup
+from .models import ModelInfo, Usage, cache_savings, cost, lookup
+from .progress import (
+    CHARS_PER_TOKEN,
+    Calling,
+    Finished,
+    Note,
+    Observer,
+    Repairing,
+    Tokens,
+    Waiting,
+    ignore,
+)
 from .repair import Repair, RepairRecord
 from .spec import FileSpec, Spec
 from .splice import SpliceError
 from .stitch import Chunk, has_fence, stitch
+from .verify import Verification, check_command
 
 FileStatus = Literal[
     "written", "unchanged", "incomplete", "refused", "failed", "skipped", "planned"
@@ -62,6 +74,10 @@ class BuildOptions:
     force: bool = False
     dry_run: bool = False
     verbose: bool = False  # a progress line per call: stop reason and tokens
+    # False: never prefill, continue in user turns (a server that takes no prefill and
+    # says nothing, like llama-server --no-prefill-assistant).
+    prefill: bool = True
+    verify: bool = True  # run the spec's verify command after the build (--no-verify: False)
 
 
 @dataclass(frozen=True)
@@ -80,6 +96,7 @@ class FileResult:
     api_error: bool = False
     repairs: tuple[RepairRecord, ...] = ()
     replayed: int = 0  # answers that came from the journal, not paid again
+    cache_savings: float | None = 0.0  # USD, `models.cache_savings`; None: prices unknown
 
 
 @dataclass(frozen=True)
@@ -89,6 +106,7 @@ class BuildResult:
     files: tuple[FileResult, ...]
     output_dir: Path = Path(".")
     warnings: tuple[str, ...] = ()
+    verification: Verification | None = None  # the spec's verify step, when it has one
 
     @property
     def usage(self) -> Usage:
@@ -100,15 +118,17 @@ class BuildResult:
         return None if any(c is None for c in costs) else sum(c for c in costs if c is not None)
 
     @property
+    def cache_savings(self) -> float | None:
+        saved = [f.cache_savings for f in self.files]
+        return None if any(c is None for c in saved) else sum(c for c in saved if c is not None)
+
+    @property
     def exit_code(self) -> int:
         if any(f.api_error for f in self.files):
             return EXIT_API
         if any(f.status not in ("written", "unchanged", "planned") for f in self.files):
             return EXIT_FINDINGS
-        return EXIT_OK
-
-
-ProgressFn = Callable[[str, str], None]
+        return self.verification.exit_code if self.verification is not None else EXIT_OK
 
 
 class Budget:
@@ -130,11 +150,14 @@ class Budget:
         """`earlier`: what the file's finished conversations used (repairs come after)."""
         if self.limit is None or info.prices is None:
             return
-        # Worst case: every input token billed at the full rate (about 3 characters a
-        # token for code), and the whole max_tokens written.
+        # Worst case: every input token (about 3 characters a token for code) billed
+        # as a cache write at the lifetime asked for, the dearest input price, and the
+        # whole max_tokens written.
+        p = info.prices
+        per_input = max(p.input, p.cache_write_1h if requested_ttl(event.request) == "1h"
+                        else p.cache_write_5m)
         input_tokens = len(repr(event.request["messages"])) // 3 + len(repr(event.request["system"])) // 3
-        worst = (input_tokens * info.prices.input
-                 + event.request["max_tokens"] * info.prices.output) / 1_000_000
+        worst = (input_tokens * per_input + event.request["max_tokens"] * p.output) / 1_000_000
         mine = cost((earlier or Usage()) + event.spent, info) or 0.0
         with self._lock:
             others = sum(done + flying for p, (done, flying) in self._running.items() if p != path)
@@ -153,24 +176,36 @@ class Budget:
 
 
 def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = None,
-               progress: ProgressFn | None = None,
+               progress: Observer | None = None,
                memory: PrefillMemory | None = None) -> BuildResult:
     """Generate every file of `spec` (or those named by --only): up to `options.jobs` at
-    once, each starting when the files it depends on are written."""
+    once, each starting when the files it depends on are written. `progress` receives
+    the build's events (`codegen.progress`), from worker threads when jobs > 1."""
     info = lookup(spec.model)
+    if not options.prefill:
+        info = replace(info, prefill=False)
     if options.max_cost is not None and info.prices is None:
         raise UsageError(f"--max-cost needs prices, and the model table has none for {spec.model}")
     if spec.thinking == "off" and info.thinking == "always":
         raise UsageError(f"{spec.path}: thinking: {spec.model} always thinks; remove `thinking: off`")
-    run = _Run(spec, options, client, progress or (lambda path, message: None),
-               memory or PrefillMemory(), info)
+    if options.verify:
+        check_command(spec)  # before anything is spent
+    run = _Run(spec, options, client, progress or ignore, memory or PrefillMemory(), info)
     try:
         run.all()
+        verification = _verify(run)
     finally:
         run.close()
     return BuildResult(spec.path, spec.model, tuple(run.results[f.path] for f in spec.files
                                                     if f.path in run.results), spec.output_dir,
-                       tuple(run.warnings))
+                       tuple(run.warnings), verification)
+
+
+def _verify(run: _Run) -> Verification | None:
+    """The spec's verify step (verification.py builds on this module, so it comes late)."""
+    from .verification import verify_build
+
+    return verify_build(run)
 
 
 class _Run:
@@ -181,8 +216,8 @@ class _Run:
     """
 
     def __init__(self, spec: Spec, options: BuildOptions, client: Streamer | None,
-                 note: ProgressFn, memory: PrefillMemory, info: ModelInfo) -> None:
-        self.spec, self.options, self.client, self.note = spec, options, client, note
+                 observe: Observer, memory: PrefillMemory, info: ModelInfo) -> None:
+        self.spec, self.options, self.client, self.observe = spec, options, client, observe
         self.memory, self.info = memory, info
         self.selected = select_files(spec, options.only)
         self.budget = Budget(options.max_cost)
@@ -195,6 +230,7 @@ class _Run:
 
     def all(self) -> None:
         waiting = [f for f in self.spec.files if f.path in self.selected]
+        announced = False
         running: set[str] = set()
         try:
             while waiting or running:
@@ -211,6 +247,13 @@ class _Run:
                         break
                     waiting.remove(file)
                     streamer = self._streamer()
+                    if not announced:
+                        # Once connected (a missing key is the only line a build says),
+                        # every file still to build, in the spec's order.
+                        announced = True
+                        for other in self.spec.files:
+                            if other is file or other in waiting:
+                                self.observe(Waiting(other.path))
                     if self.options.jobs <= 1:
                         self._finish(file, self._build(file, streamer), streamer)
                     else:
@@ -281,8 +324,7 @@ class _Run:
         streamer = self._streamer(offline=True)
         try:
             result = build_file(self.spec, file, streamer, info=self.info, memory=self.memory,
-                                budget=Budget(None), note=lambda path, message: None,
-                                write=False)
+                                budget=Budget(None), observe=ignore, write=False)
         except CodegenError:
             return None  # the journal cannot rebuild it: someone else's file
         if result.status != "unchanged":
@@ -308,7 +350,7 @@ class _Run:
             self.journal = Journal.open(journal_path(self.spec))
             if self.journal.warning:
                 self.warnings.append(self.journal.warning)
-                self.note(str(self.spec.path), f"warning: {self.journal.warning}")
+                self.observe(Note(str(self.spec.path), f"warning: {self.journal.warning}"))
         return JournalledStreamer(None if offline else client, self.journal, offline=offline)
 
     def _work(self, file: FileSpec, streamer: JournalledStreamer) -> None:
@@ -322,7 +364,7 @@ class _Run:
         spec = self.spec
         try:
             return build_file(spec, file, streamer, info=self.info, memory=self.memory,
-                              budget=self.budget, note=self.note, verbose=self.options.verbose,
+                              budget=self.budget, observe=self.observe, verbose=self.options.verbose,
                               halt=self.halt)
         except (AuthenticationError, MissingCredentialsError):
             raise  # every other file would fail the same way
@@ -342,10 +384,10 @@ class _Run:
             except CodegenError as exc:
                 result = replace(result, status="failed", detail=exc.message)
         self._record(file, result)
-        self.note(file.path, result.status)
 
     def _record(self, file: FileSpec, result: FileResult) -> None:
         self.results[file.path] = result
+        self.observe(Finished(file.path, result.status, result.detail))
 
 
 def journal_path(spec: Spec) -> Path:
@@ -354,7 +396,7 @@ def journal_path(spec: Spec) -> Path:
 
 
 def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
-               memory: PrefillMemory, budget: Budget, note: ProgressFn,
+               memory: PrefillMemory, budget: Budget, observe: Observer = ignore,
                verbose: bool = False, halt: threading.Event | None = None,
                write: bool = True) -> FileResult:
     """Generate, stitch, finish and write one file (`write=False`: only say whether the
@@ -371,7 +413,7 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
         cache_control=breakpoint,
     )
 
-    calls = _Calls(spec, file, client, info=info, memory=memory, budget=budget, note=note,
+    calls = _Calls(spec, file, client, info=info, memory=memory, budget=budget, observe=observe,
                    verbose=verbose, halt=halt)
     generation = calls.generate(request)
     python = file.language == "python"
@@ -380,7 +422,8 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
 
     def done(code: str, **changes: Any) -> FileResult:
         result = replace(base, calls=calls.calls, continuations=calls.continuations,
-                         usage=calls.usage, cost=cost(calls.usage, info), repairs=tuple(records),
+                         usage=calls.usage, cost=cost(calls.usage, info),
+                         cache_savings=cache_savings(calls.usage, info), repairs=tuple(records),
                          **changes)
         if result.status == "incomplete" and "kept" not in changes:
             result = replace(result, kept=_keep(spec, file, code, generation))
@@ -425,39 +468,47 @@ class _Calls:
     """One file's conversations: progress, the budget and the running totals."""
 
     def __init__(self, spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
-                 memory: PrefillMemory, budget: Budget, note: ProgressFn, verbose: bool,
+                 memory: PrefillMemory, budget: Budget, observe: Observer, verbose: bool,
                  halt: threading.Event | None = None) -> None:
         self.spec, self.file, self.info, self.memory = spec, file, info, memory
         self.halt = halt
-        self.budget, self.note = budget, note
-        self.client = _Traced(client, lambda line: note(file.path, line)) if verbose else client
+        self.budget, self.observe = budget, observe
+        self.client = (_Traced(client, lambda line: observe(Note(file.path, line))) if verbose
+                       else client)
         self.calls = self.continuations = 0
         self.usage = Usage()
         self.doing = ""  # the repair under way, for progress lines
 
     def generate(self, request: Request, opening: Opening | None = None) -> Generation:
+        path = self.file.path
         continued = 0
+        known = self.usage.output_tokens  # output tokens of the answers that ended
+        streamed = 0  # characters of text of the answer in flight
 
         def before_call(event: CallEvent) -> None:
-            nonlocal continued
+            nonlocal continued, known, streamed
             if self.halt is not None and self.halt.is_set():
                 raise StopBuild("the build was stopped")
-            self.budget.check(self.file.path, event, self.info, self.usage)
-            what = f"{self.doing}: " if self.doing else ""
-            if event.kind == "first":
-                self.note(self.file.path, f"{what}streaming")
-            elif event.kind == "no-prefill":
-                self.note(self.file.path, f"{self.spec.model} refuses prefill: continuing in a user turn")
-            else:
+            self.budget.check(path, event, self.info, self.usage)
+            if event.kind in ("continue", "retry-empty"):
                 continued += 1
-                how = "continuing" if event.kind == "continue" else "asking again (empty answer)"
-                self.note(self.file.path, f"{what}{how} ({continued}/{self.spec.max_continuations})")
+            self.observe(Calling(path, event.kind, continued, self.spec.max_continuations,
+                                 self.doing, self.spec.model))
+            known, streamed = self.usage.output_tokens + event.spent.output_tokens, 0
+            self.observe(Tokens(path, known, estimated=False))
+
+        def on_text(text: str) -> None:
+            nonlocal streamed
+            streamed += len(text)
+            self.observe(Tokens(path, known + round(streamed / CHARS_PER_TOKEN), estimated=True))
 
         generation = generate(self.client, request, max_continuations=self.spec.max_continuations,
-                              memory=self.memory, before_call=before_call, opening=opening)
+                              memory=self.memory, before_call=before_call, on_text=on_text,
+                              opening=opening)
         self.calls += generation.calls
         self.continuations += generation.continuations
         self.usage = self.usage + generation.usage
+        self.observe(Tokens(path, self.usage.output_tokens, estimated=False))
         return generation
 
 
@@ -476,7 +527,7 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
             break
         for step in planned:
             calls.doing = step.label
-            calls.note(file.path, f"repairing: {step.label}")
+            calls.observe(Repairing(file.path, step.label))
             before_calls, before_usage = calls.calls, calls.usage
             outcome: Literal["applied", "failed"] = "applied"
             detail = ""

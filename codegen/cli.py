@@ -72,36 +72,51 @@ def build(
         "--max-cost", min=0.0, help="Stop before a call that could pass this many USD.")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Answer from recorded responses only.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite outputs edited by hand.")] = False,
+    prefill: Annotated[bool, typer.Option(
+        "--prefill/--no-prefill", envvar="CODEGEN_PREFILL",
+        help="Continue cut answers by assistant prefill where the model takes it; "
+             "--no-prefill for a server that ignores prefill without refusing it.")] = True,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Check the specs and show the plan; call nothing.")] = False,
+    no_verify: Annotated[bool, typer.Option(
+        "--no-verify", help="Do not run the spec's verify command.")] = False,
     fmt: FormatOption = Format.text,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Generate every file of the specs: continue cut answers, stitch, check, format, write."""
+    from rich.console import Console
+
     from .build import BuildOptions, LazyClient, build_spec
+    from .display import print_summary, progress_display
     from .report import render_build
     from .spec import load_spec
 
     options = BuildOptions(only=tuple(only or ()), jobs=jobs, max_cost=max_cost,
-                           offline=offline, force=force, dry_run=dry_run, verbose=verbose)
-
-    def progress(path: str, message: str) -> None:
-        if not quiet:
-            typer.echo(f"{path}: {message}", err=True)
-
+                           offline=offline, force=force, dry_run=dry_run, verbose=verbose,
+                           prefill=prefill, verify=not no_verify)
+    # Progress on stderr (live on a terminal, else plain lines); stdout holds the summary only.
+    progress_console = Console(stderr=True)
     try:
         loaded = [load_spec(p, model_override=model, max_tokens_override=max_tokens) for p in specs]
         client = LazyClient()
+        results = []
         try:
-            results = [build_spec(spec, options, client=client, progress=progress) for spec in loaded]
+            for spec in loaded:
+                title = str(spec.path) if len(loaded) > 1 else ""
+                with progress_display(progress_console, quiet=quiet, title=title) as observer:
+                    results.append(build_spec(spec, options, client=client, progress=observer))
         finally:
             client.close()
     except CodegenError as error:
         _fail(error)
     except KeyboardInterrupt:
         _interrupted()
-    _emit(render_build(results, fmt.value))
+    summary_console = Console()
+    if fmt is Format.text and summary_console.is_terminal:
+        print_summary(results, summary_console)
+    else:
+        _emit(render_build(results, fmt.value))
     raise typer.Exit(max(r.exit_code for r in results))
 
 
@@ -149,6 +164,20 @@ def validate(
     if failed or not quiet or fmt is not Format.text:
         _emit(render(results, fmt.value))
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@app.command()
+def init(
+    spec: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("specs/app.yaml"),
+) -> None:
+    """Write a commented example spec to start from; never overwrites a file."""
+    from .init import write_example
+
+    try:
+        write_example(spec, Path.cwd())
+    except CodegenError as error:
+        _fail(error)
+    _emit(f"wrote {spec}: edit its prompts, then run `codegen build {spec}`\n")
 
 
 class EstimateFormat(StrEnum):

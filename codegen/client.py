@@ -90,16 +90,16 @@ class MessagesClient:
                     snapshot = stream.current_message_snapshot
                     if on_text is not None and event.type == "text":
                         on_text(event.text)
-                return _answer(stream.current_message_snapshot, None)
+                return _answer(stream.current_message_snapshot, None, request)
         except anthropic.APIStatusError as exc:
             if snapshot is not None:
                 # An `error` event inside the stream (e.g. overloaded): the SDK does not
                 # retry those, so keep what arrived and let the caller continue from it.
-                return _answer(snapshot, _describe_status(exc))
+                return _answer(snapshot, _describe_status(exc), request)
             raise _translate_status(exc, self._connection) from None
         except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
             if snapshot is not None:
-                return _answer(snapshot, f"connection lost mid-stream: {_first_line(exc)}")
+                return _answer(snapshot, f"connection lost mid-stream: {_first_line(exc)}", request)
             raise APIError(
                 f"cannot reach {self._connection.describe}: {_first_line(exc)}; "
                 "check the network or ANTHROPIC_BASE_URL"
@@ -129,21 +129,51 @@ class CountTokensUnavailable(Exception):
     """The server cannot count tokens; the caller counts locally and says so."""
 
 
-def _answer(message: Any, interrupted: str | None) -> Answer:
+def _answer(message: Any, interrupted: str | None, request: dict[str, Any]) -> Answer:
     content = tuple(b for b in (_block_param(b) for b in message.content) if b is not None)
-    usage = message.usage
     return Answer(
         content=content,
         stop_reason=None if interrupted else message.stop_reason,
         stop_details=message.stop_details.model_dump() if message.stop_details else None,
-        usage=Usage(
-            input_tokens=usage.input_tokens or 0,
-            output_tokens=usage.output_tokens or 0,
-            cache_write_tokens=usage.cache_creation_input_tokens or 0,
-            cache_read_tokens=usage.cache_read_input_tokens or 0,
-        ),
+        usage=usage_of(message.usage, request),
         interrupted=interrupted,
     )
+
+
+def usage_of(usage: Any, request: dict[str, Any]) -> Usage:
+    """The SDK's usage as ours, cache writes split by lifetime: by the API's
+    `cache_creation` breakdown (sent with message_start) where present, else by the
+    lifetime the request asked for."""
+    written = usage.cache_creation_input_tokens or 0
+    split = getattr(usage, "cache_creation", None)
+    if split is not None:
+        one_hour = split.ephemeral_1h_input_tokens or 0
+        written = written or one_hour + (split.ephemeral_5m_input_tokens or 0)
+    else:
+        one_hour = written if requested_ttl(request) == "1h" else 0
+    return Usage(
+        input_tokens=usage.input_tokens or 0,
+        output_tokens=usage.output_tokens or 0,
+        cache_write_tokens=written,
+        cache_read_tokens=usage.cache_read_input_tokens or 0,
+        cache_write_1h_tokens=min(one_hour, written),
+    )
+
+
+def requested_ttl(request: dict[str, Any]) -> str:
+    """"1h" when any cache breakpoint of the request asks for the 1-hour lifetime, else
+    "5m". codegen marks every breakpoint of a request alike; a request mixing both
+    is taken as 1h, the higher price, since the split is not known."""
+    system = request.get("system")
+    blocks: list[Any] = [] if isinstance(system, str) else list(system or [])
+    for message in request.get("messages") or []:
+        if not isinstance(message.get("content"), str):
+            blocks += message["content"]
+    for block in blocks:
+        marker = block.get("cache_control") if isinstance(block, dict) else None
+        if isinstance(marker, dict) and marker.get("ttl") == "1h":
+            return "1h"
+    return "5m"
 
 
 def _block_param(block: Any) -> Block | None:

@@ -10,7 +10,7 @@ prefill is remembered per model for the rest of the run.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from . import prompts
@@ -165,6 +165,7 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
         calls += 1
         usage = usage + answer.usage
         if prefill:
+            answer = without_echo(answer, prefill)
             # The model went on after the stripped text: keep that, in the turn and the chunk.
             prefill_used = True
             pending = prefill
@@ -271,3 +272,30 @@ def _without_trailing_space(pending: list[Block]) -> list[Block]:
     """The pending assistant turn, its last text block without trailing whitespace."""
     last = pending[-1]
     return [*pending[:-1], {**last, "text": last["text"].rstrip()}]
+
+
+def without_echo(answer: Answer, prefill: list[Block]) -> Answer:
+    """The answer without the prefill repeated at its start.
+
+    Some servers (llama.cpp's llama-server) send the assistant prefill back before what
+    they add to it. A model resuming at the next character never types the whole answer
+    so far again, so an answer opening with all of the prefill's text is such an echo:
+    joined as it is, the file would hold that text twice.
+    """
+    echo = "".join(b["text"] for b in prefill if b.get("type") == "text")
+    if not echo:
+        return answer
+    if answer.interrupted and answer.text and echo.startswith(answer.text):
+        # The stream broke inside the echo: nothing new arrived.
+        echo = answer.text
+    elif not answer.text.startswith(echo):
+        return answer
+    content: list[Block] = []
+    left = len(echo)
+    for block in answer.content:
+        if left and block.get("type") == "text":
+            cut = min(left, len(block["text"]))
+            left -= cut
+            block = {**block, "text": block["text"][cut:]}
+        content.append(block)
+    return replace(answer, content=tuple(content))

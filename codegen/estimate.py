@@ -94,11 +94,12 @@ def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_t
     Caching, with the model's min_cache_tokens as the threshold below which a breakpoint
     caches nothing: the system prompt carries a breakpoint (as today), written once by
     the first call of the run (`system_cached` False) and read by every later one; with
-    `history_cached`, the end of each request's messages carries one too (planned, not
-    built yet), so call k reads call k-1's whole input from the cache and writes the
+    `history_cached`, the end of each request's messages carries one too (as build
+    marks it), so call k reads call k-1's whole input from the cache and writes the
     rest of its own. Without it, a continuation re-sends its history at the full rate.
-    With prefill that assumes each answer goes back as its own text block (a cache hit
-    ends at a block boundary). Cache writes are billed at the 5-minute price. A model
+    With prefill that is optimistic: build marks the message before the prefill, whose
+    text grows with every call, so the answer so far is re-sent at the full rate. Cache writes are billed at the price of the lifetime
+    build asks for (`prompts.cache_control`: 1 hour from 24,000 max_tokens). A model
     the table does not know (a local server, say) is assumed to cache nothing.
     """
     usable = max(1, max_tokens - thinking_budget)
@@ -132,8 +133,10 @@ def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_t
         written += end - hit
         uncached += sent - end
         previous = sent
+    one_hour = prompts.cache_control(max_tokens).get("ttl") == "1h"
     usage = Usage(input_tokens=uncached, output_tokens=text_out + calls * thinking_budget,
-                  cache_write_tokens=written, cache_read_tokens=read)
+                  cache_write_tokens=written, cache_read_tokens=read,
+                  cache_write_1h_tokens=written if one_hour else 0)
     return Estimate(path, calls, calls - 1, usage, cost(usage, info), prompt_tokens=prompt_tokens,
                     expected_output=output_tokens, cut=needed > calls)
 
@@ -300,10 +303,10 @@ def _assumptions(spec: Spec, info: ModelInfo, files: list[Estimate], system_toke
         out.append(f"the system prompt ({system_tokens:,} tokens) is below {spec.model}'s "
                    f"caching minimum ({info.min_cache_tokens:,}): not cached")
     if info.known:
-        out.append("every request's end carries a cache breakpoint (planned; today only the "
-                   "system prompt is marked): each call writes its input to the cache where it "
-                   f"is at least {info.min_cache_tokens:,} tokens, and a continuation reads the "
-                   "previous call's input from it")
+        out.append("every request's end carries a cache breakpoint: each call writes its input "
+                   f"to the cache where it is at least {info.min_cache_tokens:,} tokens, and a "
+                   "continuation reads the previous call's input from it (with prefill the answer "
+                   "so far is not cached: this is optimistic there)")
     if isinstance(spec.thinking, int):
         out.append(f"thinking spends its whole budget ({spec.thinking:,} tokens) in every call, "
                    "billed as output")

@@ -205,7 +205,10 @@ class Journal:
                 "SELECT status, COUNT(*) FROM answers GROUP BY status").fetchall())
             tokens = self._db.execute(
                 "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
-                "COALESCE(SUM(cache_write_tokens), 0), COALESCE(SUM(cache_read_tokens), 0) "
+                "COALESCE(SUM(cache_write_tokens), 0), COALESCE(SUM(cache_read_tokens), 0), "
+                # The 1-hour part of the writes is in the answer's JSON only (no column:
+                # a schema change would set every existing journal aside).
+                "COALESCE(SUM(json_extract(answer, '$.usage.cache_write_1h_tokens')), 0) "
                 "FROM answers WHERE status = 'complete'").fetchone()
         return JournalStats(counts.get("complete", 0), counts.get("partial", 0),
                             counts.get("prefill-refused", 0), Usage(*tokens))
@@ -480,6 +483,7 @@ def _answer_to_json(answer: Answer) -> str:
             "output_tokens": answer.usage.output_tokens,
             "cache_write_tokens": answer.usage.cache_write_tokens,
             "cache_read_tokens": answer.usage.cache_read_tokens,
+            "cache_write_1h_tokens": answer.usage.cache_write_1h_tokens,
         },
     }, ensure_ascii=False, separators=(",", ":"))
 

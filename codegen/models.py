@@ -89,12 +89,22 @@ def lookup(model_id: str) -> ModelInfo:
 
 @dataclass(frozen=True)
 class Usage:
-    """Tokens billed for one or more calls."""
+    """Tokens billed for one or more calls.
+
+    `cache_write_tokens` is every token written to the cache; `cache_write_1h_tokens`
+    the part of it written with the 1-hour lifetime (billed at 2x the input price,
+    where the 5-minute writes are 1.25x).
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
+    cache_write_1h_tokens: int = 0
+
+    @property
+    def cache_write_5m_tokens(self) -> int:
+        return self.cache_write_tokens - self.cache_write_1h_tokens
 
     @staticmethod
     def total(usages: Iterable[Usage]) -> Usage:
@@ -106,6 +116,7 @@ class Usage:
             self.output_tokens - other.output_tokens,
             self.cache_write_tokens - other.cache_write_tokens,
             self.cache_read_tokens - other.cache_read_tokens,
+            self.cache_write_1h_tokens - other.cache_write_1h_tokens,
         )
 
     def __add__(self, other: Usage) -> Usage:
@@ -114,17 +125,40 @@ class Usage:
             self.output_tokens + other.output_tokens,
             self.cache_write_tokens + other.cache_write_tokens,
             self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_1h_tokens + other.cache_write_1h_tokens,
         )
 
 
 def cost(usage: Usage, info: ModelInfo) -> float | None:
-    """USD for `usage` at the model's prices (5-minute cache writes); None when unknown."""
+    """USD for `usage` at the model's prices, each cache write at its lifetime's price;
+    None when the prices are unknown."""
     if info.prices is None:
         return None
     p = info.prices
     return (
         usage.input_tokens * p.input
         + usage.output_tokens * p.output
-        + usage.cache_write_tokens * p.cache_write_5m
+        + usage.cache_write_5m_tokens * p.cache_write_5m
+        + usage.cache_write_1h_tokens * p.cache_write_1h
         + usage.cache_read_tokens * p.cache_read
+    ) / _M
+
+
+def cache_savings(usage: Usage, info: ModelInfo) -> float | None:
+    """USD the cache saved on `usage`; None when the prices are unknown.
+
+    savings = R x (input - read) - W5 x (write_5m - input) - W1h x (write_1h - input),
+    per million tokens, with R the tokens read from the cache, W5 and W1h the tokens
+    written with each lifetime: what the reads would have cost at the input price less
+    what they cost, less the premium the writes paid over the input price (a written
+    token would have been billed at the input price anyway). Negative when more was
+    written than read back.
+    """
+    if info.prices is None:
+        return None
+    p = info.prices
+    return (
+        usage.cache_read_tokens * (p.input - p.cache_read)
+        - usage.cache_write_5m_tokens * (p.cache_write_5m - p.input)
+        - usage.cache_write_1h_tokens * (p.cache_write_1h - p.input)
     ) / _M

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from .spec import PYTHON_SUFFIXES
@@ -115,3 +116,57 @@ def statement_prompt(path: str, request: str, code: str, first_line: int, statem
         f"Answer with that statement alone, complete and valid, in one ```{language} code "
         "block. Do not write any other part of the file.",
     ])
+
+
+# -- verify --------------------------------------------------------------------------
+# After a build, the spec's verify command runs; a failure it traces to a definition of
+# a generated file asks for that definition again, with the failure. The model may
+# answer it unchanged when the fault is elsewhere (the test, when asked about the code).
+
+
+def verify_prompt(path: str, request: str, code: str, target: str, kind: str, command: str,
+                  failures: str, *, test: bool) -> str:
+    """A fresh conversation asking for one definition again (`kind` "definition": for
+    the first time), with the output of the verify command that failed through it;
+    `test`: the definition is the failing test."""
+    language = _fence_language(path)
+    what = f"the test `{target}`" if test else _what(target, kind)
+    why = (f"The project's checks (`{command}`) fail, and the failure goes through {what}:"
+           f"\n\n{_quoted(failures)}")
+    if test:
+        ask = (f"Write the complete definition of `{target}` again: if the test itself is wrong "
+               "(it expects what the request does not ask for, or is broken), correct it; if the "
+               "code it tests is at fault, write the test unchanged.")
+    elif kind == "definition":
+        ask = (f"Write the complete definition of `{target}`, which the checks need and the file "
+               "does not define.")
+    else:
+        ask = (f"Write the complete definition of `{target}` again, corrected so that the checks "
+               f"pass. If the fault is not in `{target}`, write it unchanged.")
+    return "\n".join([
+        *_repair_context(path, request, code, why),
+        ask + f" Write that {kind} alone, every line of it in full (with its decorators), in one "
+        f"```{language} code block. Do not write any other part of the file; add the imports it "
+        "needs above it.",
+    ])
+
+
+def verify_statement_prompt(path: str, request: str, code: str, first_line: int, statement: str,
+                            command: str, failures: str) -> str:
+    """A fresh conversation asking for one top-level statement again (one outside any
+    definition that a failure goes through)."""
+    why = (f"The project's checks (`{command}`) fail, and the failure goes through the "
+           f"top-level statement at line {first_line}:\n\n{_quoted(failures)}")
+    return statement_prompt(path, request, code, first_line, statement, why)
+
+
+def _what(target: str, kind: str) -> str:
+    return {"definition": f"`{target}`, which is not defined", "class": f"the class `{target}`",
+            "method": f"the method `{target}`"}.get(kind, f"the function `{target}`")
+
+
+def _quoted(output: str) -> str:
+    """A command's output in a fence longer than any run of backticks inside it."""
+    longest = max((len(run) for run in re.findall(r"`+", output)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{output.rstrip()}\n{fence}"

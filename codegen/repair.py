@@ -72,7 +72,7 @@ class RepairRecord:
     target: str
     label: str
     findings: tuple[str, ...]  # "placeholder at line 12"
-    outcome: Literal["applied", "failed"]
+    outcome: Literal["applied", "failed", "unchanged"]  # unchanged: the answer was the same code
     detail: str = ""
     calls: int = 0
     usage: Usage = field(default_factory=Usage)

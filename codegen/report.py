@@ -7,55 +7,61 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from . import problems
 from .build import BuildResult, FileResult
 from .check import Problem
 from .estimate import Estimate, SpecEstimate
+from .failures import clip
 from .models import Usage
 from .spec import Spec
+from .verify import CommandRun, Verification
 
 
 def render_build(results: Sequence[BuildResult], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(_build_json(results), indent=2, sort_keys=True) + "\n"
     if fmt == "problems":
-        lines = []
-        for r in results:
-            for f in r.files:
-                if f.findings:
-                    # Where the finding is in the unfinished text kept under .codegen/.
-                    lines += [f"{f.kept or f.path}:{g.line}:{g.column}: {g.severity}: {g.message} [{g.code}]"
-                              for g in f.findings]
-                elif f.status not in ("written", "unchanged", "planned"):
-                    shown = _shown(r.output_dir / f.path)
-                    lines.append(f"{shown}:1:1: error: {f.status}: {f.detail or f.status} [{f.status}]")
-        return "".join(line + "\n" for line in lines)
+        return problems.build_problems(results, Path.cwd()) + "".join(
+            line + "\n" for r in results for line in _verify_problems(r))
     return "".join(_build_text(r) for r in results)
 
 
 def _shown(path: Path) -> str:
-    """Relative to the working folder when inside it (what editors resolve), else absolute."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    return problems.shown(path, Path.cwd())
 
 
 def _money(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:.4f}"
+    if value is None:
+        return "unknown"
+    return f"-${-value:.4f}" if value < 0 else f"${value:.4f}"
+
+
+def summary_rows(result: BuildResult) -> list[tuple[str, ...]]:
+    """The summary table of a build: a header, a row per file, and the total.
+
+    `cache wr` is every token written to the cache (5-minute and 1-hour); `saved` is
+    `models.cache_savings`: what the cache reads saved over the input price, less the
+    premium paid for the writes."""
+    header = ("file", "status", "calls", "cont.", "in tok", "out tok", "cache wr", "cache rd",
+              "cost", "saved")
+
+    def cells(usage: Usage) -> tuple[str, ...]:
+        return (f"{usage.input_tokens:,}", f"{usage.output_tokens:,}",
+                f"{usage.cache_write_tokens:,}", f"{usage.cache_read_tokens:,}")
+
+    rows: list[tuple[str, ...]] = [header]
+    for f in result.files:
+        rows.append((f.path, f.status, str(f.calls), str(f.continuations), *cells(f.usage),
+                     _money(f.cost), _money(f.cache_savings)))
+    rows.append(("total", "", str(sum(f.calls for f in result.files)),
+                 str(sum(f.continuations for f in result.files)), *cells(result.usage),
+                 _money(result.cost), _money(result.cache_savings)))
+    return rows
 
 
 def _build_text(result: BuildResult) -> str:
-    header = ("file", "status", "calls", "cont.", "in tok", "out tok", "cache rd", "cost")
-    rows = [header]
-    for f in result.files:
-        rows.append((f.path, f.status, str(f.calls), str(f.continuations),
-                     f"{f.usage.input_tokens:,}", f"{f.usage.output_tokens:,}",
-                     f"{f.usage.cache_read_tokens:,}", _money(f.cost)))
-    total = result.usage
-    rows.append(("total", "", str(sum(f.calls for f in result.files)),
-                 str(sum(f.continuations for f in result.files)), f"{total.input_tokens:,}",
-                 f"{total.output_tokens:,}", f"{total.cache_read_tokens:,}", _money(result.cost)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    rows = summary_rows(result)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = [f"{result.spec} ({result.model})"]
     lines += [f"  warning: {w}" for w in result.warnings]
     for n, row in enumerate(rows):
@@ -64,19 +70,28 @@ def _build_text(result: BuildResult) -> str:
         if n == len(rows) - 1:
             lines.append("  " + "  ".join("-" * w for w in widths))
         lines.append("  " + "  ".join(cells).rstrip())
+    lines += [f"  {line}" for line in summary_notes(result)]
+    return "\n".join(lines) + "\n"
+
+
+def summary_notes(result: BuildResult) -> list[str]:
+    """What the table does not say: each repair, answers replayed, details, kept files."""
+    lines = []
     for f in result.files:
         for r in f.repairs:
             spent = f"{r.calls} call{'s' if r.calls != 1 else ''}, {r.usage.output_tokens:,} tokens out"
             outcome = "repaired" if r.outcome == "applied" else f"repair failed ({r.detail})"
-            lines.append(f"  {f.path}: {outcome}: {', '.join(r.findings)} -> {r.label} ({spent})")
+            lines.append(f"{f.path}: {outcome}: {', '.join(r.findings)} -> {r.label} ({spent})")
         if f.replayed:
-            lines.append(f"  {f.path}: {f.replayed} answer{'s' if f.replayed != 1 else ''} "
+            lines.append(f"{f.path}: {f.replayed} answer{'s' if f.replayed != 1 else ''} "
                          "from the journal, not paid again")
         if f.detail:
-            lines.append(f"  {f.path}: {f.detail}")
+            lines.append(f"{f.path}: {f.detail}")
         if f.kept:
-            lines.append(f"  {f.path}: unfinished result kept in {f.kept}")
-    return "\n".join(lines) + "\n"
+            lines.append(f"{f.path}: unfinished result kept in {f.kept}")
+    # The verify lines are indented for a report of their own; the caller indents these.
+    lines += [line.removeprefix("  ") for line in _verify_text(result.verification)]
+    return lines
 
 
 def _file_json(f: FileResult) -> dict[str, Any]:
@@ -90,7 +105,9 @@ def _file_json(f: FileResult) -> dict[str, Any]:
         "output_tokens": f.usage.output_tokens,
         "cache_write_tokens": f.usage.cache_write_tokens,
         "cache_read_tokens": f.usage.cache_read_tokens,
+        "cache_write_1h_tokens": f.usage.cache_write_1h_tokens,
         "cost_usd": f.cost,
+        "cache_savings_usd": f.cache_savings,
         "validated": f.validated,
         "detail": f.detail,
         "kept": f.kept,
@@ -108,8 +125,13 @@ def _build_json(results: Sequence[BuildResult]) -> dict[str, Any]:
                 "model": r.model,
                 "files": [_file_json(f) for f in r.files],
                 "cost_usd": r.cost,
+                "cache_savings_usd": r.cache_savings,
+                "total": _usage_json(r.usage, calls=sum(f.calls for f in r.files),
+                                     continuations=sum(f.continuations for f in r.files),
+                                     cost_usd=r.cost, cache_savings_usd=r.cache_savings),
                 "exit_code": r.exit_code,
                 "warnings": list(r.warnings),
+                "verify": _verify_json(r.verification),
             }
             for r in results
         ],
@@ -121,18 +143,16 @@ def render_check(results: Sequence[tuple[Spec, Sequence[Problem]]], fmt: str) ->
     """`codegen check` output: one line per problem, or one line per spec that is fine."""
     if fmt == "json":
         data = {"specs": [{"spec": str(spec.path),
-                           "problems": [{"path": p.path, "message": p.message} for p in problems]}
-                          for spec, problems in results]}
+                           "problems": [{"path": p.path, "message": p.message, "code": p.code}
+                                        for p in found]}
+                          for spec, found in results]}
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    if fmt == "problems":
+        return problems.check_problems(results, Path.cwd())
     lines = []
-    for spec, problems in results:
-        for p in problems:
-            shown = _shown(spec.output_dir / p.path)
-            if fmt == "problems":
-                lines.append(f"{shown}:1:1: error: {p.message} [check]")
-            else:
-                lines.append(f"{shown}: {p.message}")
-        if not problems and fmt == "text":
+    for spec, found in results:
+        lines += [f"{_shown(spec.output_dir / p.path)}: {p.message}" for p in found]
+        if not found:
             lines.append(f"{spec.path}: {len(spec.files)} outputs up to date")
     return "".join(line + "\n" for line in lines)
 
@@ -152,7 +172,8 @@ def render_estimate(results: Sequence[SpecEstimate], fmt: str) -> str:
 def _usage_json(usage: Usage, **more: Any) -> dict[str, Any]:
     return {**more, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
             "cache_write_tokens": usage.cache_write_tokens,
-            "cache_read_tokens": usage.cache_read_tokens}
+            "cache_read_tokens": usage.cache_read_tokens,
+            "cache_write_1h_tokens": usage.cache_write_1h_tokens}
 
 
 def _estimate_json(f: Estimate) -> dict[str, Any]:
@@ -182,3 +203,86 @@ def _estimate_text(result: SpecEstimate) -> str:
     lines.append("  assumptions:")
     lines += [f"    - {a}" for a in result.assumptions]
     return "\n".join(lines) + "\n"
+
+
+# -- the verify step ---------------------------------------------------------------
+
+# The end of a failing run's output shown in the text summary, and kept in the JSON.
+_OUTPUT_LINES = 20
+_OUTPUT_CHARS = 20_000
+
+
+def _verify_text(v: Verification | None) -> list[str]:
+    if v is None:
+        return []
+    if v.status in ("skipped", "planned", "not-run"):
+        shown = {"skipped": f"skipped ({v.detail})", "planned": v.detail, "not-run": v.detail}
+        return [f"  verify: `{v.command}`: {shown[v.status]}"]
+    verdict = v.detail if v.status == "passed" and v.detail else f"{v.status}: {v.detail}"
+    lines = [f"  verify: `{v.command}` in {v.cwd}: {verdict}"]
+    runs = 0
+    last: CommandRun | None = None
+    for n, r in enumerate(v.rounds, 1):
+        if r.run is not None:
+            runs, last = runs + 1, r.run
+            failed = f"; failed: {', '.join(r.failed)}" if r.failed else ""
+            lines.append(f"    run {runs}: {_ran(r.run)}{failed}")
+        for repair in r.repairs:
+            record = repair.record
+            spent = (f"{record.calls} call{'s' if record.calls != 1 else ''}, "
+                     f"{record.usage.output_tokens:,} tokens out")
+            outcome = {"applied": "repaired", "unchanged": f"kept ({record.detail})"}.get(
+                record.outcome, f"repair failed ({record.detail})")
+            what = f"{record.label} (the test)" if repair.test else record.label
+            lines.append(f"      repair round {n}: {repair.path}: {what}: {outcome} ({spent})")
+        if r.note:
+            lines.append(f"      nothing repaired: {r.note}")
+    if v.status in ("failed", "timeout") and last is not None and last.output.strip():
+        tail = last.output.rstrip().splitlines()[-_OUTPUT_LINES:]
+        lines.append(f"    output of run {runs} (last {len(tail)} lines):")
+        lines += [f"    | {line}" for line in tail]
+    return lines
+
+
+def _ran(run: CommandRun) -> str:
+    if run.error:
+        return f"did not start: {run.error}"
+    if run.timed_out:
+        return f"killed at its timeout after {run.seconds:.1f} s"
+    return f"exit {run.returncode} in {run.seconds:.2f} s"
+
+
+def _verify_json(v: Verification | None) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    return {
+        "command": v.command,
+        "cwd": v.cwd,
+        "status": v.status,
+        "detail": v.detail,
+        "exit_code": v.exit_code,
+        "rounds": [
+            {
+                # null: the round before changed no code, so the command was not run again
+                "run": None if r.run is None else {
+                    "exit_code": r.run.returncode,
+                    "timed_out": r.run.timed_out,
+                    "error": r.run.error,
+                    "seconds": round(r.run.seconds, 3),
+                    "output": clip(r.run.output, _OUTPUT_CHARS),
+                },
+                "failed": list(r.failed),
+                "repairs": [{"path": p.path, "test": p.test, **p.record.to_dict()} for p in r.repairs],
+                "note": r.note,
+            }
+            for r in v.rounds
+        ],
+    }
+
+
+def _verify_problems(result: BuildResult) -> list[str]:
+    v = result.verification
+    if v is None or v.status not in ("failed", "timeout", "error"):
+        return []
+    return [problems.problem_line(_shown(result.spec), 1, 1, "error", f"verify {v.status}: {v.detail}",
+                                  "verify").rstrip("\n")]

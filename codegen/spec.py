@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -44,6 +45,16 @@ class FileEntry(BaseModel):
         return names
 
 
+class VerifyEntry(BaseModel):
+    """`verify:`: a command run in output_dir after the build, and its limits."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    command: str = Field(min_length=1)
+    timeout: float = Field(default=120, gt=0)  # seconds
+    max_rounds: int = Field(default=2, ge=0)  # repair rounds after a failed run
+
+
 class SpecModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -55,6 +66,7 @@ class SpecModel(BaseModel):
     thinking: Thinking | None = None
     output_dir: str = "."
     context: str = ""
+    verify: VerifyEntry | None = None
     files: list[FileEntry] = Field(min_length=1)
 
 
@@ -75,6 +87,16 @@ class FileSpec:
 
 
 @dataclass(frozen=True)
+class Verify:
+    """The spec's verify command: run without a shell, in output_dir."""
+
+    command: str  # as written
+    argv: tuple[str, ...]  # split as a POSIX shell would split it
+    timeout: float
+    max_rounds: int
+
+
+@dataclass(frozen=True)
 class Spec:
     path: Path  # the spec file
     model: str
@@ -85,6 +107,7 @@ class Spec:
     output_dir: Path  # absolute
     context: str
     files: tuple[FileSpec, ...]  # in dependency order: a file comes after what it depends on
+    verify: Verify | None = None
 
     def file(self, path: str) -> FileSpec:
         return next(f for f in self.files if f.path == path)
@@ -167,6 +190,15 @@ def load_spec(path: str | Path, *, model_override: str | None = None,
         resolved.append(FileSpec(f.path, f.prompt, f.requires, tuple(deps), f.max_tokens, f.index))
 
     ordered = _dependency_order(resolved, fail)
+    verify = None
+    if model.verify is not None:
+        try:
+            argv = tuple(shlex.split(model.verify.command))
+        except ValueError as exc:
+            raise fail(("verify", "command"), f"cannot be split into words: {exc}") from None
+        if not argv:
+            raise fail(("verify", "command"), "must name a command")
+        verify = Verify(model.verify.command, argv, model.verify.timeout, model.verify.max_rounds)
     chosen_model = model_override or model.model or os.environ.get("CODEGEN_MODEL") or DEFAULT_MODEL
     return Spec(
         path=spec_path,
@@ -178,6 +210,7 @@ def load_spec(path: str | Path, *, model_override: str | None = None,
         output_dir=output_dir,
         context=model.context,
         files=tuple(ordered),
+        verify=verify,
     )
 
 
@@ -246,6 +279,7 @@ def _key_path(loc: tuple[str | int, ...]) -> str:
 _KNOWN_KEYS = {
     "spec": list(SpecModel.model_fields),
     "file": list(FileEntry.model_fields),
+    "verify": list(VerifyEntry.model_fields),
 }
 
 
@@ -253,7 +287,8 @@ def _reason(error: Any, loc: tuple[str | int, ...]) -> str:
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
-        known = _KNOWN_KEYS["file" if loc and loc[0] == "files" else "spec"]
+        known = _KNOWN_KEYS[{"files": "file", "verify": "verify"}.get(str(loc[0]), "spec")
+                            if len(loc) > 1 else "spec"]
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f" (did you mean `{close[0]}`?)" if close else ""
         return f"unknown key{hint}; known keys: {', '.join(known)}"
@@ -263,6 +298,10 @@ def _reason(error: Any, loc: tuple[str | int, ...]) -> str:
         return f"expected off, adaptive or a token budget (an integer), got {value!r}"
     if kind in ("int_type", "int_parsing"):
         return f"expected an integer, got {value!r}"
+    if kind in ("float_type", "float_parsing"):
+        return f"expected a number, got {value!r}"
+    if kind == "model_type":
+        return f"expected a mapping, got {value!r}"
     if kind == "string_type":
         return f"expected a string, got {value!r}"
     if kind in ("tuple_type", "list_type"):

@@ -369,12 +369,44 @@ def _readings(prev: str, new: str, fresh: bool) -> list[str]:
     # continuation cannot begin with `    "` again: the line was typed again. At column
     # 0 a short run of one character is different: after `_`, `__all__` is the line
     # typed again or an exact `_all__`; and a cut inside the indentation most likely
-    # goes on from the next character. There the exact continuation comes first.
+    # goes on from the next character. There the exact continuation comes first,
+    # unless `new` opens with exactly the cut whitespace and that is a whole depth
+    # (four-space steps, or tabs) the file already indents to: tokenizers take such a
+    # run whole, so a cut after `    ` then `    x = 1` is the line typed again at its
+    # own depth, not an exact `x = 1` at twice it. (After `\n\n  `, `  x` is the rest
+    # of a four-space indent: a tokenizer may join newlines with the spaces after them.)
     content = partial.strip()
     indented = partial[:1].isspace() and bool(content)
-    if indented or len(set(content)) > 1:
+    whole_indent = (not content and n[0][len(partial):][:1] not in (" ", "\t")
+                    and ("\t" in partial or len(partial) % 4 == 0) and _indents_to(p[:-1], partial))
+    if indented or whole_indent or len(set(content)) > 1:
+        return readings + [retyped, concat]
+    if content and _run_known(partial, n[0], prev[: -len(partial)] + new[len(n[0]):]):
         return readings + [retyped, concat]
     return readings + [concat, retyped]
+
+
+def _indents_to(lines: list[str], indent: str) -> bool:
+    """Whether some line with content starts at exactly `indent`."""
+    return any(line.startswith(indent) and line[len(indent):][:1] not in ("", " ", "\t")
+               for line in lines)
+
+
+def _run_known(partial: str, line: str, elsewhere: str) -> bool:
+    """After a cut in a run of one character at column 0 (`c`, `>>`), whether the file
+    knows the run `line` opens with (`c`, `>>>`) but not the longer one joining them
+    exactly would make (`cc`, `>>>>>`): a name used elsewhere, a doctest prompt."""
+    char = partial[0]
+    word = char.isalnum() or char == "_"
+    run = re.match(r"\w+" if word else f"{re.escape(char)}+", line)
+    if run is None:
+        return False
+
+    def seen(token: str) -> bool:
+        edge = r"\w" if word else re.escape(char)
+        return re.search(f"(?<!{edge}){re.escape(token)}(?!{edge})", elsewhere) is not None
+
+    return seen(run.group()) and not seen(partial + run.group())
 
 
 def _first_reading(prev: str, piece: _Piece) -> str:

@@ -82,3 +82,13 @@ def test_a_string_content_is_the_text_block_it_stands_for() -> None:
         message["content"] = message["content"][0]["text"]
     s, t, c = count_tokens(SYSTEM), count_tokens(TURN), count_tokens("Continue.")
     assert billed(cache, again) == (0, t + c, s + 2 * t + c)
+
+
+def test_writes_up_to_a_1h_breakpoint_are_reported_as_such() -> None:
+    cache = PromptCache()
+    body = request(TURN, TURN, "Continue.")
+    body["system"][0]["cache_control"] = {"type": "ephemeral", "ttl": "1h"}
+    s = count_tokens(SYSTEM)
+    usage = cache.bill(body, 10**6)
+    assert usage.cache_creation_1h_input_tokens == s
+    assert usage.cache_creation_input_tokens == s + 2 * count_tokens(TURN) + count_tokens("Continue.")

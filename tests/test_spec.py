@@ -115,3 +115,30 @@ def test_a_symlink_out_of_output_dir_is_a_spec_error(tmp_path: Path) -> None:
 def test_missing_spec_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="spec file not found"):
         load_spec(tmp_path / "nope.yaml")
+
+
+def test_verify_is_split_into_words_with_its_defaults(tmp_path: Path) -> None:
+    text = ("version: 1\nverify:\n  command: python -m pytest -q -k 'not slow'\n"
+            "files:\n  - {path: a.py, prompt: x}\n")
+    spec = load_spec(write(tmp_path, text))
+    assert spec.verify is not None
+    assert spec.verify.argv == ("python", "-m", "pytest", "-q", "-k", "not slow")
+    assert (spec.verify.timeout, spec.verify.max_rounds) == (120, 2)
+    assert load_spec(write(tmp_path, "version: 1\nfiles:\n  - {path: a.py, prompt: x}\n")).verify is None
+
+
+@pytest.mark.parametrize(("verify", "message"), [
+    ("{comand: pytest}", "spec.yaml:2: verify.comand: unknown key (did you mean `command`?); "
+                         "known keys: command, timeout, max_rounds"),
+    ("pytest -q", "spec.yaml:2: verify: expected a mapping, got 'pytest -q'"),
+    ("{timeout: 5}", "spec.yaml:2: verify.command: required key is missing"),
+    ("{command: pytest, timeout: '5'}", "spec.yaml:2: verify.timeout: expected a number, got '5'"),
+    ("{command: pytest, timeout: 0}", "spec.yaml:2: verify.timeout: Input should be greater than 0"),
+    ("{command: pytest, max_rounds: 1.5}", "spec.yaml:2: verify.max_rounds: expected an integer, got 1.5"),
+    ("{command: 'pytest \"-q'}",
+     "spec.yaml:2: verify.command: cannot be split into words: No closing quotation"),
+    ("{command: '  '}", "spec.yaml:2: verify.command: must name a command"),
+])
+def test_verify_errors_name_the_key(tmp_path: Path, verify: str, message: str) -> None:
+    text = f"version: 1\nverify: {verify}\nfiles:\n  - {{path: a.py, prompt: x}}\n"
+    assert error_of(tmp_path, text).endswith(message)

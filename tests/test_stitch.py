@@ -127,9 +127,27 @@ def test_open_fence_means_the_answer_was_cut() -> None:
 
 
 def test_readings_offer_both_sides_of_an_ambiguous_seam() -> None:
+    # Cut inside an indentation run: the exact continuation first.
+    readings = list(join_readings("x = 1\n    ", "        y = 2\n"))
+    assert readings[0] == "x = 1\n            y = 2\n"
+    assert "x = 1\n        y = 2\n" in readings
+    # Exactly the cut whitespace again, a depth the file indents to: the line typed
+    # again at its own depth first.
+    readings = list(join_readings("if a:\n    x = 1\n    ", "    y = 2\n"))
+    assert readings[0] == "if a:\n    x = 1\n    y = 2\n"
+    assert "if a:\n    x = 1\n        y = 2\n" in readings
+    # ... a depth it does not: the rest of an indentation.
     readings = list(join_readings("x = 1\n    ", "    y = 2\n"))
     assert readings[0] == "x = 1\n        y = 2\n"
-    assert "x = 1\n    y = 2\n" in readings
+
+
+def test_a_line_typed_again_after_a_cut_at_the_end_of_its_indentation() -> None:
+    # pprint, seen in the benchmark: both readings parse, only one is the file. Joined
+    # as an exact continuation the class attribute would move into the method above.
+    code = ("class P:\n    def f(self):\n        write('})')\n\n"
+            "    _dispatch[repr] = f\n\n    def g(self):\n        pass\n")
+    i = code.index("_dispatch")
+    assert stitch([first(code[:i]), cont("    " + code[i:] + "```")]).code == code
 
 
 def test_parse_decides_between_readings() -> None:
@@ -154,3 +172,30 @@ def test_a_cut_inside_the_closing_fence_and_the_fence_typed_again() -> None:
     # Found by the lazy-author benchmark (base64, user turns).
     chunks = [Chunk("```python\nx = 1\n``"), Chunk("```\n\nDone.", "user_turn")]
     assert stitch(chunks).code == "x = 1\n"
+
+
+def test_a_short_run_typed_again_is_read_by_the_names_the_file_uses() -> None:
+    # calendar and ftplib, seen in the benchmark: a cut after `c` (or `>>`) and the line
+    # typed again. `cc` is no name of the file; `>>>>>` is no prompt of its doctest.
+    code = "c = TextCalendar()\n\nfirstweekday = c.getfirstweekday\n"
+    assert stitch([first("c"), cont(code + "```")]).code == code
+    doc = 'DOC = """\n>>> ftp.quit()\n\'221 Goodbye.\'\n>>>\n\nA test.\n"""\n'
+    i = doc.index(">>>\n\nA") + 2
+    assert stitch([first(doc[:i]), cont(doc[i - 2:] + "```")]).code == doc
+
+
+def test_a_short_run_continued_exactly_stays_exact() -> None:
+    # `___x` cut after `_`, the file naming `___x` and not `__x`: the exact
+    # continuation is kept.
+    code = "___x = 1\ny = ___x\n"
+    assert stitch([first("_"), cont(code[1:] + "```")]).code == code
+
+
+def test_the_rest_of_an_indent_split_with_its_blank_line_goes_on_exactly() -> None:
+    # bz2 and os, seen in the benchmark: `\n\n  ` + `  compresslevel` inside a
+    # docstring. Two spaces is no whole depth, even where a line of the file starts at
+    # two: the answer goes on from the next character.
+    for above in ("", "#  two spaces\n  x = 1\n"):
+        code = above + 'def compress(data):\n    """Compress.\n\n    compresslevel, if given.\n    """\n'
+        i = code.index("compresslevel") - 2
+        assert stitch([first(code[:i]), cont(code[i:] + "```")]).code == code

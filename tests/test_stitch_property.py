@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import random
+import re
 import sysconfig
 from functools import cache
 from pathlib import Path
@@ -39,12 +40,21 @@ def ambiguous(meant: str, cut: int, answer: SeamedChunk) -> bool:
     run of one character, reads the same as an exact continuation of another line:
     after `    `, `        x = 1` is `x = 1` typed again at 8 spaces or an exact `x = 1`
     at 12; after `_`, `__all__ = ...` is a retyped `__all__` or a `___all__`. No
-    stitcher can tell them apart, so those examples are left out (the exact
-    continuation is what it assumes)."""
+    stitcher can tell them apart, so those examples are left out. What it assumes: a
+    cut inside an indentation run goes on exactly, and a line that opens with exactly
+    the cut whitespace, a whole depth the file already indents to, was typed again."""
     line_start = meant.rfind("\n", 0, cut) + 1
     partial = meant[line_start:cut]
     content = partial.strip()
-    short = bool(partial) and (not content or (not partial[0].isspace() and len(set(content)) == 1))
+    if partial and not content:
+        rest = answer.text[len(partial):]
+        same_run = answer.text.startswith(partial) and not rest[:1].isspace()
+        used = (("\t" in partial or len(partial) % 4 == 0)
+                and re.search(f"^{partial}\\S", meant[:line_start], re.MULTILINE) is not None)
+        if answer.kind in ("retype", "restart"):
+            return answer.text.startswith(partial) and not (same_run and used)
+        return answer.kind == "none" and same_run and used
+    short = bool(partial) and not partial[0].isspace() and len(set(content)) == 1
     if short and answer.kind in ("retype", "restart") and answer.text.startswith(partial):
         return True
     # A line written twice in a row, cut between the two: the second copy reads the

@@ -11,16 +11,19 @@ realistic seams (`seams.py`, also usable on its own by property tests); with
 it answers codegen's repairs: a definition in a model's shapes (`definitions.py`), a
 broken statement with the one it stands for (`statements.py`). Its usage bills input
 as the API's prompt cache would (`cache.py`, with the model's minimum cacheable length).
+`BuggyAuthor` writes files with a bug and fixes it when a repair request quotes the
+failing test (`bugs.py`).
 """
 
-from . import definitions, laziness, replies, seams, statements
+from . import bugs, definitions, laziness, replies, seams, statements
 from .authors import ScriptedAuthor, ScriptExhausted
+from .bugs import BuggyAuthor, Fix
 from .cache import CacheUsage, PromptCache
 from .definitions import DEFINITION_SHAPES, DefinitionShape, DefinitionStyle
 from .laziness import Laziness, LazyText
 from .module_author import FILE, MeantAnswer, ModuleAuthor, Seams, Thinking, Wrapping
 from .seams import SEAM_KINDS, SeamKind
-from .server import Author, MessagesDouble
+from .server import Author, MessagesDouble, Quirks
 from .tokens import count_tokens, take_tokens
 from .wire import (
     ErrorReply,
@@ -37,16 +40,19 @@ __all__ = [
     "FILE",
     "SEAM_KINDS",
     "Author",
+    "BuggyAuthor",
     "CacheUsage",
     "DefinitionShape",
     "DefinitionStyle",
     "ErrorReply",
+    "Fix",
     "Laziness",
     "LazyText",
     "MeantAnswer",
     "MessagesDouble",
-    "PromptCache",
     "ModuleAuthor",
+    "PromptCache",
+    "Quirks",
     "Reply",
     "ScriptExhausted",
     "ScriptedAuthor",
@@ -54,6 +60,7 @@ __all__ = [
     "Seams",
     "Thinking",
     "Wrapping",
+    "bugs",
     "count_tokens",
     "definitions",
     "laziness",

@@ -9,7 +9,9 @@ On a request:
 - write: the prefix up to the last breakpoint, less what was read, when that prefix
   holds at least `min_tokens` tokens (`cache_creation_input_tokens`); the prefix up to
   every breakpoint of that length is cached from then on. A shorter prefix is silently
-  not cached, as a model's minimum cacheable length makes it;
+  not cached, as a model's minimum cacheable length makes it. The part written up to a
+  breakpoint whose `ttl` is "1h" (from the previous breakpoint or the read prefix) is
+  reported as written for an hour (`cache_creation_1h_input_tokens`);
 - the rest of the request is `input_tokens`.
 
 A prefix is identified by the model and every block up to it (role changes included),
@@ -39,6 +41,7 @@ class CacheUsage:
     input_tokens: int
     cache_creation_input_tokens: int
     cache_read_input_tokens: int
+    cache_creation_1h_input_tokens: int = 0  # part of cache_creation_input_tokens
 
 
 class PromptCache:
@@ -55,14 +58,17 @@ class PromptCache:
         keys: list[bytes] = []  # the prefix key after each block
         ends: list[int] = []  # tokens up to the end of each block
         breakpoints: list[int] = []  # indices of blocks with cache_control
+        hour: set[int] = set()  # those of them with the 1-hour lifetime
         tokens = 0
-        for index, (key, text, marked) in enumerate(_blocks(request)):
+        for index, (key, text, ttl) in enumerate(_blocks(request)):
             digest.update(key.encode("utf-8") + b"\0")
             keys.append(digest.copy().digest())
             tokens += self._count(text)
             ends.append(tokens)
-            if marked:
+            if ttl is not None:
                 breakpoints.append(index)
+                if ttl == "1h":
+                    hour.add(index)
         if not breakpoints:
             return CacheUsage(total, 0, 0)
         read = 0
@@ -71,14 +77,19 @@ class PromptCache:
             if near and keys[index] in self._cached:
                 read = ends[index]
                 break
-        written = 0
-        last = breakpoints[-1]
-        if ends[last] >= self.min_tokens:
-            written = max(0, ends[last] - read)
+        written = written_1h = 0
+        if ends[breakpoints[-1]] >= self.min_tokens:
+            done = read  # written (or read) up to here
+            for b in breakpoints:
+                if ends[b] < self.min_tokens or ends[b] <= done:
+                    continue
+                written += ends[b] - done
+                written_1h += ends[b] - done if b in hour else 0
+                done = ends[b]
             self._cached.update(keys[b] for b in breakpoints if ends[b] >= self.min_tokens)
         read = min(read, total)
         written = min(written, total - read)
-        return CacheUsage(total - read - written, written, read)
+        return CacheUsage(total - read - written, written, read, min(written_1h, written))
 
     def _count(self, text: str) -> int:
         if text not in self._counts:
@@ -86,18 +97,21 @@ class PromptCache:
         return self._counts[text]
 
 
-def _blocks(request: Mapping[str, Any]) -> Iterator[tuple[str, str, bool]]:
-    """(the block as the cache keys it, its text, whether it is a breakpoint), in prompt
-    order. A string content is keyed as the text block it stands for, so marking a
-    message (which turns its string into a block) keeps its prefix the same; the key of
-    each message's first block carries the message's role."""
+def _blocks(request: Mapping[str, Any]) -> Iterator[tuple[str, str, str | None]]:
+    """(the block as the cache keys it, its text, its breakpoint's lifetime: None when
+    it is no breakpoint, else "5m" or "1h"), in prompt order. A string content is keyed
+    as the text block it stands for, so marking a message (which turns its string into
+    a block) keeps its prefix the same; the key of each message's first block carries
+    the message's role."""
     for role, content in [("system", request.get("system"))] + [
             (m.get("role"), m.get("content")) for m in request.get("messages") or ()]:
         if not content:
             continue
         blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content
         for i, block in enumerate(blocks):
-            yield (f"{role}:" if i == 0 else "") + _key(block), _text(block), bool(block.get("cache_control"))
+            mark = block.get("cache_control")
+            ttl = str(mark.get("ttl", "5m")) if isinstance(mark, Mapping) else None
+            yield (f"{role}:" if i == 0 else "") + _key(block), _text(block), ttl
 
 
 def _key(block: Mapping[str, Any]) -> str:

@@ -17,7 +17,8 @@ text stops after that many tokens with stop_reason "max_tokens", else "end_turn"
 usage.output_tokens is the tokens emitted; the request's estimated input tokens are
 billed by a `PromptCache` (`cache.py`): the prefix up to each `cache_control`
 breakpoint is written the first time (when it holds at least `min_cache_tokens`, the
-model's minimum) and read by every later request that begins with it.
+model's minimum; reported as 1-hour or 5-minute by the breakpoint's ttl) and read by
+every later request that begins with it.
 
 Continuations, read from the request:
 - the conversation ends with an assistant message (prefill): if `prefill_accepted` is
@@ -508,7 +509,8 @@ class ModuleAuthor:
         return Reply(content=blocks, stop_reason=stop, input_tokens=billed.input_tokens,
                      output_tokens=max(1, output),
                      cache_creation_input_tokens=billed.cache_creation_input_tokens,
-                     cache_read_input_tokens=billed.cache_read_input_tokens)
+                     cache_read_input_tokens=billed.cache_read_input_tokens,
+                     cache_creation_1h_input_tokens=billed.cache_creation_1h_input_tokens)
 
 
 def _compose(code: str, rng: random.Random, wrapping: Wrapping, info: str,

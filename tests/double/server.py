@@ -23,11 +23,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx2
 
+from .tokens import count_tokens
 from .wire import (
     ErrorReply,
     Ids,
@@ -44,6 +46,46 @@ Author = Callable[[Request], Reply | ErrorReply]
 
 MESSAGES = "/v1/messages"
 COUNT_TOKENS = "/v1/messages/count_tokens"
+
+
+@dataclass(frozen=True)
+class Quirks:
+    """How a server that is not Anthropic's answers differently (all seen in llama.cpp's
+    llama-server, which speaks the Messages API).
+
+    `echo_prefill`: the answer to a conversation that ends in an assistant message
+    starts with that message's text again, then goes on. `no_cache_writes`: `usage`
+    has no `cache_creation_input_tokens` (nor its breakdown). `model`:
+    the answer names this model (llama-server: the model file's path), not the
+    request's.
+    """
+
+    echo_prefill: bool = False
+    no_cache_writes: bool = False
+    model: str | None = None
+
+    def apply(self, reply: Reply, request: Request) -> Reply:
+        messages = request.get("messages") or []
+        last = messages[-1] if messages else {}
+        if self.echo_prefill and isinstance(last, dict) and last.get("role") == "assistant":
+            content = last.get("content")
+            echo = content if isinstance(content, str) else "".join(
+                b.get("text", "") for b in content or [] if b.get("type") == "text")
+            blocks = [dict(b) for b in reply.content]
+            at = next((i for i, b in enumerate(blocks) if b.get("type") == "text"), None)
+            if at is None:
+                blocks.append({"type": "text", "text": echo})
+            else:
+                blocks[at]["text"] = echo + blocks[at]["text"]
+            # The echo is not billed as output: the count stays that of the answer.
+            reply = replace(reply, content=blocks, output_tokens=reply.output_tokens or max(
+                1, sum(count_tokens(b.get("text", "")) for b in reply.content)))
+        if self.no_cache_writes:
+            reply = replace(reply, cache_creation_input_tokens=None, cache_creation_1h_input_tokens=0,
+                            cache_breakdown=False)
+        if self.model is not None:
+            reply = replace(reply, model=self.model)
+        return reply
 
 
 class MessagesDouble:
@@ -68,8 +110,9 @@ class MessagesDouble:
 
     def __init__(self, author: Author, *, delta_chars: int = 12, validate: bool = True,
                  event_delay: float = 0.0, token_delay: float = 0.0,
-                 has_count_tokens: bool = True) -> None:
+                 has_count_tokens: bool = True, quirks: Quirks | None = None) -> None:
         self.author = author
+        self.quirks = quirks or Quirks()
         self.delta_chars = delta_chars
         self.validate = validate
         self.has_count_tokens = has_count_tokens
@@ -134,6 +177,7 @@ class MessagesDouble:
                 ))
             if isinstance(reply, ErrorReply):
                 return progress.of(render_error(reply, ids.request_id))
+            reply = self.quirks.apply(reply, request)
             progress.complete = reply.drop_after is None and reply.error_after is None
             return progress.of(render_reply(reply, request, ids, delta_chars=self.delta_chars))
 

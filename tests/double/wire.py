@@ -7,13 +7,15 @@ headers and body chunks, the same bytes whether they travel through an httpx2
 
 A streamed reply follows the API's event order:
 
-    message_start        the message with empty content, usage.output_tokens 1
+    message_start        the message with empty content, usage.output_tokens 1 (and
+                         usage.cache_creation, the writes split by lifetime)
     content_block_start  per block, with its empty shell (text "", thinking "")
     ping                 once, after the first content_block_start
     content_block_delta  text_delta in small pieces; thinking_delta pieces then one
                          signature_delta; input_json_delta for tool_use
     content_block_stop
     message_delta        stop_reason, stop_sequence, stop_details; cumulative usage
+                         (token counts only: the lifetime split is not repeated)
     message_stop
 
 each as `event: <type>` and `data: <json>` lines. A reply may break off instead: the
@@ -92,8 +94,15 @@ class Reply:
     stop_sequence: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
-    cache_creation_input_tokens: int = 0
+    # None: the key is left out of `usage` (llama-server sends no cache-write count).
+    cache_creation_input_tokens: int | None = 0
     cache_read_input_tokens: int = 0
+    # The part of cache_creation_input_tokens written with the 1-hour lifetime. The
+    # API reports the split as usage.cache_creation {ephemeral_5m_input_tokens,
+    # ephemeral_1h_input_tokens}; `cache_breakdown` False leaves it out, as older
+    # servers and proxies do.
+    cache_creation_1h_input_tokens: int = 0
+    cache_breakdown: bool = True
     model: str | None = None
     # Break a streamed reply once this many characters of text (text_delta) have been
     # sent: the connection drops (the client sees a transport error) ...
@@ -107,6 +116,8 @@ class Reply:
         object.__setattr__(self, "content", tuple(dict(b) for b in self.content))
         if self.drop_after is not None and self.error_after is not None:
             raise ValueError("a reply breaks off one way: drop_after or error_after")
+        if not 0 <= self.cache_creation_1h_input_tokens <= (self.cache_creation_input_tokens or 0):
+            raise ValueError("the 1-hour cache writes are part of cache_creation_input_tokens")
 
     @property
     def text(self) -> str:
@@ -230,6 +241,21 @@ def _message(reply: Reply, request: Mapping[str, Any], ids: Ids) -> dict[str, An
     inputs = reply.input_tokens
     if inputs is None:
         inputs = estimate_input_tokens(request)
+    usage: dict[str, Any] = {
+        "input_tokens": inputs,
+        "cache_creation_input_tokens": reply.cache_creation_input_tokens,
+        "cache_read_input_tokens": reply.cache_read_input_tokens,
+        "output_tokens": output,
+        "service_tier": "standard",
+    }
+    if reply.cache_creation_input_tokens is None:
+        del usage["cache_creation_input_tokens"]
+    elif reply.cache_breakdown:
+        one_hour = reply.cache_creation_1h_input_tokens
+        usage["cache_creation"] = {
+            "ephemeral_5m_input_tokens": reply.cache_creation_input_tokens - one_hour,
+            "ephemeral_1h_input_tokens": one_hour,
+        }
     return {
         "id": ids.message_id,
         "type": "message",
@@ -239,13 +265,7 @@ def _message(reply: Reply, request: Mapping[str, Any], ids: Ids) -> dict[str, An
         "stop_reason": reply.stop_reason,
         "stop_sequence": reply.stop_sequence,
         "stop_details": dict(reply.stop_details) if reply.stop_details else None,
-        "usage": {
-            "input_tokens": inputs,
-            "cache_creation_input_tokens": reply.cache_creation_input_tokens,
-            "cache_read_input_tokens": reply.cache_read_input_tokens,
-            "output_tokens": output,
-            "service_tier": "standard",
-        },
+        "usage": usage,
     }
 
 
@@ -313,7 +333,8 @@ def _events(reply: Reply, message: dict[str, Any], delta_chars: int) -> Iterator
         "delta": {"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"],
                   "stop_details": message["stop_details"]},
         "usage": {key: usage[key] for key in ("input_tokens", "cache_creation_input_tokens",
-                                              "cache_read_input_tokens", "output_tokens")},
+                                              "cache_read_input_tokens", "output_tokens")
+                  if key in usage},
     }
     yield "message_stop", {"type": "message_stop"}
 
