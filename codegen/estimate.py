@@ -99,8 +99,9 @@ def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_t
     rest of its own. Without it, a continuation re-sends its history at the full rate.
     With prefill that is optimistic: build marks the message before the prefill, whose
     text grows with every call, so the answer so far is re-sent at the full rate. Cache
-    writes are billed at the price of the lifetime build asks for (`prompts.cache_control`: 1 hour from 24,000 max_tokens). A model
-    the table does not know (a local server, say) is assumed to cache nothing.
+    writes are billed at the price of the lifetime build asks for
+    (`prompts.cache_control`: 1 hour from 24,000 max_tokens). A model the table does not
+    know (a local server, say) is assumed to cache nothing.
     """
     usable = max(1, max_tokens - thinking_budget)
     needed = max(1, math.ceil(output_tokens / usable))
