@@ -205,7 +205,12 @@ def _verify(run: _Run) -> Verification | None:
     """The spec's verify step (verification.py builds on this module, so it comes late)."""
     from .verification import verify_build
 
-    return verify_build(run)
+    verification = verify_build(run)
+    if verification is not None and verification.status not in ("skipped", "planned", "not-run"):
+        # The progress lines end with what came of it, not with "running ...".
+        run.observe(Note("verify", f"{verification.status}"
+                         + (f": {verification.detail}" if verification.detail else "")))
+    return verification
 
 
 class _Run:

@@ -19,6 +19,7 @@ import pytest
 from codegen.build import BuildOptions, build_spec
 from codegen.check import check_spec
 from codegen.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
+from codegen.progress import Note
 from codegen.report import render_build
 from codegen.spec import load_spec
 from codegen.splice import locate
@@ -95,11 +96,14 @@ def test_a_failing_test_is_repaired_by_regenerating_only_the_function_it_goes_th
     author = buggy_author()
     double = MessagesDouble(author)
     spec = load_spec(spec_with_verify(tmp_path, timeout=120, max_rounds=2))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    events: list[object] = []
+    result = build_spec(spec, BuildOptions(), client=client_for(double), progress=events.append)
     double.check()
     v = result.verification
     assert v is not None and v.status == "passed", render_build([result], "text")
     assert result.exit_code == EXIT_OK
+    # The progress ends with what came of the checks, not with "running ...".
+    assert events[-1] == Note("verify", f"passed: {v.detail}")
     # Two files, then one repair: `add`, asked with the failing test's output.
     assert author.asked == [("file", "calc.py", ""), ("file", "tests/test_calc.py", ""),
                             ("definition", "calc.py", "add")]
