@@ -21,9 +21,10 @@ STDLIB = Path(sysconfig.get_paths()["stdlib"])
 MODULES = ("bisect", "shlex", "textwrap")
 
 
-def client_for(double: MessagesDouble) -> MessagesClient:
-    return MessagesClient(Connection("test", "http://double.test"),
-                          http_client=double.http_client(), max_retries=0)
+def client_for(double: MessagesDouble, api_key: str = "test", max_retries: int = 0) -> MessagesClient:
+    """codegen's client talking to the double in process, through the real SDK."""
+    return MessagesClient(Connection(api_key, "http://double.test"),
+                          http_client=double.http_client(), max_retries=max_retries)
 
 
 def write_spec(folder: Path, files: list[dict[str, Any]], **top: Any) -> Path:

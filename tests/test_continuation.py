@@ -7,19 +7,16 @@ from typing import Any
 import pytest
 
 from codegen import prompts
-from codegen.client import Connection, MessagesClient
 from codegen.continuation import CallEvent, Generation, PrefillMemory, Request, StopBuild, generate
 from codegen.errors import AuthenticationError
 from codegen.stitch import stitch
 from tests.double import MessagesDouble, Reply, ScriptedAuthor, replies, text_block, thinking_block
+from tests.test_build import client_for
 
 CODE = "def greet(name):\n    return f'hello {name}'\n\n\nprint(greet('you'))\n"
 HEAD, TAIL = CODE[:30], CODE[30:]
 
 
-def make_client(double: MessagesDouble, max_retries: int = 0) -> MessagesClient:
-    return MessagesClient(Connection("test", "http://double.test"),
-                          http_client=double.http_client(), max_retries=max_retries)
 
 
 def run(script: list[Any], *, prefill: bool = False, max_continuations: int = 8,
@@ -28,7 +25,7 @@ def run(script: list[Any], *, prefill: bool = False, max_continuations: int = 8,
     double = MessagesDouble(ScriptedAuthor(script))
     request = Request(model, tuple(prompts.system_blocks("")), "Write the file `greet.py`.",
                       1024, thinking, prefill)
-    generation = generate(make_client(double, max_retries), request,
+    generation = generate(client_for(double, max_retries=max_retries), request,
                           max_continuations=max_continuations, memory=memory or PrefillMemory())
     double.check()
     return generation, double
@@ -197,7 +194,7 @@ def test_a_before_call_hook_can_stop_the_conversation() -> None:
             raise StopBuild("over budget")
 
     request = Request("m", (), "Write `greet.py`.", 100)
-    generation = generate(make_client(double), request, max_continuations=5,
+    generation = generate(client_for(double), request, max_continuations=5,
                           memory=PrefillMemory(), before_call=before)
     assert generation.status == "stopped" and generation.detail == "over budget"
     assert seen == ["first", "continue"] and len(double.requests) == 1
@@ -232,6 +229,6 @@ def test_the_budget_hook_sees_what_the_file_has_spent() -> None:
                                             replies.text(TAIL + "```")]))
     seen = []
     request = Request("m", (), "Write `greet.py`.", 100)
-    generate(make_client(double), request, max_continuations=5, memory=PrefillMemory(),
+    generate(client_for(double), request, max_continuations=5, memory=PrefillMemory(),
              before_call=lambda event: seen.append(event.spent.output_tokens))
     assert seen[0] == 0 and seen[1] > 0

@@ -28,6 +28,7 @@ from codegen.report import render_estimate
 from codegen.spec import load_spec
 from tests.double import MessagesDouble, ScriptedAuthor
 from tests.double.wire import estimate_input_tokens
+from tests.test_build import client_for
 from tests.test_cli import SECRET, codegen, one_line_error, spec_file
 
 SONNET = MODELS["claude-sonnet-5-5"]  # $2 in, $10 out, $2.50 cache write, $0.10 read; min 2,048
@@ -124,11 +125,6 @@ def test_every_input_token_is_billed_exactly_once(system: int, prompt: int, outp
 
 
 # -- counting: the real SDK against the double -----------------------------------------
-
-
-def client_for(double: MessagesDouble) -> MessagesClient:
-    return MessagesClient(Connection("test", "http://double.test"), http_client=double.http_client(),
-                          max_retries=0)
 
 
 BODY = {"model": "claude-sonnet-5-5", "max_tokens": 4096,

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from codegen import prompts
-from codegen.client import Answer, Connection, MessagesClient
+from codegen.client import Answer
 from codegen.continuation import Generation, PrefillMemory, Request, generate
 from codegen.errors import EXIT_API, APIError, CodegenError, OfflineMissError, PrefillRejectedError
 from codegen.journal import Journal, JournalledStreamer, request_key
@@ -30,16 +30,12 @@ from tests.double import (
     text_block,
     thinking_block,
 )
+from tests.test_build import client_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "sk-ant-secret-journal-never-stored"
 CODE = "def greet(name):\n    return f'hello {name}'\n\n\nprint(greet('you'))\n"
 ANSWER = "```python\n" + CODE + "```"
-
-
-def client_for(double: MessagesDouble, api_key: str = "test") -> MessagesClient:
-    return MessagesClient(Connection(api_key, "http://double.test"),
-                          http_client=double.http_client(), max_retries=0)
 
 
 def body(prompt: str = "Write the file `greet.py`.", **extra: Any) -> dict[str, Any]:

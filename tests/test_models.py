@@ -10,19 +10,14 @@ import pytest
 import yaml
 
 from codegen.build import Budget, BuildOptions, build_spec
-from codegen.client import Connection, MessagesClient
 from codegen.continuation import CallEvent, StopBuild
 from codegen.journal import Journal, JournalledStreamer
 from codegen.models import Usage, cache_savings, cost, lookup
 from codegen.spec import load_spec
 from tests.double import MessagesDouble, ModuleAuthor, Reply, ScriptedAuthor, text_block
+from tests.test_build import client_for
 
 SONNET_4_6 = lookup("claude-sonnet-4-6")  # $3 in, $15 out, $3.75 5m write, $6 1h write, $0.30 read
-
-
-def client_for(double: MessagesDouble) -> MessagesClient:
-    return MessagesClient(Connection("test", "http://double.test"),
-                          http_client=double.http_client(), max_retries=0)
 
 
 def request(ttl: str | None) -> dict[str, Any]:

@@ -35,10 +35,10 @@ import yaml
 
 from codegen import lock
 from codegen.build import BuildOptions, build_spec
-from codegen.client import Connection, MessagesClient
 from codegen.spec import load_spec
 from tests.double import ErrorReply, MessagesDouble, ModuleAuthor, Reply, ScriptedAuthor, Seams, replies
 from tests.double.faults import FAULT_KINDS, Faults
+from tests.test_build import client_for
 from tests.test_cli import ROOT, SECRET, one_line_error
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -147,12 +147,6 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.002)
-
-
-def client_for(double: MessagesDouble) -> MessagesClient:
-    """For a build in process, where the CLI is not what a test shows."""
-    return MessagesClient(Connection("test", "http://double.test"),
-                          http_client=double.http_client(), max_retries=0)
 
 
 def tree(folder: Path) -> dict[str, bytes | str | None]:
