@@ -45,6 +45,12 @@ def build_problems(results: Sequence[BuildResult], cwd: Path) -> str:
             elif f.status not in ("written", "unchanged", "planned"):
                 lines.append(problem_line(shown(result.output_dir / f.path, cwd), *START, "error",
                                           f"{f.status}: {f.detail or f.status}", f.status))
+    for result in results:
+        # The spec's verify command still failing: reported at the spec, after its files.
+        v = result.verification
+        if v is not None and v.status in ("failed", "timeout", "error"):
+            lines.append(problem_line(shown(result.spec, cwd), *START, "error",
+                                      f"verify {v.status}: {v.detail}", "verify"))
     return "".join(lines)
 
 

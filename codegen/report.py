@@ -21,8 +21,7 @@ def render_build(results: Sequence[BuildResult], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(_build_json(results), indent=2, sort_keys=True) + "\n"
     if fmt == "problems":
-        return problems.build_problems(results, Path.cwd()) + "".join(
-            line + "\n" for r in results for line in _verify_problems(r))
+        return problems.build_problems(results, Path.cwd())
     return "".join(_build_text(r) for r in results)
 
 
@@ -278,11 +277,3 @@ def _verify_json(v: Verification | None) -> dict[str, Any] | None:
             for r in v.rounds
         ],
     }
-
-
-def _verify_problems(result: BuildResult) -> list[str]:
-    v = result.verification
-    if v is None or v.status not in ("failed", "timeout", "error"):
-        return []
-    return [problems.problem_line(_shown(result.spec), 1, 1, "error", f"verify {v.status}: {v.detail}",
-                                  "verify").rstrip("\n")]
