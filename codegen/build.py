@@ -474,8 +474,11 @@ class _Calls:
 
     def __init__(self, spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
                  memory: PrefillMemory, budget: Budget, observe: Observer, verbose: bool,
-                 halt: threading.Event | None = None) -> None:
+                 halt: threading.Event | None = None, earlier_output: int = 0) -> None:
         self.spec, self.file, self.info, self.memory = spec, file, info, memory
+        # Output tokens the file took before these calls (a verify repair comes after
+        # its build): the live count goes on from there instead of restarting at 0.
+        self.earlier_output = earlier_output
         self.halt = halt
         self.budget, self.observe = budget, observe
         self.client = (_Traced(client, lambda line: observe(Note(file.path, line))) if verbose
@@ -487,7 +490,7 @@ class _Calls:
     def generate(self, request: Request, opening: Opening | None = None) -> Generation:
         path = self.file.path
         continued = 0
-        known = self.usage.output_tokens  # output tokens of the answers that ended
+        known = self.earlier_output + self.usage.output_tokens  # of the answers that ended
         streamed = 0  # characters of text of the answer in flight
 
         def before_call(event: CallEvent) -> None:
@@ -499,7 +502,8 @@ class _Calls:
                 continued += 1
             self.observe(Calling(path, event.kind, continued, self.spec.max_continuations,
                                  self.doing, self.spec.model))
-            known, streamed = self.usage.output_tokens + event.spent.output_tokens, 0
+            known = self.earlier_output + self.usage.output_tokens + event.spent.output_tokens
+            streamed = 0
             self.observe(Tokens(path, known, estimated=False))
 
         def on_text(text: str) -> None:
@@ -513,7 +517,7 @@ class _Calls:
         self.calls += generation.calls
         self.continuations += generation.continuations
         self.usage = self.usage + generation.usage
-        self.observe(Tokens(path, self.usage.output_tokens, estimated=False))
+        self.observe(Tokens(path, self.earlier_output + self.usage.output_tokens, estimated=False))
         return generation
 
 
@@ -530,6 +534,8 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
         planned = repair.plan(code, findings)
         if not planned:
             break
+        splices = sum(step.action != "finish" for step in planned)
+        shared = prompts.SharedQuote(splices, request.cache_control)
         for step in planned:
             calls.doing = step.label
             calls.observe(Repairing(file.path, step.label))
@@ -543,7 +549,7 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
                                                             as_answered)
                     as_answered = as_answered and prefilled
                 else:
-                    code = _splice(calls, request, code, step)
+                    code = _splice(calls, request, code, step, shared)
                     as_answered = False
             except SpliceError as exc:
                 outcome, detail = "failed", str(exc)
@@ -609,17 +615,20 @@ def _finish(calls: _Calls, request: Request, conversation: tuple[dict[str, Any],
     return finished, generation.conversation, prefill is not None and generation.prefill_used
 
 
-def _splice(calls: _Calls, request: Request, code: str, step: Repair) -> str:
+def _splice(calls: _Calls, request: Request, code: str, step: Repair,
+            shared: prompts.SharedQuote) -> str:
     """Ask for one definition or statement and put it in place of the old one."""
     file = calls.file
+    quoted = shared.quote(code)
     if step.action == "statement":
-        prompt = prompts.statement_prompt(file.path, file.prompt, code, step.first,
-                                          repair.statement_text(code, step), step.why)
+        prompt = prompts.statement_prompt(file.path, file.prompt, quoted, step.first,
+                                          repair.statement_text(quoted, step), step.why)
     else:
         why = (f"`{step.target}` is not written out in full:\n{step.why}" if step.action == "regenerate"
                else f"`{step.target}` is required but not defined:\n{step.why}")
-        prompt = prompts.definition_prompt(file.path, file.prompt, code, step.target, step.kind, why)
-    generation = calls.generate(replace(request, prompt=prompt))
+        prompt = prompts.definition_prompt(file.path, file.prompt, quoted, step.target, step.kind, why)
+    generation = calls.generate(replace(request, prompt=prompt.blocks(shared.cache_control),
+                                        cache_prompt=False))
     if generation.status == "stopped":
         raise _Unfinished(generation.detail, stopped=True)
     if generation.status != "complete":

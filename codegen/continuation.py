@@ -47,20 +47,26 @@ class Request:
 
     model: str
     system: tuple[dict[str, Any], ...]
-    prompt: str
+    prompt: str | tuple[Block, ...]  # the user message: text, or its blocks
     max_tokens: int
     thinking: dict[str, Any] | None = None
     prefill: bool = True  # what the model table says; PrefillMemory may say otherwise
     # Marks the end of the history so the next call reads it from the cache (None: no
     # caching of the history, e.g. when it is shorter than the model can cache).
     cache_control: dict[str, Any] | None = None
+    # Whether the first call marks the prompt too, for its continuations to read. A
+    # write costs 1.25x the input price, a read saves 0.9x: worth it where an answer is
+    # likely to be cut (a file), not for a repair's one definition.
+    cache_prompt: bool = True
 
     def body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        first = not any(m["role"] == "assistant" for m in messages)
+        mark = None if first and not self.cache_prompt else self.cache_control
         body: dict[str, Any] = {
             "model": self.model,
             "max_tokens": self.max_tokens,
             "system": list(self.system),
-            "messages": _cache_breakpoint(messages, self.cache_control),
+            "messages": _cache_breakpoint(messages, mark),
         }
         if self.thinking is not None:
             body["thinking"] = self.thinking
@@ -112,7 +118,8 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
     the chunks are only what the new answers add, the first joining as `prefill` or
     `user_turn` by how it was asked for.
     """
-    messages: list[dict[str, Any]] = [{"role": "user", "content": request.prompt}]
+    prompt = request.prompt if isinstance(request.prompt, str) else list(request.prompt)
+    messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
     # The assistant turn being built by prefill (or pause_turn) continuations.
     pending: list[Block] = []
     next_join: Join = "start"

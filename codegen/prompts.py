@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from .spec import PYTHON_SUFFIXES
 
@@ -59,11 +61,52 @@ def file_prompt(path: str, prompt: str, requires: Sequence[str],
     return "\n".join(parts)
 
 
-def _repair_context(path: str, request: str, code: str, why: str) -> list[str]:
-    """What every repair request opens with: the file's request, the file, the finding."""
-    return [f"Repair the file `{path}`, written for this request:", "", request.strip(), "",
-            "The file as it stands:", f"```{_fence_language(path)}", code.rstrip("\n"), "```", "",
-            why.strip(), ""]
+@dataclass(frozen=True)
+class RepairPrompt:
+    """A repair's user message in two parts: `quote`, the file's request and the file
+    as it stands, which every repair of one round sends alike, then `ask`, the finding
+    and what to write. As separate blocks, the quote can be cached once and read by
+    the round's other repairs."""
+
+    quote: str
+    ask: str
+
+    @property
+    def text(self) -> str:
+        return self.quote + self.ask
+
+    def blocks(self, cache_control: dict[str, Any] | None = None) -> tuple[dict[str, Any], ...]:
+        """The message content; `cache_control` marks the quote (worth it when another
+        request of the round will read it)."""
+        quote: dict[str, Any] = {"type": "text", "text": self.quote}
+        if cache_control is not None:
+            quote["cache_control"] = cache_control
+        return quote, {"type": "text", "text": self.ask}
+
+
+class SharedQuote:
+    """The file as a repair round's first request quoted it, which the round's other
+    requests quote too: with a cache breakpoint after it, the first request writes it
+    to the cache and the others read it at a tenth of the input price. Each answer is
+    still spliced into the code as it stands then (definitions are found by name;
+    statements, found by line, go bottom up before them)."""
+
+    def __init__(self, splices: int, cache_control: dict[str, Any] | None) -> None:
+        # One request alone would pay the write (1.25x) and never read it.
+        self.cache_control = cache_control if splices > 1 else None
+        self.code: str | None = None
+
+    def quote(self, code: str) -> str:
+        if self.code is None:
+            self.code = code
+        return self.code
+
+
+def _repair_quote(path: str, request: str, code: str) -> str:
+    """What every repair request opens with: the file's request and the file."""
+    return "\n".join([f"Repair the file `{path}`, written for this request:", "", request.strip(), "",
+                      "The file as it stands:", f"```{_fence_language(path)}", code.rstrip("\n"),
+                      "```", "", ""])
 
 
 def _fence_language(path: str) -> str:
@@ -92,30 +135,30 @@ def finish_prompt(why: str, tail: str, names: Sequence[str], language: str) -> s
 
 
 def definition_prompt(path: str, request: str, code: str, target: str, kind: str,
-                      why: str) -> str:
+                      why: str) -> RepairPrompt:
     """A fresh conversation asking for one definition of a file, whole."""
     language = _fence_language(path)
-    return "\n".join([
-        *_repair_context(path, request, code, why),
+    return RepairPrompt(_repair_quote(path, request, code), "\n".join([
+        why.strip(), "",
         f"Write the complete definition of `{target}`: that {kind} alone, every line of it "
         f"in full (with its decorators), in one ```{language} code block. Do not write any "
         "other part of the file; add the imports it needs above it.",
-    ])
+    ]))
 
 
 def statement_prompt(path: str, request: str, code: str, first_line: int, statement: str,
-                     why: str) -> str:
+                     why: str) -> RepairPrompt:
     """A fresh conversation asking for one top-level statement that does not parse."""
     language = _fence_language(path)
-    return "\n".join([
-        *_repair_context(path, request, code, why),
+    return RepairPrompt(_repair_quote(path, request, code), "\n".join([
+        why.strip(), "",
         f"Write the corrected top-level statement that begins at line {first_line}:",
         f"```{language}",
         statement.rstrip("\n"),
         "```",
         f"Answer with that statement alone, complete and valid, in one ```{language} code "
         "block. Do not write any other part of the file.",
-    ])
+    ]))
 
 
 # -- verify --------------------------------------------------------------------------
@@ -125,7 +168,7 @@ def statement_prompt(path: str, request: str, code: str, first_line: int, statem
 
 
 def verify_prompt(path: str, request: str, code: str, target: str, kind: str, command: str,
-                  failures: str, *, test: bool) -> str:
+                  failures: str, *, test: bool) -> RepairPrompt:
     """A fresh conversation asking for one definition again (`kind` "definition": for
     the first time), with the output of the verify command that failed through it;
     `test`: the definition is the failing test."""
@@ -143,16 +186,16 @@ def verify_prompt(path: str, request: str, code: str, target: str, kind: str, co
     else:
         ask = (f"Write the complete definition of `{target}` again, corrected so that the checks "
                f"pass. If the fault is not in `{target}`, write it unchanged.")
-    return "\n".join([
-        *_repair_context(path, request, code, why),
+    return RepairPrompt(_repair_quote(path, request, code), "\n".join([
+        why.strip(), "",
         ask + f" Write that {kind} alone, every line of it in full (with its decorators), in one "
         f"```{language} code block. Do not write any other part of the file; add the imports it "
         "needs above it.",
-    ])
+    ]))
 
 
 def verify_statement_prompt(path: str, request: str, code: str, first_line: int, statement: str,
-                            command: str, failures: str) -> str:
+                            command: str, failures: str) -> RepairPrompt:
     """A fresh conversation asking for one top-level statement again (one outside any
     definition that a failure goes through)."""
     why = (f"The project's checks (`{command}`) fail, and the failure goes through the "

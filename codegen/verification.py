@@ -192,11 +192,16 @@ class _Verifier:
         code = read_text(destination) or ""
         streamer = run._streamer()
         calls = _Calls(spec, file, streamer, info=run.info, memory=run.memory, budget=run.budget,
-                       observe=run.observe, verbose=run.options.verbose, halt=run.halt)
+                       observe=run.observe, verbose=run.options.verbose, halt=run.halt,
+                       earlier_output=run.results[file.path].usage.output_tokens)
         request = _request(run, file)
         repairs: list[VerifyRepair] = []
         stopped = ""
         changed = False
+        # Every request quotes the file as the checks ran it (one cached block when
+        # there are several: see prompts.SharedQuote).
+        shared = prompts.SharedQuote(len(assignments), request.cache_control)
+        shared.quote(code)
         try:
             for assignment in _splice_order(assignments):
                 step = assignment.suspect.repair
@@ -204,7 +209,8 @@ class _Verifier:
                 run.observe(Repairing(file.path, calls.doing))
                 before_calls, before_usage = calls.calls, calls.usage
                 try:
-                    outcome, detail, code_after, stopped = self._ask(calls, request, file, code, assignment)
+                    outcome, detail, code_after, stopped = self._ask(calls, request, file, code, assignment,
+                                                                     shared)
                 except (MissingCredentialsError, OfflineMissError) as exc:
                     # No key, or --offline and the journal lacks the answer: the checks
                     # failed and are reported as such (exit 1), not lost to this one line.
@@ -246,18 +252,21 @@ class _Verifier:
         return repairs, stopped
 
     def _ask(self, calls: _Calls, request: Request, file: FileSpec, code: str,
-             assignment: Assignment) -> tuple[Outcome, str, str, str]:
+             assignment: Assignment, shared: prompts.SharedQuote) -> tuple[Outcome, str, str, str]:
         """One request: (outcome, detail, the code after it, why repairs must stop)."""
         step, suspect = assignment.suspect.repair, assignment.suspect
-        quoted = _quote(assignment.failures)
+        failures = _quote(assignment.failures)
         command = self.settings.command
+        quoted = shared.quote(code)
         if step.action == "statement":
-            prompt = prompts.verify_statement_prompt(file.path, file.prompt, code, step.first,
-                                                     repair.statement_text(code, step), command, quoted)
+            prompt = prompts.verify_statement_prompt(file.path, file.prompt, quoted, step.first,
+                                                     repair.statement_text(quoted, step), command,
+                                                     failures)
         else:
-            prompt = prompts.verify_prompt(file.path, file.prompt, code, step.target, step.kind,
-                                           command, quoted, test=suspect.test)
-        generation = calls.generate(replace(request, prompt=prompt))
+            prompt = prompts.verify_prompt(file.path, file.prompt, quoted, step.target, step.kind,
+                                           command, failures, test=suspect.test)
+        generation = calls.generate(replace(request, prompt=prompt.blocks(shared.cache_control),
+                                            cache_prompt=False))
         if generation.status == "stopped":
             return "failed", generation.detail, code, generation.detail
         if generation.status != "complete":

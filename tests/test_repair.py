@@ -13,7 +13,8 @@ from codegen.errors import EXIT_FINDINGS, EXIT_OK
 from codegen.repair import Repair, finish_cut, plan, prefill_text
 from codegen.report import render_build
 from codegen.spec import load_spec
-from tests.double import MessagesDouble, ScriptedAuthor, replies
+from tests.double import MessagesDouble, PromptCache, ScriptedAuthor, replies
+from tests.double.wire import estimate_input_tokens
 from tests.test_build import client_for, write_spec
 
 LAZY_STORE = """\
@@ -201,3 +202,61 @@ def test_prefill_text_cuts_the_answer_after_the_last_kept_line() -> None:
     kept = "def a():\n    return 1\n"
     assert prefill_text(EARLY_END, code, kept) == "```python\ndef a():\n    return 1"
     assert prefill_text("something else entirely", code, kept) is None
+
+
+LAZY_LEDGER = """\
+```python
+class Ledger:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, row):
+        # ... rest of implementation ...
+        pass
+
+    def total(self):
+        pass  # TODO
+
+    def clear(self):
+        self.rows = []
+```
+"""
+
+
+def test_the_requests_of_one_repair_round_share_the_quoted_file_through_the_cache(tmp_path: Path) -> None:
+    answers = ["```python\nclass Ledger:\n    def add(self, row):\n        self.rows.append(row)\n```",
+               "```python\nclass Ledger:\n    def total(self):\n        return sum(self.rows)\n```",
+               "```python\nclass Ledger:\n    def undo(self):\n        self.rows.pop()\n```"]
+    double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_LEDGER), *map(replies.text, answers)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "ledger.py", "prompt": "A ledger.",
+                                            "requires": ["Ledger.undo"]}]))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert [(r.target, r.outcome) for r in f.repairs] == [
+        ("Ledger.add", "applied"), ("Ledger.total", "applied"), ("Ledger.undo", "applied")]
+    repairs = double.requests[1:]
+    # Each repair: the file as the round found it, marked for the cache, then what to write.
+    contents = [r["messages"][0]["content"] for r in repairs]
+    assert all(len(c) == 2 for c in contents)
+    assert contents[0][0] == contents[1][0] == contents[2][0]
+    assert "rest of implementation" in contents[2][0]["text"]  # the round's quote, not the code after a splice
+    assert contents[0][0]["cache_control"] == {"type": "ephemeral"}
+    assert not any("cache_control" in c[1] for c in contents)  # one answer: no write to read later
+    # Billed as the API's cache would: the second and third read the quote the first wrote.
+    cache = PromptCache(min_tokens=0)
+    bills = [cache.bill(r, estimate_input_tokens(r)) for r in double.requests]
+    quote = bills[1].cache_read_input_tokens + bills[1].cache_creation_input_tokens
+    assert bills[1].cache_creation_input_tokens > 0
+    assert bills[2].cache_read_input_tokens == bills[3].cache_read_input_tokens == quote
+    assert bills[2].cache_creation_input_tokens == bills[3].cache_creation_input_tokens == 0
+
+
+def test_a_repair_alone_in_its_round_marks_nothing_for_the_cache(tmp_path: Path) -> None:
+    add = "```python\nclass Store:\n    def add(self, item):\n        self.items.append(item)\n```"
+    double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_STORE), replies.text(add)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "A store."}]))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    [quote, ask] = double.requests[1]["messages"][0]["content"]
+    # A write costs 1.25x the input price and nothing would read it.
+    assert "cache_control" not in quote and "cache_control" not in ask

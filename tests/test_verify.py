@@ -19,7 +19,7 @@ import pytest
 from codegen.build import BuildOptions, build_spec
 from codegen.check import check_spec
 from codegen.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
-from codegen.progress import Note
+from codegen.progress import Note, Tokens
 from codegen.report import render_build
 from codegen.spec import load_spec
 from codegen.splice import locate
@@ -104,6 +104,10 @@ def test_a_failing_test_is_repaired_by_regenerating_only_the_function_it_goes_th
     assert result.exit_code == EXIT_OK
     # The progress ends with what came of the checks, not with "running ...".
     assert events[-1] == Note("verify", f"passed: {v.detail}")
+    # The live token count of calc.py goes on through its verify repair, to its total.
+    counted = [e.tokens for e in events if isinstance(e, Tokens) and e.path == "calc.py"
+               and not e.estimated]
+    assert counted == sorted(counted) and counted[-1] == result.files[0].usage.output_tokens
     # Two files, then one repair: `add`, asked with the failing test's output.
     assert author.asked == [("file", "calc.py", ""), ("file", "tests/test_calc.py", ""),
                             ("definition", "calc.py", "add")]
@@ -125,7 +129,7 @@ def test_a_failing_test_is_repaired_by_regenerating_only_the_function_it_goes_th
     assert lines_before[old.last:] == lines_after[new.last:]
     assert (tmp_path / "tests" / "test_calc.py").read_text() == formatted(TESTS)
     # The repair went out as a fresh conversation quoting the failure.
-    ask = double.requests[2]["messages"][0]["content"][0]["text"]
+    ask = "".join(b["text"] for b in double.requests[2]["messages"][0]["content"])
     assert EVIDENCE in ask and "Write the complete definition of `add` again" in ask
     assert "def mul(a, b):" in ask  # the file, for reference
     # What it cost is in the file's totals and its lock record; nothing is stale.
@@ -176,7 +180,7 @@ def test_a_wrong_test_is_repaired_when_the_code_it_tests_is_answered_unchanged(t
     assert [r.run is not None for r in v.rounds] == [True, False, True]
     assert (tmp_path / "calc.py").read_text() == formatted(right)
     assert (tmp_path / "tests" / "test_calc.py").read_text() == formatted(TESTS)
-    ask = double.requests[3]["messages"][0]["content"][0]["text"]
+    ask = "".join(b["text"] for b in double.requests[3]["messages"][0]["content"])
     assert "if the test itself is wrong" in ask and "the test `test_add`" in ask
     text = render_build([result], "text")
     assert "repair round 1: calc.py: regenerate add: kept (answered with the same code)" in text
