@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -299,7 +298,7 @@ def read_back(conversation: tuple[dict[str, Any], ...]) -> str:
     """The assistant text of a line-prefill conversation, each resumed line read once."""
     turns = [m["content"][0]["text"] for m in conversation if m["role"] == "assistant"]
     text = turns[0]
-    for before, turn in zip(turns, turns[1:]):
+    for before, turn in zip(turns, turns[1:], strict=False):
         assert turn.startswith(last_line(before))
         text = text.rstrip() + turn[len(last_line(before)):]
     return text
@@ -415,7 +414,8 @@ def test_with_thinking_the_whole_turn_is_the_prefill(thinking: dict[str, Any] | 
     messages = double.requests[1]["messages"]
     if thinking:
         # A prefilled turn must open with thinking, which a new turn would not have.
-        assert len(messages) == 2 and messages[-1]["content"] == [thought, {"type": "text", "text": head.rstrip()}]
+        assert len(messages) == 2
+        assert messages[-1]["content"] == [thought, {"type": "text", "text": head.rstrip()}]
     else:
         assert is_line_prefill(double.requests[1], last_line(head))
     assert code_of(generation) == CODE

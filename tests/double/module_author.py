@@ -26,6 +26,14 @@ Continuations, read from the request:
   on exactly after the text of the conversation's assistant text blocks. Clients strip
   trailing whitespace from a prefill, so the position comes from that text, which must
   be a prefix of the meant answer (or an answer this author gave).
+- it ends with an assistant message after a user turn that follows assistant text, and
+  that message begins with the last line of the assistant turn before it (rstripped):
+  a new turn prefilled with the line the cut one stopped in (codegen's line prefill).
+  The answer goes on from the end of that line, as a prefill of the whole text so far,
+  the line read once (`_document`); what the message holds past the line (a finish cut
+  inside the last turn) must go on from there in the meant answer. A final message
+  that does not begin with that line is read as above (the text of every assistant
+  message joined), and is refused when that text is no prefix either.
 - it ends with a user message after an assistant turn: the answer continues from where
   the conversation's assistant text left off, opening with a seam (`seams.py`) drawn
   from `Seams.kinds` with a random.Random seeded from the seed, the path, the position
