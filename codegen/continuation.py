@@ -62,9 +62,9 @@ class Request:
     # Marks the end of the history so the next call reads it from the cache (None: no
     # caching of the history, e.g. when it is shorter than the model can cache).
     cache_control: dict[str, Any] | None = None
-    # Continue a cut answer (max_tokens, a context window, a broken stream) by a line
-    # prefill where prefill is allowed and thinking is off: worth it where the cache
-    # saves money, i.e. the model has prices.
+    # Continue a cut answer (max_tokens, a context window, a broken stream; not
+    # pause_turn) by a line prefill where prefill is allowed and thinking is off: worth
+    # it where the cache saves money, i.e. the model has prices.
     line_prefill: bool = False
 
     def body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
@@ -229,7 +229,7 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
         content = _merged(pending, list(answer.content))
         on_line = False
         line = _last_line(content)
-        if (request.line_prefill and request.thinking is None and stop != "pause_turn"
+        if (request.line_prefill and _thinking_off(request.thinking) and stop != "pause_turn"
                 and memory.allows(request.model, request.prefill) and line):
             # The cut turn as it was written, then the line it stopped in, resumed.
             messages += [{"role": "assistant", "content": _sendable(content)},
@@ -278,6 +278,12 @@ def _cache_breakpoint(messages: list[dict[str, Any]],
 def _ends_in_text(content: list[Block]) -> bool:
     """A prefill must end in non-blank text (a bare thinking block is no place to resume)."""
     return bool(content) and content[-1].get("type") == "text" and bool(content[-1]["text"].strip())
+
+
+def _thinking_off(thinking: dict[str, Any] | None) -> bool:
+    """With thinking on, a prefilled final turn must open with a thinking block, which a
+    new turn does not have: a line prefill needs thinking off."""
+    return thinking is None or thinking.get("type") == "disabled"
 
 
 def _last_line(content: list[Block]) -> str:

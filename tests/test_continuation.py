@@ -404,15 +404,16 @@ def test_a_refused_line_prefill_goes_on_in_a_plain_user_turn() -> None:
     assert generation.status == "complete" and code_of(generation) == CODE
 
 
-@pytest.mark.parametrize("thinking", [None, {"type": "enabled", "budget_tokens": 1024}])
+@pytest.mark.parametrize("thinking", [None, {"type": "disabled"}, {"type": "enabled", "budget_tokens": 1024}])
 def test_with_thinking_the_whole_turn_is_the_prefill(thinking: dict[str, Any] | None) -> None:
     thought = thinking_block("Plan.")
     head = "```python\n" + HEAD
-    first = Reply(content=(thought, text_block(head)) if thinking else (text_block(head),),
+    on = thinking is not None and thinking["type"] == "enabled"
+    first = Reply(content=(thought, text_block(head)) if on else (text_block(head),),
                   stop_reason="max_tokens")
     generation, double = run_lines([first, replies.text(TAIL + "```")], thinking=thinking)
     messages = double.requests[1]["messages"]
-    if thinking:
+    if on:
         # A prefilled turn must open with thinking, which a new turn would not have.
         assert len(messages) == 2
         assert messages[-1]["content"] == [thought, {"type": "text", "text": head.rstrip()}]
