@@ -229,7 +229,7 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
         content = _merged(pending, list(answer.content))
         on_line = False
         line = _last_line(content)
-        if (request.line_prefill and _thinking_off(request.thinking) and stop != "pause_turn"
+        if (request.line_prefill and thinking_off(request.thinking) and stop != "pause_turn"
                 and memory.allows(request.model, request.prefill) and line):
             # The cut turn as it was written, then the line it stopped in, resumed.
             messages += [{"role": "assistant", "content": _sendable(content)},
@@ -280,7 +280,7 @@ def _ends_in_text(content: list[Block]) -> bool:
     return bool(content) and content[-1].get("type") == "text" and bool(content[-1]["text"].strip())
 
 
-def _thinking_off(thinking: dict[str, Any] | None) -> bool:
+def thinking_off(thinking: dict[str, Any] | None) -> bool:
     """With thinking on, a prefilled final turn must open with a thinking block, which a
     new turn does not have: a line prefill needs thinking off."""
     return thinking is None or thinking.get("type") == "disabled"
