@@ -416,6 +416,8 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
         thinking=thinking_param(spec.thinking),
         prefill=info.prefill,
         cache_control=breakpoint,
+        # Line prefill reads the history from the cache: worth it where that saves money.
+        line_prefill=info.prices is not None,
     )
 
     calls = _Calls(spec, file, client, info=info, memory=memory, budget=budget, observe=observe,

@@ -5,6 +5,14 @@ the last (assistant) message and the model resumes at the exact next character. 
 the 4.6 models on that is a 400; then the cut answer goes back unchanged and a user
 turn asks to continue, and the stitcher removes the seams that invites. A refusal of
 prefill is remembered per model for the rest of the run.
+
+A prefilled turn is one growing block, and a cache hit ends at a block boundary: sent
+whole, the answer so far is paid at the full input price on every call. A *line
+prefill* (`Request.line_prefill`) keeps the history append-only instead: the cut turn
+goes back unchanged as its own message, a user turn says the next message begins with
+its last, unfinished line, and the final assistant message is that line alone. Each
+call then reads the previous call's messages from the cache, and the model still
+resumes at the next character of the line.
 """
 
 from __future__ import annotations
@@ -58,6 +66,10 @@ class Request:
     # write costs 1.25x the input price, a read saves 0.9x: worth it where an answer is
     # likely to be cut (a file), not for a repair's one definition.
     cache_prompt: bool = True
+    # Continue a cut answer (max_tokens, a context window, a broken stream; not
+    # pause_turn) by a line prefill where prefill is allowed and thinking is off: worth
+    # it where the cache saves money, i.e. the model has prices.
+    line_prefill: bool = False
 
     def body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         first = not any(m["role"] == "assistant" for m in messages)
@@ -140,6 +152,7 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
     kind: Literal["first", "continue", "retry-empty", "no-prefill"] = "first"
     prefill_used = False
     window_exceeded = 0
+    on_line = False  # `pending` is a line prefill after the cut turn and a user turn
     last: list[Block] = []  # the last answer's content, merged into its turn
 
     def finish(status: Status, detail: str = "") -> Generation:
@@ -162,10 +175,15 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
             answer = client.stream(body, on_text)
         except PrefillRejectedError:
             memory.refused.add(request.model)
-            # Same cut answer, sent back unchanged, then a user turn asking to go on.
-            messages += [{"role": "assistant", "content": _sendable(pending)},
-                         {"role": "user", "content": prompts.CONTINUE}]
+            if on_line:
+                # The cut turn is in the history already: only the user turn changes.
+                messages[-1] = {"role": "user", "content": prompts.CONTINUE}
+            else:
+                # Same cut answer, sent back unchanged, then a user turn asking to go on.
+                messages += [{"role": "assistant", "content": _sendable(pending)},
+                             {"role": "user", "content": prompts.CONTINUE}]
             pending = []
+            on_line = False
             next_join = "user_turn"
             kind = "no-prefill"
             continue
@@ -199,7 +217,7 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
             if _sendable([*pending, *answer.content]):
                 messages += [{"role": "assistant", "content": _sendable([*pending, *answer.content])}]
             messages += [{"role": "user", "content": prompts.EMPTY_ANSWER}]
-            pending = []
+            pending, on_line = [], False
             next_join = "start" if not chunks else "user_turn"
             continue
 
@@ -216,6 +234,17 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
         continuations += 1
         kind = "continue"
         content = _merged(pending, list(answer.content))
+        on_line = False
+        line = _last_line(content)
+        if (request.line_prefill and thinking_off(request.thinking) and stop != "pause_turn"
+                and memory.allows(request.model, request.prefill) and line):
+            # The cut turn as it was written, then the line it stopped in, resumed.
+            messages += [{"role": "assistant", "content": _sendable(content)},
+                         {"role": "user", "content": prompts.CONTINUE_LINE}]
+            pending = [{"type": "text", "text": line}]
+            next_join = "prefill"
+            on_line = True
+            continue
         if stop == "pause_turn" or memory.allows(request.model, request.prefill):
             # Sent back as the last message with no new user turn: the model resumes.
             if _ends_in_text(content):
@@ -256,6 +285,18 @@ def _cache_breakpoint(messages: list[dict[str, Any]],
 def _ends_in_text(content: list[Block]) -> bool:
     """A prefill must end in non-blank text (a bare thinking block is no place to resume)."""
     return bool(content) and content[-1].get("type") == "text" and bool(content[-1]["text"].strip())
+
+
+def thinking_off(thinking: dict[str, Any] | None) -> bool:
+    """With thinking on, a prefilled final turn must open with a thinking block, which a
+    new turn does not have: a line prefill needs thinking off."""
+    return thinking is None or thinking.get("type") == "disabled"
+
+
+def _last_line(content: list[Block]) -> str:
+    """The last line of a turn's text without trailing whitespace ("" when blank)."""
+    text = "".join(b["text"] for b in content if b.get("type") == "text").rstrip()
+    return text[text.rfind("\n") + 1:]
 
 
 def _merged(pending: list[Block], new: list[Block]) -> list[Block]:

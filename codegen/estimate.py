@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from . import prompts
 from .build import select_files, thinking_param
 from .client import CountTokensUnavailable, MessagesClient, connection_from_env
-from .continuation import Request
+from .continuation import Request, thinking_off
 from .errors import MissingCredentialsError, UsageError
 from .files import read_text, resolve_inside
 from .models import ModelInfo, Usage, cost, lookup
@@ -31,6 +31,9 @@ DEFAULT_OUTPUT_TOKENS = 4_000
 # A local count when the server has no count_tokens (or --local): Claude's tokenizer
 # gives about 3 to 4 characters a token on code and English.
 CHARS_PER_TOKEN = 3.5
+# What a line prefill resends: the line the cut answer stopped in, about 35 characters
+# of code.
+LINE_TOKENS = 10
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,8 @@ class SpecEstimate:
 def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_tokens: int,
                   max_tokens: int, info: ModelInfo, continue_tokens: int,
                   max_continuations: int, thinking_budget: int = 0,
-                  system_cached: bool = False, history_cached: bool = True) -> Estimate:
+                  system_cached: bool = False, history_cached: bool = True,
+                  line_prefill: bool = False) -> Estimate:
     """Calls, tokens and cost of one file's conversation, from its token counts.
 
     Calls: every answer is assumed to stop exactly at max_tokens, of which a thinking
@@ -86,20 +90,25 @@ def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_t
     the file stays cut: `cut`). No repairs.
 
     Input of call k (k = 0 .. calls-1), `done = k * usable` text tokens written before it:
-    with prefill (the model table's flag) `S + P + done` (the answer so far is the last,
-    assistant, message); with user turns `S + P + done + k * C` (each answer goes back
-    as a turn followed by the "continue" message of C tokens). S is the system prompt,
-    P the user prompt. Thinking tokens of earlier answers are not counted as input.
+    with user turns `S + P + done + k * C` (each answer goes back as a turn followed by
+    the "continue" message of C tokens); with a line prefill (`line_prefill` and the
+    model table's prefill flag: build's choice for a model with prices and thinking off)
+    `S + P + done + k * (C + L)` (each cut answer goes back as its own turn, then the
+    "continue" message, then the line it stopped in, L = LINE_TOKENS, which the next
+    turn holds again); with a whole-turn prefill `S + P + done` (the answer so far is
+    the last, assistant, message). S is the system prompt, P the user prompt. Thinking
+    tokens of earlier answers are not counted as input.
 
     Caching, with the model's min_cache_tokens as the threshold below which a breakpoint
     caches nothing: the system prompt carries a breakpoint (as today), written once by
     the first call of the run (`system_cached` False) and read by every later one; with
-    `history_cached`, the end of each request's messages carries one too (as build
-    marks it), so call k reads call k-1's whole input from the cache and writes the
-    rest of its own. Without it, a continuation re-sends its history at the full rate.
-    With prefill that is optimistic: build marks the message before the prefill, whose
-    text grows with every call, so the answer so far is re-sent at the full rate. Cache
-    writes are billed at the price of the lifetime build asks for
+    `history_cached`, the history carries one too where build marks it, so call k reads
+    call k-1's prefix up to that mark from the cache and writes the rest up to its own.
+    The mark is the end of the request with user turns, the "continue" message before a
+    line prefill (the line is paid at the full rate), and the prompt before a whole-turn
+    prefill (the answer so far, one growing block, is paid at the full rate on every
+    call). Without `history_cached`, a continuation re-sends its history at the full
+    rate. Cache writes are billed at the price of the lifetime build asks for
     (`prompts.cache_control`: 1 hour from 24,000 max_tokens). A model the table does not
     know (a local server, say) is assumed to cache nothing.
     """
@@ -110,9 +119,15 @@ def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_t
     least = info.min_cache_tokens
     head = system_tokens + prompt_tokens
     uncached = written = read = 0
-    previous = 0  # the last call's input, cached when at least `least`
+    previous = 0  # the last call's prefix up to its history mark, cached when at least `least`
     for k in range(calls):
-        sent = head + k * usable + (0 if info.prefill else k * continue_tokens)
+        if not info.prefill:
+            sent = marked = head + k * (usable + continue_tokens)
+        elif line_prefill:
+            sent = head + k * (usable + continue_tokens + LINE_TOKENS)
+            marked = sent - (LINE_TOKENS if k else 0)
+        else:
+            sent, marked = head + k * usable, head
         # `hit`: the prefix read from the cache; `end`: where the cached prefix ends
         # after this call (from `hit` to `end` is written).
         if not info.known:
@@ -124,8 +139,8 @@ def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_t
                 hit = system_tokens
             else:
                 hit = 0
-            if history_cached and sent >= least:
-                end = sent
+            if history_cached and marked >= least:
+                end = max(hit, marked)
             elif system_tokens >= least:
                 end = max(hit, system_tokens)
             else:
@@ -133,7 +148,7 @@ def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_t
         read += hit
         written += end - hit
         uncached += sent - end
-        previous = sent
+        previous = marked
     one_hour = prompts.cache_control(max_tokens).get("ttl") == "1h"
     usage = Usage(input_tokens=uncached, output_tokens=text_out + calls * thinking_budget,
                   cache_write_tokens=written, cache_read_tokens=read,
@@ -235,7 +250,9 @@ def estimate_spec(spec: Spec, counter: Counter, *, only: Sequence[str] = ()) -> 
     system_tokens, _ = counter.count(
         Request(spec.model, system, ".", spec.max_tokens, thinking, info.prefill)
         .body([{"role": "user", "content": "."}]))
-    continue_tokens = local_tokens(prompts.CONTINUE)
+    # Line prefill as build asks for it: prefill, prices, thinking off.
+    line_prefill = info.prefill and info.prices is not None and thinking_off(thinking)
+    continue_tokens = local_tokens(prompts.CONTINUE_LINE if line_prefill else prompts.CONTINUE)
 
     expected: dict[str, int] = {}
     notes: list[str] = []
@@ -266,18 +283,19 @@ def estimate_spec(spec: Spec, counter: Counter, *, only: Sequence[str] = ()) -> 
             prompt_tokens=max(1, first - system_tokens) + unwritten, output_tokens=output,
             max_tokens=file.max_tokens, info=info, continue_tokens=continue_tokens,
             max_continuations=spec.max_continuations, thinking_budget=budget,
-            system_cached=bool(files))
+            system_cached=bool(files), line_prefill=line_prefill)
         files.append(replace(estimate, output_from="default" if existing is None else "existing file",
                              local_count=local))
         if estimate.cut:
             notes.append(f"{file.path}: needs more than max_continuations "
                          f"({spec.max_continuations}) continuations: it would stay cut")
     return SpecEstimate(spec.path, spec.model, tuple(files),
-                        tuple(_assumptions(spec, info, files, system_tokens, counter.note) + notes))
+                        tuple(_assumptions(spec, info, files, system_tokens, counter.note,
+                                           line_prefill) + notes))
 
 
 def _assumptions(spec: Spec, info: ModelInfo, files: list[Estimate], system_tokens: int,
-                 counted: str) -> list[str]:
+                 counted: str, line_prefill: bool) -> list[str]:
     out = [counted]
     fresh = [f.path for f in files if f.output_from == "default"]
     existing = [f.path for f in files if f.output_from != "default"]
@@ -288,7 +306,11 @@ def _assumptions(spec: Spec, info: ModelInfo, files: list[Estimate], system_toke
         out.append(f"output as long as the existing file (counted locally): {', '.join(existing)}")
     out.append("every answer stops at max_tokens; no repairs; every file generated afresh "
                "(build skips outputs that are up to date)")
-    if info.prefill:
+    if line_prefill:
+        out.append(f"continued by line prefill ({spec.model} accepts prefill): each cut answer "
+                   "goes back as a turn, then a 'continue' message, then the line it stopped in "
+                   f"(taken as {LINE_TOKENS} tokens)")
+    elif info.prefill:
         out.append(f"continued by prefill ({spec.model} accepts it): each call re-sends the "
                    "prompt and the answer so far")
     else:
@@ -304,10 +326,17 @@ def _assumptions(spec: Spec, info: ModelInfo, files: list[Estimate], system_toke
         out.append(f"the system prompt ({system_tokens:,} tokens) is below {spec.model}'s "
                    f"caching minimum ({info.min_cache_tokens:,}): not cached")
     if info.known:
-        out.append("every request's end carries a cache breakpoint: each call writes its input "
-                   f"to the cache where it is at least {info.min_cache_tokens:,} tokens, and a "
-                   "continuation reads the previous call's input from it (with prefill the answer "
-                   "so far is not cached: this is optimistic there)")
+        if info.prefill and not line_prefill:
+            out.append("the prompt carries a cache breakpoint, read by each continuation where it "
+                       f"is at least {info.min_cache_tokens:,} tokens; the answer so far, the "
+                       "prefill, is re-sent at the full rate on every call (with thinking on, "
+                       "a prefill is the whole turn)")
+        else:
+            where = "before the line prefill" if line_prefill else "at its end"
+            out.append(f"every request's history carries a cache breakpoint {where}: each call "
+                       f"writes its input to the cache where it is at least "
+                       f"{info.min_cache_tokens:,} tokens, and a continuation reads the previous "
+                       "call's from it")
     if isinstance(spec.thinking, int):
         out.append(f"thinking spends its whole budget ({spec.thinking:,} tokens) in every call, "
                    "billed as output")

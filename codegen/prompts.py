@@ -25,6 +25,14 @@ you wrote, as if the answer had never been interrupted: do not repeat anything, 
 commentary, and do not open a new code block. Close the code block when the file is \
 complete."""
 
+# Before a line prefill (`continuation.py`): the next assistant message starts with the
+# cut line, written for the model, and goes on from its last character.
+CONTINUE_LINE = """\
+Your answer was cut off by the output limit. Your next message begins with the last, \
+unfinished line of it, already written for you: go on from its last character, as if \
+the answer had never been interrupted. Do not repeat anything, add no commentary, and \
+do not open a new code block. Close the code block when the file is complete."""
+
 EMPTY_ANSWER = """\
 Your answer contained no code. Write the complete file now, in one fenced code block."""
 

@@ -328,7 +328,8 @@ def _request(run: _Run, file: FileSpec) -> Request:
     return Request(model=run.spec.model,
                    system=tuple(prompts.system_blocks(run.spec.context, breakpoint)),
                    prompt="", max_tokens=file.max_tokens, thinking=thinking_param(run.spec.thinking),
-                   prefill=run.info.prefill, cache_control=breakpoint)
+                   prefill=run.info.prefill, cache_control=breakpoint,
+                   line_prefill=run.info.prices is not None)
 
 
 def _splice_order(assignments: Sequence[Assignment]) -> list[Assignment]:

@@ -11,6 +11,7 @@ import black
 import pytest
 import yaml
 
+from codegen import prompts
 from codegen.build import BuildOptions, build_spec, incomplete_dir
 from codegen.client import Connection, MessagesClient
 from codegen.errors import EXIT_API, EXIT_FINDINGS, EXIT_OK, UsageError
@@ -65,6 +66,30 @@ def test_stdlib_modules_come_back_exactly_at_512_tokens(
         assert not author.continuations and len(prefills) == len(double.requests) - len(targets)
     else:
         assert len(prefills) == prefill_attempts and author.continuations
+
+
+@pytest.mark.parametrize("model", ["claude-sonnet-4-5", "local-model"])
+def test_a_model_with_prices_continues_by_line_prefill_and_reads_its_history_from_the_cache(
+        tmp_path: Path, model: str) -> None:
+    targets = {"lib/glob.py": (STDLIB / "glob.py").read_text()}
+    author = ModuleAuthor(targets, prefill_accepted=True, seams=Seams(seed=7), min_cache_tokens=1024)
+    double = MessagesDouble(author, delta_chars=200)
+    spec = load_spec(write_spec(tmp_path, [{"path": p, "prompt": "x"} for p in targets],
+                                model=model, max_tokens=512, max_continuations=50))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    double.check()
+    assert f.status == "written" and f.continuations > 3
+    assert same_as_formatted(tmp_path / f.path, targets[f.path])
+    continued = [r["messages"] for r in double.requests[1:]]
+    assert all(m[-1]["role"] == "assistant" for m in continued)  # prefill every time
+    if model == "claude-sonnet-4-5":
+        # The cut turn, a user turn, the line it stopped in: the history is read from the cache.
+        assert all(len(m) == 2 * k + 2 for k, m in enumerate(continued, start=1))
+        assert all(m[-2]["content"][0]["text"] == prompts.CONTINUE_LINE for m in continued)
+        assert f.usage.cache_read_tokens > f.usage.input_tokens
+    else:
+        # No prices, no saving to make: the answer so far is the one final turn.
+        assert all(len(m) == 2 for m in continued)
 
 
 def test_a_dependency_is_written_first_and_given_as_context(tmp_path: Path) -> None:

@@ -7,11 +7,23 @@ from typing import Any
 import pytest
 
 from codegen import prompts
+from codegen.client import Answer
 from codegen.continuation import CallEvent, Generation, PrefillMemory, Request, StopBuild, generate
 from codegen.errors import AuthenticationError
+from codegen.models import lookup
 from codegen.stitch import stitch
-from tests.double import MessagesDouble, Reply, ScriptedAuthor, replies, text_block, thinking_block
-from tests.test_build import client_for
+from tests.double import (
+    MessagesDouble,
+    ModuleAuthor,
+    Quirks,
+    Reply,
+    ScriptedAuthor,
+    Seams,
+    replies,
+    text_block,
+    thinking_block,
+)
+from tests.test_build import STDLIB, client_for
 
 CODE = "def greet(name):\n    return f'hello {name}'\n\n\nprint(greet('you'))\n"
 HEAD, TAIL = CODE[:30], CODE[30:]
@@ -232,3 +244,191 @@ def test_the_budget_hook_sees_what_the_file_has_spent() -> None:
     generate(client_for(double), request, max_continuations=5, memory=PrefillMemory(),
              before_call=lambda event: seen.append(event.spent.output_tokens))
     assert seen[0] == 0 and seen[1] > 0
+
+
+# -- line prefill: the cut turn stays in the history, a new turn resumes its last line ------
+
+SONNET_45 = "claude-sonnet-4-5"  # accepts prefill, has prices: build asks for line prefill
+BREAKPOINT = {"type": "ephemeral"}
+
+
+class Recording:
+    """A Streamer passing every call to codegen's client and keeping each answer."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.answers: list[Answer] = []
+
+    def stream(self, request: dict[str, Any], on_text: Any = None) -> Answer:
+        answer = self.inner.stream(request, on_text)
+        self.answers.append(answer)
+        return answer
+
+
+def line_request(prompt: str = "Write the file `greet.py`.", max_tokens: int = 1024,
+                 model: str = SONNET_45, thinking: dict[str, Any] | None = None) -> Request:
+    return Request(model, tuple(prompts.system_blocks("", BREAKPOINT)), prompt, max_tokens, thinking,
+                   prefill=True, cache_control=BREAKPOINT, line_prefill=True)
+
+
+def run_lines(script: list[Any], **changes: Any) -> tuple[Generation, MessagesDouble]:
+    double = MessagesDouble(ScriptedAuthor(script))
+    generation = generate(client_for(double), line_request(**changes), max_continuations=8,
+                          memory=PrefillMemory())
+    double.check()
+    return generation, double
+
+
+def last_line(text: str) -> str:
+    stripped = text.rstrip()
+    return stripped[stripped.rfind("\n") + 1:]
+
+
+def without_marks(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages as the cache keys them: string contents as text blocks, no cache_control."""
+    out = []
+    for m in messages:
+        blocks = [{"type": "text", "text": m["content"]}] if isinstance(m["content"], str) else m["content"]
+        out.append({**m, "content": [{k: v for k, v in b.items() if k != "cache_control"}
+                                     for b in blocks]})
+    return out
+
+
+def read_back(conversation: tuple[dict[str, Any], ...]) -> str:
+    """The assistant text of a line-prefill conversation, each resumed line read once."""
+    turns = [m["content"][0]["text"] for m in conversation if m["role"] == "assistant"]
+    text = turns[0]
+    for before, turn in zip(turns, turns[1:], strict=False):
+        assert turn.startswith(last_line(before))
+        text = text.rstrip() + turn[len(last_line(before)):]
+    return text
+
+
+@pytest.mark.parametrize("quirks", [Quirks(), Quirks(echo_prefill=True)], ids=["api", "echo"])
+def test_line_prefill_continues_a_file_exactly_and_reads_the_history_from_the_cache(
+        quirks: Quirks) -> None:
+    path = "glob.py"
+    target = (STDLIB / path).read_text()
+    info = lookup(SONNET_45)
+    author = ModuleAuthor({path: target}, seams=Seams(seed=4), min_cache_tokens=info.min_cache_tokens)
+    double = MessagesDouble(author, quirks=quirks)
+    client = Recording(client_for(double))
+    request = line_request(prompts.file_prompt(path, "The glob module.", (), ()), max_tokens=1024)
+    generation = generate(client, request, max_continuations=20, memory=PrefillMemory())
+    double.check()
+
+    assert generation.status == "complete" and generation.continuations >= 3
+    assert stitch(generation.chunks).code == target
+    assert not author.continuations  # never a user turn to continue from
+    # The turns as the model wrote them: each after the first opens with the line it resumed
+    # (a server that echoes sends that line back first, and it is not kept twice).
+    turns = [client.answers[0].text]
+    for answer in client.answers[1:]:
+        line = last_line(turns[-1])
+        new = answer.text
+        if quirks.echo_prefill:
+            assert new.startswith(line)
+            new = new[len(line):]
+        turns.append(line + new)
+    for k, body in enumerate(double.requests[1:], start=1):
+        messages = body["messages"]
+        # Its last three: the turn cut before, the user turn (the breakpoint), then the
+        # line that turn stopped in, stripped.
+        assert messages[-3] == {"role": "assistant", "content": [{"type": "text", "text": turns[k - 1]}]}
+        assert messages[-2] == {"role": "user", "content": [
+            {"type": "text", "text": prompts.CONTINUE_LINE, "cache_control": BREAKPOINT}]}
+        line = last_line(turns[k - 1])
+        assert line and line == line.rstrip()
+        assert messages[-1] == {"role": "assistant", "content": [{"type": "text", "text": line}]}
+        # Append-only: each request's history is the start of the next one's.
+        if k > 1:
+            before = without_marks(double.requests[k - 1]["messages"][:-1])
+            assert without_marks(messages)[:len(before)] == before
+    # Every call from the third on reads what the one before it wrote.
+    reads = [a.usage.cache_read_tokens for a in client.answers]
+    assert all(r > 0 for r in reads[2:]) and reads[2:] == sorted(reads[2:])
+    # The conversation ends with the last answer's whole turn: its line and what followed.
+    assert generation.conversation[-1]["role"] == "assistant"
+    assert read_back(generation.conversation) == author.meant(path).text
+
+
+def test_a_cut_at_a_line_end_resumes_the_last_complete_line() -> None:
+    first = "```python\ndef greet(name):\n"
+    generation, double = run_lines([replies.cut(first),
+                                    replies.text("\n    return f'hello {name}'\n```")])
+    messages = double.requests[1]["messages"]
+    assert messages[1] == {"role": "assistant", "content": [{"type": "text", "text": first}]}
+    assert messages[-1] == {"role": "assistant", "content": [{"type": "text", "text": "def greet(name):"}]}
+    assert generation.status == "complete" and generation.prefill_used
+    assert code_of(generation) == "def greet(name):\n    return f'hello {name}'\n"
+    assert generation.conversation[-1] == {"role": "assistant", "content": [
+        {"type": "text", "text": "def greet(name):\n    return f'hello {name}'\n```"}]}
+
+
+def is_line_prefill(body: dict[str, Any], line: str) -> bool:
+    messages = body["messages"]
+    return (len(messages) >= 4 and messages[-2]["content"][0]["text"] == prompts.CONTINUE_LINE
+            and messages[-1] == {"role": "assistant", "content": [{"type": "text", "text": line}]})
+
+
+def test_a_line_without_a_newline_is_the_whole_text_so_far() -> None:
+    generation, double = run_lines([replies.cut("```python"), replies.text("\n" + CODE + "```")])
+    assert is_line_prefill(double.requests[1], "```python")
+    assert code_of(generation) == CODE
+
+
+def test_a_blank_answer_so_far_gets_no_line_prefill() -> None:
+    first = "```python\n" + HEAD
+    generation, double = run_lines([replies.cut("\n\n"), replies.cut(first), replies.text(TAIL + "```")])
+    # Nothing to send back, nothing to resume: asked again, no whitespace-only block.
+    assert [m["role"] for m in double.requests[1]["messages"]] == ["user"]
+    # The next cut answer has a line to resume.
+    assert is_line_prefill(double.requests[2], last_line(first))
+    assert generation.status == "complete" and code_of(generation) == CODE
+
+
+def test_a_refused_line_prefill_goes_on_in_a_plain_user_turn() -> None:
+    memory = PrefillMemory()
+    first = "```python\n" + HEAD
+    double = MessagesDouble(ScriptedAuthor([replies.cut(first), replies.prefill_refused(),
+                                            replies.text(TAIL + "```")]))
+    generation = generate(client_for(double), line_request(model="claude-test"), max_continuations=8,
+                          memory=memory)
+    double.check()
+    assert is_line_prefill(double.requests[1], last_line(first))
+    third = double.requests[2]["messages"]
+    assert [m["role"] for m in third] == ["user", "assistant", "user"]
+    assert third[1] == {"role": "assistant", "content": [{"type": "text", "text": first}]}
+    assert third[2]["content"][0]["text"] == prompts.CONTINUE
+    assert "claude-test" in memory.refused
+    assert generation.status == "complete" and code_of(generation) == CODE
+
+
+@pytest.mark.parametrize("thinking", [None, {"type": "disabled"}, {"type": "enabled", "budget_tokens": 1024}])
+def test_with_thinking_the_whole_turn_is_the_prefill(thinking: dict[str, Any] | None) -> None:
+    thought = thinking_block("Plan.")
+    head = "```python\n" + HEAD
+    on = thinking is not None and thinking["type"] == "enabled"
+    first = Reply(content=(thought, text_block(head)) if on else (text_block(head),),
+                  stop_reason="max_tokens")
+    generation, double = run_lines([first, replies.text(TAIL + "```")], thinking=thinking)
+    messages = double.requests[1]["messages"]
+    if on:
+        # A prefilled turn must open with thinking, which a new turn would not have.
+        assert len(messages) == 2
+        assert messages[-1]["content"] == [thought, {"type": "text", "text": head.rstrip()}]
+    else:
+        assert is_line_prefill(double.requests[1], last_line(head))
+    assert code_of(generation) == CODE
+
+
+@pytest.mark.parametrize("cut", [replies.pause_turn, replies.cut])
+def test_pause_turn_still_sends_the_turn_back_whole(cut: Any) -> None:
+    partial = "```python\n" + HEAD
+    generation, double = run_lines([cut(partial), replies.text(TAIL + "```")])
+    messages = double.requests[1]["messages"]
+    if cut is replies.pause_turn:
+        assert len(messages) == 2 and messages[-1]["content"] == [{"type": "text", "text": partial.rstrip()}]
+    else:
+        assert is_line_prefill(double.requests[1], last_line(partial))
+    assert code_of(generation) == CODE

@@ -357,6 +357,71 @@ def test_module_author_with_prefill_reproduces_a_stdlib_module(name: str) -> Non
     double.check()
 
 
+def last_line(text: str) -> str:
+    stripped = text.rstrip()
+    return stripped[stripped.rfind("\n") + 1:]
+
+
+def run_line_prefill_loop(client: anthropic.Anthropic, path: str, max_tokens: int,
+                          **extra: Any) -> tuple[list[str], int]:
+    """codegen's line prefill: while cut, the turn goes back whole, then a user turn, then
+    a new turn prefilled with the line the cut one stopped in. Returns the turns."""
+    request = ask(f"Write the file `{path}`.", max_tokens=max_tokens, **extra)
+    messages = list(request["messages"])
+    turns: list[str] = []
+    while True:
+        line = last_line(turns[-1]) if turns else ""
+        if turns:
+            messages += [{"role": "assistant", "content": turns[-1]},
+                         {"role": "user", "content": "Go on from the last line, already written."},]
+        sent = [*messages, {"role": "assistant", "content": line}] if line else messages
+        with client.messages.stream(**{**request, "messages": sent}) as stream:
+            message = stream.get_final_message()
+        turns.append(line + "".join(b.text for b in message.content if b.type == "text"))
+        if message.stop_reason != "max_tokens":
+            assert message.stop_reason == "end_turn"
+            return turns, len(turns)
+
+
+@pytest.mark.parametrize("name", ["shlex.py", "colorsys.py"])
+def test_module_author_resumes_the_line_a_new_turn_is_prefilled_with(name: str) -> None:
+    author = ModuleAuthor({name: stdlib_source(name)}, prefill_accepted=True, seams=Seams(seed=3))
+    double = MessagesDouble(author)
+    turns, calls = run_line_prefill_loop(sdk(double), name, max_tokens=300)
+    # Each turn opens with the line the one before stopped in, and goes on from its end.
+    text = turns[0]
+    for before, turn in zip(turns, turns[1:], strict=False):
+        assert turn.startswith(last_line(before))
+        text = text.rstrip() + turn[len(last_line(before)):]
+    assert text == author.meant(name).text
+    assert calls > 3 and not author.continuations
+    double.check()
+
+
+def test_module_author_rejects_a_new_turn_that_does_not_resume_the_last_line() -> None:
+    name = "colorsys.py"
+    author = ModuleAuthor({name: stdlib_source(name)}, prefill_accepted=True)
+    double = MessagesDouble(author)
+    client = sdk(double)
+    first = client.messages.create(**ask(f"Write the file `{name}`.", max_tokens=120))
+    text = first.content[0].text  # type: ignore[union-attr]
+    middle = text.rstrip().splitlines()[-3]  # a line, but not the last one
+    assert middle.strip() and middle != last_line(text)
+    messages = [{"role": "user", "content": f"Write the file `{name}`."},
+                {"role": "assistant", "content": text},
+                {"role": "user", "content": "Go on from the last line, already written."},
+                {"role": "assistant", "content": middle.rstrip()}]
+    with pytest.raises(anthropic.InternalServerError, match="neither an answer of this author"):
+        client.messages.create(model=MODEL, max_tokens=120, messages=messages)
+    double.failures.clear()
+    # The last line itself is read as the place to go on from.
+    messages[-1] = {"role": "assistant", "content": last_line(text)}
+    again = client.messages.create(model=MODEL, max_tokens=120, messages=messages)
+    resumed = again.content[0].text  # type: ignore[union-attr]
+    assert author.meant(name).text.startswith(text.rstrip() + resumed)
+    double.check()
+
+
 def test_module_author_obeys_max_tokens_and_reports_usage() -> None:
     source = stdlib_source("colorsys.py")
     author = ModuleAuthor({"colorsys.py": source}, wrapping=Wrapping(prose_before=1.0))

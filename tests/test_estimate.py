@@ -16,6 +16,7 @@ from codegen.client import Connection, CountTokensUnavailable, MessagesClient
 from codegen.errors import AuthenticationError, UsageError
 from codegen.estimate import (
     DEFAULT_OUTPUT_TOKENS,
+    LINE_TOKENS,
     LocalCounter,
     ServerCounter,
     estimate_file,
@@ -75,11 +76,23 @@ def test_without_history_caching_every_continuation_resends_its_history() -> Non
     assert e.cost == pytest.approx((15438 * 2 + 100_000 + 3000 * 2.5 + 6000 * 0.1) / 1e6)
 
 
-def test_prefill_resends_the_answer_so_far_without_continue_messages() -> None:
+def test_a_whole_turn_prefill_resends_the_answer_so_far_at_the_full_rate() -> None:
     e = estimate_file("a.py", **small(info=replace(SONNET, prefill=True)))  # type: ignore[arg-type]
-    # Inputs 4000, 8096, 12192.
+    # Inputs 4000, 8096, 12192: the prompt (4000) is marked, the growing prefill never is.
     assert e.calls == 3
-    assert e.usage.cache_write_tokens == 12192 and e.usage.cache_read_tokens == 4000 + 8096
+    assert e.usage.cache_write_tokens == 4000 and e.usage.cache_read_tokens == 4000 + 4000
+    assert e.usage.input_tokens == 4096 + 8192
+
+
+def test_a_line_prefill_reads_the_history_and_pays_the_line() -> None:
+    e = estimate_file("a.py", **small(info=replace(SONNET, prefill=True),  # type: ignore[arg-type]
+                                      line_prefill=True))
+    # Inputs 4000; 4000 + 4096 + 50 + 10 = 8156; 4000 + 2 x 4156 = 12312. The breakpoint is
+    # on the "continue" message before each line: 8146, then 12302.
+    assert e.calls == 3
+    assert e.usage.input_tokens == LINE_TOKENS * 2 == 20
+    assert e.usage.cache_write_tokens == 4000 + (8146 - 4000) + (12302 - 8146) == 12302
+    assert e.usage.cache_read_tokens == 4000 + 8146
 
 
 def test_prefixes_below_the_caching_minimum_are_not_cached() -> None:
@@ -110,15 +123,16 @@ def test_an_unknown_model_has_no_cost_and_no_caching() -> None:
 
 @given(system=st.integers(1, 20_000), prompt=st.integers(1, 20_000), output=st.integers(1, 80_000),
        max_tokens=st.integers(1024, 16_384), prefill=st.booleans(), history=st.booleans(),
-       warm=st.booleans())
+       warm=st.booleans(), line=st.booleans())
 def test_every_input_token_is_billed_exactly_once(system: int, prompt: int, output: int,
                                                   max_tokens: int, prefill: bool, history: bool,
-                                                  warm: bool) -> None:
+                                                  warm: bool, line: bool) -> None:
     e = estimate_file("a.py", system_tokens=system, prompt_tokens=prompt, output_tokens=output,
                       max_tokens=max_tokens, info=replace(SONNET, prefill=prefill),
                       continue_tokens=50, max_continuations=8, system_cached=warm,
-                      history_cached=history)
-    sent = sum(system + prompt + k * max_tokens + (0 if prefill else 50 * k) for k in range(e.calls))
+                      history_cached=history, line_prefill=line)
+    extra = 0 if prefill and not line else 50 + (LINE_TOKENS if prefill else 0)
+    sent = sum(system + prompt + k * (max_tokens + extra) for k in range(e.calls))
     u = e.usage
     assert u.input_tokens + u.cache_write_tokens + u.cache_read_tokens == sent
     assert min(u.input_tokens, u.cache_write_tokens, u.cache_read_tokens) >= 0
@@ -186,6 +200,30 @@ def test_only_estimates_the_files_named(tmp_path: Path) -> None:
     spec = load_spec(spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}, {"path": "b.py", "prompt": "y"}]))
     result = estimate_spec(spec, LocalCounter(), only=["b.py"])
     assert [f.path for f in result.files] == ["b.py"] and result.files[0].local_count
+
+
+@pytest.mark.parametrize(("thinking", "line"), [(None, True), ("off", True), (2048, False)])
+def test_a_prefill_model_with_prices_is_estimated_as_build_continues_it(
+        tmp_path: Path, thinking: object, line: bool) -> None:
+    # 1,024 text tokens a call (the thinking budget apart): four calls for 4,000 tokens.
+    top: dict[str, object] = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
+    if thinking is not None:
+        top["thinking"] = thinking
+        top["max_tokens"] = 1024 + (thinking if isinstance(thinking, int) else 0)
+    spec = load_spec(spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}], **top))
+    result = estimate_spec(spec, LocalCounter())
+    [f] = result.files
+    assert f.continuations == 3
+    assert any(a.startswith("continued by line prefill" if line else "continued by prefill")
+               for a in result.assumptions)
+    if line:
+        # The first request (below the 1,024-token caching minimum) and each line are paid
+        # in full; the rest of the history is read from the cache.
+        assert f.prompt_tokens < f.usage.input_tokens - LINE_TOKENS * 3 < 1024
+        assert f.usage.cache_read_tokens > 2 * 1024
+    else:
+        # The answer so far is paid in full on every call: 1,024 + 2,048 + 3,072 tokens.
+        assert f.usage.input_tokens > 6 * 1024 and f.usage.cache_read_tokens == 0
 
 
 # -- the command -------------------------------------------------------------------------

@@ -8,14 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import validators
+from codegen import prompts
 from codegen.build import BuildOptions, build_spec
 from codegen.errors import EXIT_FINDINGS, EXIT_OK
 from codegen.repair import Repair, finish_cut, plan, prefill_text
 from codegen.report import render_build
 from codegen.spec import load_spec
-from tests.double import MessagesDouble, PromptCache, ScriptedAuthor, replies
+from tests.double import Laziness, MessagesDouble, ModuleAuthor, PromptCache, ScriptedAuthor, Seams, replies
 from tests.double.wire import estimate_input_tokens
-from tests.test_build import client_for, write_spec
+from tests.test_build import STDLIB, client_for, same_as_formatted, write_spec
+from tests.test_continuation import without_marks
 
 LAZY_STORE = """\
 Here is `store.py`:
@@ -117,6 +119,35 @@ def test_an_early_end_is_finished_in_a_user_turn_where_prefill_is_refused(tmp_pa
     ask = last_user_text(finish)
     assert ask.startswith("Your answer ended before the file was complete")
     assert "`b`" in ask and "    return 1" in ask
+
+
+def test_an_early_end_after_line_prefill_continuations_is_finished_in_a_user_turn(tmp_path: Path) -> None:
+    # The conversation's last turn holds only the end of the answer: the place to cut
+    # the file is not in it, so the finish asks for the rest in a user turn.
+    name = "glob.py"
+    targets = {name: (STDLIB / name).read_text()}
+    author = ModuleAuthor(targets, seams=Seams(seed=1), laziness=Laziness(placeholders=0),
+                          min_cache_tokens=1024)
+    double = MessagesDouble(author)
+    spec = load_spec(write_spec(tmp_path, [{"path": name, "prompt": "x"}], model="claude-sonnet-4-5",
+                                max_tokens=512, max_continuations=50))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    double.check()
+    assert f.status == "written", f.detail
+    assert same_as_formatted(tmp_path / name, targets[name])
+    assert author.repairs == [(name, "finish", "")]
+    assert len(author.continuations) == 1  # the finish: every continuation before it was a prefill
+    assert [(r.action, r.outcome) for r in f.repairs] == [("finish", "applied")]
+    asked = [i for i, r in enumerate(double.requests)
+             if last_user_text(r).startswith("Your answer ended before the file was complete")]
+    finish = double.requests[asked[0]]["messages"]
+    # The first pass went by line prefill, and the finish goes on from all of it.
+    turns = [last_user_text({"messages": [m]}) for m in finish if m["role"] == "user"][1:-1]
+    assert len(turns) > 2 and set(turns) == {prompts.CONTINUE_LINE}
+    # Then the last answer's whole turn: the line it was prefilled with and what followed.
+    before = double.requests[asked[0] - 1]["messages"]
+    assert without_marks(finish[:-2]) == without_marks(before[:-1])
+    assert finish[-2]["content"][0]["text"].startswith(before[-1]["content"][0]["text"])
 
 
 def test_an_unknown_model_refusing_the_finish_prefill_goes_on_in_a_user_turn(tmp_path: Path) -> None:
@@ -239,7 +270,7 @@ def test_the_requests_of_one_repair_round_share_the_quoted_file_through_the_cach
     contents = [r["messages"][0]["content"] for r in repairs]
     assert all(len(c) == 2 for c in contents)
     assert contents[0][0] == contents[1][0] == contents[2][0]
-    assert "rest of implementation" in contents[2][0]["text"]  # the round's quote, not the code after a splice
+    assert "rest of implementation" in contents[2][0]["text"]  # as the round found it
     assert contents[0][0]["cache_control"] == {"type": "ephemeral"}
     assert not any("cache_control" in c[1] for c in contents)  # one answer: no write to read later
     # Billed as the API's cache would: the second and third read the quote the first wrote.

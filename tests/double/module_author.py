@@ -26,6 +26,14 @@ Continuations, read from the request:
   on exactly after the text of the conversation's assistant text blocks. Clients strip
   trailing whitespace from a prefill, so the position comes from that text, which must
   be a prefix of the meant answer (or an answer this author gave).
+- it ends with an assistant message after a user turn that follows assistant text, and
+  that message begins with the last line of the assistant turn before it (rstripped):
+  a new turn prefilled with the line the cut one stopped in (codegen's line prefill).
+  The answer goes on from the end of that line, as a prefill of the whole text so far,
+  the line read once (`_document`); what the message holds past the line (a finish cut
+  inside the last turn) must go on from there in the meant answer. A final message
+  that does not begin with that line is read as above (the text of every assistant
+  message joined), and is refused when that text is no prefix either.
 - it ends with a user message after an assistant turn: the answer continues from where
   the conversation's assistant text left off, opening with a seam (`seams.py`) drawn
   from `Seams.kinds` with a random.Random seeded from the seed, the path, the position
@@ -336,7 +344,12 @@ class ModuleAuthor:
             meant = self._answer_at(path, purpose, stage)
             start, seam, resume = 0, "", 0
         else:
-            position, finish = self._position(path, purpose, sent_back, prefill)
+            resumed = _resumed_line(messages)
+            if resumed is not None:
+                key, doc = resumed
+                position, finish = self._position(path, purpose, key, True, doc=doc)
+            else:
+                position, finish = self._position(path, purpose, sent_back, prefill)
             if finish:
                 self.repairs.append((path, "finish", ""))
             stage = position.stage
@@ -395,11 +408,15 @@ class ModuleAuthor:
         return path, FILE
 
     def _position(self, path: str, purpose: Purpose, sent_back: str,
-                  prefill: bool) -> tuple[_Position, bool]:
+                  prefill: bool, doc: str | None = None) -> tuple[_Position, bool]:
         """Where the conversation has got to, and whether this request finishes a file
-        whose first pass ended early."""
+        whose first pass ended early. `sent_back` is the assistant text as the author
+        remembers it; `doc`, when it differs, the same as a model reads it (turns that
+        resume a line joined without the line twice)."""
+        known = self._positions.get((path, purpose, sent_back.rstrip()))
+        if doc is not None:
+            sent_back = doc
         stripped = sent_back.rstrip()
-        known = self._positions.get((path, purpose, stripped))
         early = self._early_of(path, purpose)
         meant = self.meant(path, purpose)
         probe = stripped if prefill else sent_back
@@ -553,6 +570,48 @@ def _texts(message: Mapping[str, Any]) -> str:
     if isinstance(content, str):
         return content
     return "".join(b.get("text", "") for b in content or () if b.get("type") == "text")
+
+
+def _resumed_line(messages: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """For a final assistant message after a user turn that begins with the last line
+    of the assistant turn before (codegen's line prefill): the assistant text as the
+    author remembers it and as a model reads it (the line once). None for any other
+    request, read as a whole-turn prefill or a user turn."""
+    if len(messages) < 3 or messages[-1]["role"] != "assistant" or messages[-2]["role"] != "user":
+        return None
+    earlier = [m for m in messages[1:-1] if m["role"] == "assistant"]
+    if not earlier or not "".join(_texts(m) for m in earlier).strip():
+        return None
+    previous = _texts(earlier[-1]).rstrip()
+    line = previous[previous.rfind("\n") + 1:]
+    written = _texts(messages[-1])
+    if not line or not written.startswith(line):
+        return None
+    rest = written[len(line):]
+    remembered = "".join(_texts(m) for m in earlier).rstrip() + rest
+    return remembered, _document(messages[1:-1]).rstrip() + rest
+
+
+def _document(messages: list[dict[str, Any]]) -> str:
+    """The assistant text of a conversation as a model reads it: a turn after a user
+    turn that begins with the last line of the turn before resumes that line, so the
+    line is read once."""
+    text = ""
+    previous: str | None = None
+    after_user = False
+    for message in messages:
+        if message["role"] != "assistant":
+            after_user = True
+            continue
+        turn = _texts(message)
+        last = (previous or "").rstrip()
+        line = last[last.rfind("\n") + 1:]
+        if previous is not None and after_user and line and turn.startswith(line):
+            text = text.rstrip() + turn[len(line):]
+        else:
+            text += turn
+        previous, after_user = turn, False
+    return text
 
 
 def _thinking_enabled(request: Request) -> bool:
