@@ -41,9 +41,14 @@ class Streamer(Protocol):
 
 @dataclass
 class PrefillMemory:
-    """Models seen refusing prefill in this run (shared by every file of a build)."""
+    """What this run learnt of each model's prefill (shared by every file of a build):
+    which models refuse it, and whose server sends it back before the answer."""
 
     refused: set[str] = field(default_factory=set)
+    # Seen on a whole-turn prefill, where an echo is unmistakable (no model types the
+    # whole answer so far again). A line prefill is short: an answer may well begin with
+    # its text (`"` continued by `""`), so it is taken as an echo only on these models.
+    echoes: set[str] = field(default_factory=set)
 
     def allows(self, model: str, default: bool) -> bool:
         return default and model not in self.refused
@@ -189,8 +194,12 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
             continue
         calls += 1
         usage = usage + answer.usage
+        if prefill and (not on_line or request.model in memory.echoes):
+            unechoed = without_echo(answer, prefill)
+            if unechoed is not answer and not on_line:
+                memory.echoes.add(request.model)
+            answer = unechoed
         if prefill:
-            answer = without_echo(answer, prefill)
             # The model went on after the stripped text: keep that, in the turn and the chunk.
             prefill_used = True
             pending = prefill

@@ -314,7 +314,9 @@ def test_line_prefill_continues_a_file_exactly_and_reads_the_history_from_the_ca
     double = MessagesDouble(author, quirks=quirks)
     client = Recording(client_for(double))
     request = line_request(prompts.file_prompt(path, "The glob module.", (), ()), max_tokens=1024)
-    generation = generate(client, request, max_continuations=20, memory=PrefillMemory())
+    # An echo is taken off a line prefill only on a model whose server is known to echo.
+    memory = PrefillMemory(echoes={SONNET_45} if quirks.echo_prefill else set())
+    generation = generate(client, request, max_continuations=20, memory=memory)
     double.check()
 
     assert generation.status == "complete" and generation.continuations >= 3
@@ -432,3 +434,24 @@ def test_pause_turn_still_sends_the_turn_back_whole(cut: Any) -> None:
     else:
         assert is_line_prefill(double.requests[1], last_line(partial))
     assert code_of(generation) == CODE
+
+
+def test_a_line_prefill_whose_answer_begins_with_the_line_again_is_not_taken_for_an_echo() -> None:
+    # Cut after the first quote closing the docstring: the line is `"`, and the model
+    # goes on with the other two. Stripped as an echo, the docstring would not close.
+    generation, _ = run_lines([replies.cut('```python\n"""Module doc.\n"'),
+                               replies.text('""\n\nX = 1\n```')])
+    assert stitch(generation.chunks).code == '"""Module doc.\n"""\n\nX = 1\n'
+
+
+def test_an_echo_seen_on_a_whole_turn_prefill_is_taken_off_the_line_prefills_after_it() -> None:
+    double = MessagesDouble(ScriptedAuthor([
+        replies.pause_turn("```python\nA = 1\n"),
+        replies.cut("\nB = 2\nC = ("),  # each sent after the prefill echoed
+        replies.text("3)\n```")]), quirks=Quirks(echo_prefill=True))
+    memory = PrefillMemory()
+    generation = generate(client_for(double), line_request(), max_continuations=8, memory=memory)
+    double.check()
+    assert memory.echoes == {SONNET_45}
+    assert double.requests[2]["messages"][-1]["content"] == [{"type": "text", "text": "C = ("}]
+    assert stitch(generation.chunks).code == "A = 1\nB = 2\nC = (3)\n"
