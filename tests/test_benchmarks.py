@@ -5,6 +5,7 @@ the differences that must hold whatever the figures (no timing)."""
 from __future__ import annotations
 
 import sysconfig
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,22 @@ def test_the_report_and_the_targets(comparison: Comparison) -> None:
     missed = targets_missed(comparison)
     assert all(isinstance(m, str) for m in missed)
     assert not any("exact" in m for m in missed)  # codegen wrote every module
+
+
+def test_the_floor_is_the_files_bought_once_at_the_output_price_and_says_when_a_target_is_out_of_reach(
+        comparison: Comparison) -> None:
+    ours = comparison.summaries[("claude-sonnet-5-5", CODEGEN)]
+    price = lookup("claude-sonnet-5-5").prices
+    assert price is not None
+    assert ours.floor(lookup("claude-sonnet-5-5")) == pytest.approx(ours.file_tokens * price.output / 1e6)
+    # Nothing that writes every token can cost less: codegen did not.
+    assert ours.cost >= ours.floor(lookup("claude-sonnet-5-5"))
+    seed = comparison.summaries[("claude-sonnet-5-5", SEED)]
+    cheap = replace(seed, cost=ours.floor(lookup("claude-sonnet-5-5")))  # a loop that paid only the floor
+    missed = targets_missed(replace(comparison, summaries={**comparison.summaries,
+                                                           ("claude-sonnet-5-5", SEED): cheap}))
+    [cost_miss] = [m for m in missed if "cost per file" in m]
+    assert "out of reach: the files' tokens alone, bought once, cost 1.00x" in cost_miss
 
 
 def test_the_wall_time_run_builds_the_same_files_at_each_jobs() -> None:
