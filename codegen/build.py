@@ -407,18 +407,8 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
     """Generate, stitch, finish and write one file (`write=False`: only say whether the
     result is the file on disk: "unchanged", or "skipped")."""
     dependencies = [(d, _read_dependency(spec, d)) for d in file.depends_on]
-    breakpoint = prompts.cache_control(file.max_tokens)
-    request = Request(
-        model=spec.model,
-        system=tuple(prompts.system_blocks(spec.context, breakpoint)),
-        prompt=prompts.file_prompt(file.path, file.prompt, file.requires, dependencies),
-        max_tokens=file.max_tokens,
-        thinking=thinking_param(spec.thinking),
-        prefill=info.prefill,
-        cache_control=breakpoint,
-        # Line prefill reads the history from the cache: worth it where that saves money.
-        line_prefill=info.prices is not None,
-    )
+    request = file_request(spec, file, info,
+                           prompts.file_prompt(file.path, file.prompt, file.requires, dependencies))
 
     calls = _Calls(spec, file, client, info=info, memory=memory, budget=budget, observe=observe,
                    verbose=verbose, halt=halt)
@@ -469,6 +459,23 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
         return done(final, status="failed", detail=exc.message, kept=None)
     detail = "" if python else "not validated (no validator for this language yet)"
     return done(final, status="written", validated=python, detail=detail)
+
+
+def file_request(spec: Spec, file: FileSpec, info: ModelInfo, prompt: str) -> Request:
+    """The settings of every call about `file`: its build, its repairs (each with its
+    own prompt) and its verify repairs."""
+    breakpoint = prompts.cache_control(file.max_tokens)
+    return Request(
+        model=spec.model,
+        system=tuple(prompts.system_blocks(spec.context, breakpoint)),
+        prompt=prompt,
+        max_tokens=file.max_tokens,
+        thinking=thinking_param(spec.thinking),
+        prefill=info.prefill,
+        cache_control=breakpoint,
+        # Line prefill reads the history from the cache: worth it where that saves money.
+        line_prefill=info.prices is not None,
+    )
 
 
 class _Calls:
@@ -536,8 +543,9 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
         planned = repair.plan(code, findings)
         if not planned:
             break
+        # A finish is a round of its own (`repair.plan`): the rest quote the same code.
         splices = sum(step.action != "finish" for step in planned)
-        shared = prompts.SharedQuote(splices, request.cache_control)
+        shared = prompts.SharedQuote.of_round(code, splices, request.cache_control)
         for step in planned:
             calls.doing = step.label
             calls.observe(Repairing(file.path, step.label))
@@ -621,7 +629,7 @@ def _splice(calls: _Calls, request: Request, code: str, step: Repair,
             shared: prompts.SharedQuote) -> str:
     """Ask for one definition or statement and put it in place of the old one."""
     file = calls.file
-    quoted = shared.quote(code)
+    quoted = shared.code
     if step.action == "statement":
         prompt = prompts.statement_prompt(file.path, file.prompt, quoted, step.first,
                                           repair.statement_text(quoted, step), step.why)

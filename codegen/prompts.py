@@ -78,11 +78,6 @@ class RepairPrompt:
 
     quote: str
     ask: str
-
-    @property
-    def text(self) -> str:
-        return self.quote + self.ask
-
     def blocks(self, cache_control: dict[str, Any] | None = None) -> tuple[dict[str, Any], ...]:
         """The message content; `cache_control` marks the quote (worth it when another
         request of the round will read it)."""
@@ -92,22 +87,21 @@ class RepairPrompt:
         return quote, {"type": "text", "text": self.ask}
 
 
+@dataclass(frozen=True)
 class SharedQuote:
-    """The file as a repair round's first request quoted it, which the round's other
-    requests quote too: with a cache breakpoint after it, the first request writes it
-    to the cache and the others read it at a tenth of the input price. Each answer is
-    still spliced into the code as it stands then (definitions are found by name;
-    statements, found by line, go bottom up before them)."""
+    """The file as a repair round found it, which every request of the round quotes:
+    with a cache breakpoint after it, the first request writes it to the cache and the
+    others read it at a tenth of the input price. Each answer is still spliced into the
+    code as it stands then (definitions are found by name; statements, found by line,
+    go bottom up before them)."""
 
-    def __init__(self, splices: int, cache_control: dict[str, Any] | None) -> None:
+    code: str
+    cache_control: dict[str, Any] | None = None
+
+    @classmethod
+    def of_round(cls, code: str, requests: int, cache_control: dict[str, Any] | None) -> SharedQuote:
         # One request alone would pay the write (1.25x) and never read it.
-        self.cache_control = cache_control if splices > 1 else None
-        self.code: str | None = None
-
-    def quote(self, code: str) -> str:
-        if self.code is None:
-            self.code = code
-        return self.code
+        return cls(code, cache_control if requests > 1 else None)
 
 
 def _repair_quote(path: str, request: str, code: str) -> str:

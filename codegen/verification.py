@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Literal
 import validators
 
 from . import lock, prompts, repair
-from .build import _Calls, finish_python, thinking_param
+from .build import _Calls, file_request, finish_python
 from .continuation import Request
 from .errors import (
     APIError,
@@ -194,14 +194,12 @@ class _Verifier:
         calls = _Calls(spec, file, streamer, info=run.info, memory=run.memory, budget=run.budget,
                        observe=run.observe, verbose=run.options.verbose, halt=run.halt,
                        earlier_output=run.results[file.path].usage.output_tokens)
-        request = _request(run, file)
+        request = file_request(spec, file, run.info, "")  # each repair gives its prompt
         repairs: list[VerifyRepair] = []
         stopped = ""
         changed = False
-        # Every request quotes the file as the checks ran it (one cached block when
-        # there are several: see prompts.SharedQuote).
-        shared = prompts.SharedQuote(len(assignments), request.cache_control)
-        shared.quote(code)
+        # Every request quotes the file as the checks ran it.
+        shared = prompts.SharedQuote.of_round(code, len(assignments), request.cache_control)
         try:
             for assignment in _splice_order(assignments):
                 step = assignment.suspect.repair
@@ -257,7 +255,7 @@ class _Verifier:
         step, suspect = assignment.suspect.repair, assignment.suspect
         failures = _quote(assignment.failures)
         command = self.settings.command
-        quoted = shared.quote(code)
+        quoted = shared.code
         if step.action == "statement":
             prompt = prompts.verify_statement_prompt(file.path, file.prompt, quoted, step.first,
                                                      repair.statement_text(quoted, step), command,
@@ -320,16 +318,6 @@ class _Verifier:
             if record is not None and file.path in other.depends_on:
                 run.records[other.path] = replace(record, depends={**record.depends, file.path: digest})
         lock.save(spec, run.records)
-
-
-def _request(run: _Run, file: FileSpec) -> Request:
-    """A file's request settings (its prompt is replaced by each repair's)."""
-    breakpoint = prompts.cache_control(file.max_tokens)
-    return Request(model=run.spec.model,
-                   system=tuple(prompts.system_blocks(run.spec.context, breakpoint)),
-                   prompt="", max_tokens=file.max_tokens, thinking=thinking_param(run.spec.thinking),
-                   prefill=run.info.prefill, cache_control=breakpoint,
-                   line_prefill=run.info.prices is not None)
 
 
 def _splice_order(assignments: Sequence[Assignment]) -> list[Assignment]:
