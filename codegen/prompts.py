@@ -33,6 +33,27 @@ unfinished line of it, already written for you: go on from its last character, a
 the answer had never been interrupted. Do not repeat anything, add no commentary, and \
 do not open a new code block. Close the code block when the file is complete."""
 
+# After a user-turn answer that added nothing (it only repeated what was written, or
+# was prose): the same request again would get the same answer, so this one quotes the
+# exact end of the file as it stands. The test double reads "ends with these lines".
+CONTINUE_AFTER = """\
+Your answer was cut off by the output limit, and your last message only repeated what \
+was already written. The file so far ends with these lines:
+
+```{language}
+{tail}
+```
+
+Continue from exactly after the last character shown, as if the answer had never been \
+interrupted: write only what comes next, to the end of the file. Do not repeat any line \
+already written, add no commentary, and close the code block when the file is complete."""
+
+
+def continue_after_prompt(tail: str, language: str) -> str:
+    """A user turn quoting the end of the file so far (`tail`, its last lines)."""
+    return CONTINUE_AFTER.format(tail=tail.rstrip("\n"), language=language)
+
+
 EMPTY_ANSWER = """\
 Your answer contained no code. Write the complete file now, in one fenced code block."""
 
