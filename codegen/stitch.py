@@ -342,19 +342,127 @@ def _readings(prev: str, new: str, fresh: bool) -> list[str]:
     p = prev.split("\n")
     n = new.split("\n")
     partial = p[-1]
-    readings: list[str] = []
+    placed = _placements(p, n)
+    # What goes past the cut, placed by alignment, comes first; then a repeat that is
+    # surely one (long, or a restart of a block the cut is in); then the joins at the
+    # tail; a short repeat last (a line written twice may be meant).
+    readings = ["\n".join(p[:-1] + n[at:]) for at in placed.past_cut]
+    if placed.repeat == "sure":
+        readings.append(prev)
+    readings += _tail_readings(prev, new, fresh, p, n, partial)
+    if placed.repeat == "maybe":
+        readings.append(prev)
+    return readings
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Where a continuation sits on the text so far, by its lines.
+
+    `past_cut`: for each placement that runs to the end of the text so far, the index of
+    the line of the continuation that goes past the cut (it types the cut line again in
+    full), the longest overlap first. `repeat`: the continuation lies wholly inside the
+    text so far (or starts as a copy of a block there and turns away from it before
+    reaching the cut): "sure" when that cannot be new code by chance, "maybe" else.
+    """
+
+    past_cut: tuple[int, ...] = ()
+    repeat: Literal["sure", "maybe"] | None = None
+
+
+# A repeat of at least this many non-blank lines is no coincidence.
+_SURE_REPEAT_LINES = 3
+
+
+def _placements(p: list[str], n: list[str]) -> _Placement:
+    """Every place where `n` (a continuation's lines) opens as a copy of lines of `p`
+    (the text so far, its last line cut): a restart of the enclosing block or of the
+    whole file, or a resumption from somewhere before the cut (a model that goes on
+    from its own last message, itself a repeat). The first line may be the tail of a
+    line of `p` (that message stopped inside it).
+
+    Linear in the length of `p` but for runs of equal lines: each candidate start is
+    followed only while the lines agree.
+    """
+    complete = len(p) - 1  # p[-1] is the cut line, possibly ""
+    partial = p[-1]
     first = n[0].rstrip()
-    # Overlaps of one or more complete lines (repeated lines, a restarted block),
-    # the longest first.
-    for i in range(len(p) - 1):
-        if p[i].rstrip() != first:
+    if complete <= 0 or (len(n) == 1 and not first.strip()):
+        return _Placement()
+    enclosing = _enclosing_starts(p)
+    # The continuation types the cut line again: code copied elsewhere in the file (a
+    # docstring two classes share) is then more likely written again than repeated.
+    goes_on = bool(partial.strip()) and n[0].startswith(partial)
+    past: list[int] = []
+    sure = maybe = False
+    for i in range(complete):
+        line = p[i].rstrip()
+        if line != first and not (first.strip() and line.endswith(first)):
             continue
-        k = len(p) - 1 - i  # complete lines of prev that new repeats
-        if k >= len(n) or not n[k].startswith(partial):
+        j = 1
+        while j < len(n) and i + j < complete and n[j].rstrip() == p[i + j].rstrip():
+            j += 1
+        matched = [n[0].strip() if line != first else line.strip(), *(x.strip() for x in n[1:j])]
+        content = sum(1 for x in matched if x)
+        if line != first and sum(len(x) for x in matched) < 10:
+            continue  # a short tail of a line ("x)") is found in many places
+        if i + j == complete and j < len(n) and n[j].startswith(partial) and (
+                len(n) - j > 1 or len(n[j]) > len(partial)):
+            if content or partial.strip():
+                past.append(j)
             continue
-        if all(p[i + j].rstrip() == n[j].rstrip() for j in range(k)):
-            if any(line.strip() for line in p[i:]):
-                readings.append("\n".join(p[:i] + [new]) if i else new)
+        if not content:
+            continue
+        # Lies inside `p`: every line matched, the last maybe cut short. Or a copy of a
+        # block the cut is in that turns away from it: a restart written differently.
+        inside = j == len(n) or (j == len(n) - 1 and p[i + j].startswith(n[j]))
+        block = i in enclosing or _first_content(p, i) in enclosing
+        if inside and (block or (content >= _SURE_REPEAT_LINES and not goes_on)):
+            sure = True
+        elif inside:
+            maybe = True
+        elif block and content >= 2 and not goes_on:
+            sure = True
+    return _Placement(tuple(past), "sure" if sure else "maybe" if maybe else None)
+
+
+def _first_content(p: list[str], i: int) -> int:
+    """The first line at or after `i` with content."""
+    while i < len(p) and not p[i].strip():
+        i += 1
+    return i
+
+
+def _enclosing_starts(p: list[str]) -> set[int]:
+    """The lines of `p` that open a definition the cut is in (its first decorator, else
+    its `def`/`class`), at every depth: where a model restarts a block it was writing.
+    Found by indentation, reading back from the cut, since `p` does not parse."""
+    starts: set[int] = set()
+    limit: int | None = None
+    for x in range(len(p) - 1, -1, -1):
+        text = p[x].lstrip()
+        if not text:
+            continue
+        indent = len(p[x]) - len(text)
+        if limit is not None and indent >= limit:
+            continue
+        limit = indent
+        if text.startswith(("def ", "async def ", "class ")):
+            start = x
+            while start > 0 and p[start - 1].lstrip().startswith("@") and \
+                    len(p[start - 1]) - len(p[start - 1].lstrip()) == indent:
+                start -= 1
+            starts.update((x, start))
+        if indent == 0:
+            break
+    return starts
+
+
+def _tail_readings(prev: str, new: str, fresh: bool, p: list[str], n: list[str],
+                   partial: str) -> list[str]:
+    """The joins of `new` right at the end of `prev`: exactly, or with the cut line
+    typed again."""
+    readings: list[str] = []
     concat = prev + new
     if not partial:
         return readings + [concat]
