@@ -642,7 +642,7 @@ def test_each_seam_kind_does_what_it_says() -> None:
     assert repeat.resume < line_start and code[repeat.resume:line_start].strip()
     restart = plan("restart")
     assert restart.resume in (code.index("    def add"), code.index("        if key"))
-    assert set(seams.applicable_kinds(code, cut)) == set(SEAM_KINDS)
+    assert set(seams.applicable_kinds(code, cut)) == set(seams.ALL_SEAM_KINDS)
     # At a line boundary there is no partial line to retype.
     boundary = code.index("        self.items[key]")
     assert "retype" not in seams.applicable_kinds(code, boundary)

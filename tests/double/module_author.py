@@ -96,7 +96,18 @@ from . import replies
 from .cache import PromptCache
 from .definitions import DefinitionShape, DefinitionStyle, shaped_definition
 from .laziness import Laziness, LazyText, make_lazy
-from .seams import SEAM_KINDS, Continuation, SeamKind, applicable_kinds, plan_continuation
+from .seams import (
+    LOST_KINDS,
+    SEAM_KINDS,
+    TOUGH_FENCE_INFOS,
+    TOUGH_KINDS,
+    Continuation,
+    SeamKind,
+    applicable_kinds,
+    definition_starting_at,
+    enclosing_definition,
+    plan_continuation,
+)
 from .statements import meant_statements
 from .tokens import TOKEN, count_tokens, take_tokens
 from .wire import (
@@ -159,6 +170,11 @@ STATEMENT_REQUEST = re.compile(
     r"Write the corrected top-level statement that begins at line \d+:\n```[\w+-]*\n"
     r"(.*?)\n```", re.DOTALL)
 REPAIR_REQUEST = "Repair the file `"
+# What codegen says after an answer that added nothing (`codegen.prompts.CONTINUE_AFTER`,
+# `continue_after_prompt`): this phrase, then the exact end of the file so far in a
+# fenced block. codegen's prompt must keep this phrase (change both together): the
+# author finds the quoted text in its meant answer and goes on from exactly after it.
+FILE_SO_FAR = "The file so far ends with these lines:"
 
 DEFINITION_STYLE = DefinitionStyle()
 
@@ -172,10 +188,26 @@ Stage = Literal["first", "ended", "rest"]
 
 @dataclass(frozen=True)
 class Seams:
-    """Which seams user-turn continuations open with, and the seed that picks them."""
+    """Which seams user-turn continuations open with, and the seed that picks them.
+
+    `fence_infos`: the info strings a new ``fence`` opens with in a Python file (None:
+    ``python`` alone). `lost`: the chance that, after an answer that was wholly a
+    repeat (a ``block_restart`` cut before it got back to the cut), a plain "continue"
+    finds the model's place by its last message: it goes on from where that answer
+    stopped (True: always). The default is the mix the stitcher has always handled;
+    `Seams.tough(seed)` turns on everything measured on real models.
+    """
 
     kinds: tuple[SeamKind, ...] = SEAM_KINDS
     seed: int = 0
+    fence_infos: tuple[str, ...] | None = None
+    lost: float = 0.0
+
+    @classmethod
+    def tough(cls, seed: int = 0) -> Seams:
+        """Every seam kind (``block_restart``, ``skip_ahead`` too), fences with info
+        ``python``, ``python3`` or none, and a model always lost after a repeat."""
+        return cls(TOUGH_KINDS, seed, TOUGH_FENCE_INFOS, 1.0)
 
 
 @dataclass(frozen=True)
@@ -219,6 +251,10 @@ class _Position:
     full: int  # for a user-turn continuation: after everything sent back
     prefill: int  # for a prefill: after that text without its trailing whitespace
     stage: Stage = "rest"  # "first": indices into the early answer, else the meant one
+    # Where the last answer's text stopped in the meant answer, when that is short of
+    # `full` (it was wholly a repeat); None: at `full`.
+    last: int | None = None
+    floor: int = 0  # after a skip_ahead: no seam resumes before this (the skip target)
 
 
 class ModuleAuthor:
@@ -252,6 +288,14 @@ class ModuleAuthor:
         self.shapes: dict[tuple[str, str], DefinitionShape] = {}  # (path, name) -> shape
         self.placeholders: dict[str, list[str]] = {}  # path -> names with placeholder bodies
         self.early_end: dict[str, int] = {}  # path -> first line of lazy code left out
+        # (path, where the lost answer went on from, the true cut) for each lost answer.
+        self.lost: list[tuple[str, int, int]] = []
+        # (path, lines quoted, lines found) for each CONTINUE_AFTER read: fewer lines
+        # found than quoted means the file's end was not as the author wrote it.
+        self.quoted: list[tuple[str, int, int]] = []
+        # (path, definition left unfinished, definition started) for each skip_ahead
+        # that skipped.
+        self.skips: list[tuple[str, str, str]] = []
         self._meant: dict[tuple[str, Purpose], MeantAnswer] = {}
         self._lazy: dict[str, LazyText | None] = {}
         self._early: dict[str, MeantAnswer | None] = {}
@@ -343,6 +387,7 @@ class ModuleAuthor:
             stage: Stage = "first" if self._early_of(path, purpose) is not None else "rest"
             meant = self._answer_at(path, purpose, stage)
             start, seam, resume = 0, "", 0
+            floor, last = 0, None
         else:
             resumed = _resumed_line(messages)
             if resumed is not None:
@@ -354,28 +399,37 @@ class ModuleAuthor:
                 self.repairs.append((path, "finish", ""))
             stage = position.stage
             meant = self._answer_at(path, purpose, stage)
+            floor, last = position.floor, position.last
             if prefill:
                 start, seam, resume = position.prefill, "", position.prefill
             else:
                 start = position.full
-                plan = self._plan(path, purpose, meant, start, room, len(messages))
+                plan = self._continue(path, purpose, meant, position, finish, room,
+                                      messages)
                 seam, resume = plan.seam, plan.resume
                 self.continuations.append((path, plan.kind))
         text = seam + meant.text[resume:]
         end = take_tokens(text, room)
         answer = text[:end]
         # Typing that only repeats what was written, or only prose, gets no further.
-        reached = start if end <= len(seam) else max(start, resume + end - len(seam))
+        stopped = resume + end - len(seam)
+        reached = start if end <= len(seam) else max(start, stopped)
+        if end > len(seam):
+            last = stopped if stopped < reached else None
+            if not first and not prefill and resume > start:
+                floor = resume  # skipped: what lies before is never typed again
+                self._record_skip(path, purpose, meant, start, resume)
         after = sent_back + answer
         if stage == "first" and end == len(text):
             # The first pass is over: what comes next finishes the file from the boundary.
             self._ended_early.add(path)
             point = self._boundary(path)
-            self._remember(path, purpose, after, _Position(point, point, "ended"))
+            self._remember(path, purpose, after,
+                           _Position(point, point, "ended", floor=min(floor, point)))
         else:
             trailing = len(after) - len(after.rstrip())
             self._remember(path, purpose, after,
-                           _Position(reached, max(0, reached - trailing), stage))
+                           _Position(reached, max(0, reached - trailing), stage, last, floor))
         if answer:
             blocks.append({"type": "text", "text": answer})
         stop = "end_turn" if end == len(text) else "max_tokens"
@@ -433,7 +487,7 @@ class ModuleAuthor:
                     f"a prefill that finishes `{path}` holds the remark that ended its first "
                     "pass; send the answer up to the boundary, without the remark and fence"
                 )
-            return _Position(point, point, "rest"), True
+            return _Position(point, point, "rest", floor=known.floor), True
         if known is not None and known.stage == "rest":
             return known, False
         if prefill:
@@ -507,19 +561,69 @@ class ModuleAuthor:
         return _compose(code, rng, wrapping, _fence_info(path), STATEMENT_LEAD_PROSE,
                         STATEMENT_TAIL_PROSE, {"path": path})
 
+    def _continue(self, path: str, purpose: Purpose, meant: MeantAnswer, position: _Position,
+                  finish: bool, room: int, messages: list[dict[str, Any]]) -> Continuation:
+        """How a user-turn continuation begins: after a quote of the file's end, from
+        just after it; lost after an answer that was wholly a repeat, from where that
+        answer stopped; else from the true cut."""
+        tail = None if finish else _quoted_tail(messages[-1])
+        kinds = self.seams.kinds
+        if tail is not None:
+            cut = self._locate(path, meant, tail, position.full)
+            kinds = tuple(k for k in kinds if k != "block_restart")
+            return self._plan(path, purpose, meant, cut, room, len(messages), kinds,
+                              position.floor)
+        if position.last is not None and position.last < position.full:
+            about = path if purpose == FILE else f"{path}|{purpose[1]}"
+            rng = random.Random(f"{self.seams.seed}|{about}|{position.last}|{len(messages)}|lost")
+            if rng.random() < self.seams.lost:
+                self.lost.append((path, position.last, position.full))
+                kinds = tuple(k for k in LOST_KINDS if k in kinds) or ("none",)
+                return self._plan(path, purpose, meant, position.last, room, len(messages),
+                                  kinds, position.floor)
+        return self._plan(path, purpose, meant, position.full, room, len(messages), kinds,
+                          position.floor)
+
+    def _locate(self, path: str, meant: MeantAnswer, tail: str, reached: int) -> int:
+        """Just after the quoted end of the file in the meant answer: the occurrence
+        that ends nearest to, and not after, `reached`. A quote that is not there whole
+        is looked for without its first lines, as a model would find its place by the
+        last ones; one whose last line is nowhere is an error."""
+        lines = tail.split("\n")
+        for dropped in range(len(lines)):
+            quote = "\n".join(lines[dropped:])
+            if dropped and not quote.strip():
+                break
+            at = meant.text.rfind(quote, 0, reached)
+            if at >= 0:
+                self.quoted.append((path, len(lines), len(lines) - dropped))
+                return at + len(quote)
+        raise LookupError(
+            f"the end of the file quoted for `{path}` is nowhere in the answer this author "
+            f"means to give (up to where it got); it ends with {tail[-80:]!r}"
+        )
+
+    def _record_skip(self, path: str, purpose: Purpose, meant: MeantAnswer, cut: int,
+                     resume: int) -> None:
+        region = {"code_start": meant.code_start, "code_end": meant.code_end}
+        left = enclosing_definition(meant.text, cut, **region) or ""
+        started = definition_starting_at(meant.text, resume, **region) or ""
+        self.skips.append((path, left, started))
+
     def _plan(self, path: str, purpose: Purpose, meant: MeantAnswer, cut: int, room: int,
-              turn: int) -> Continuation:
+              turn: int, kinds: tuple[SeamKind, ...], floor: int) -> Continuation:
         about = path if purpose == FILE else f"{path}|{purpose[1]}"
         rng = random.Random(f"{self.seams.seed}|{about}|{cut}|{turn}")
         max_retype = _chars_of_last_tokens(meant.text, cut, room // 2)
-        kinds = applicable_kinds(meant.text, cut, code_start=meant.code_start,
-                                 code_end=meant.code_end, fence=meant.fenced,
-                                 max_retype=max_retype)
-        options = [k for k in kinds if k in self.seams.kinds] or ["none"]
+        applicable = applicable_kinds(meant.text, cut, code_start=meant.code_start,
+                                      code_end=meant.code_end, fence=meant.fenced,
+                                      max_retype=max_retype, floor=floor)
+        options = [k for k in applicable if k in kinds] or ["none"]
         kind: SeamKind = rng.choice(options)
         return plan_continuation(meant.text, cut, kind, rng, code_start=meant.code_start,
                                  code_end=meant.code_end, max_retype=max_retype,
-                                 fence_info=meant.fence_info)
+                                 fence_info=meant.fence_info, fence_infos=self.seams.fence_infos,
+                                 floor=floor)
 
     def _reply(self, request: Request, blocks: list[Block], stop: str, output: int) -> Reply:
         billed = self.cache.bill(request, estimate_input_tokens(request))
@@ -570,6 +674,28 @@ def _texts(message: Mapping[str, Any]) -> str:
     if isinstance(content, str):
         return content
     return "".join(b.get("text", "") for b in content or () if b.get("type") == "text")
+
+
+def _quoted_tail(message: Mapping[str, Any]) -> str | None:
+    """The end of the file a user turn quotes after `FILE_SO_FAR`: the text of the
+    fenced block that follows the phrase, up to its closing fence (the block's last
+    fence line). None when the turn does not say it."""
+    if message.get("role") != "user":
+        return None
+    text = _texts(message)
+    at = text.find(FILE_SO_FAR)
+    if at < 0:
+        return None
+    opening = re.compile(r"[ \t]*\n+(`{3,})[^`\n]*\n").match(text, at + len(FILE_SO_FAR))
+    if opening is None:
+        raise LookupError(f"no fenced block after {FILE_SO_FAR!r}")
+    fence = opening.group(1)
+    closings = list(re.finditer(r"(?m)^" + fence + r"[ \t]*$", text[opening.end() - 1 :]))
+    closings = [m for m in closings if m.start() > 0]
+    if not closings:
+        raise LookupError(f"the block after {FILE_SO_FAR!r} is never closed")
+    close = opening.end() - 1 + closings[-1].start()
+    return text[opening.end() : close - 1] if close - 1 >= opening.end() else ""
 
 
 def _resumed_line(messages: list[dict[str, Any]]) -> tuple[str, str] | None:
