@@ -52,9 +52,9 @@ mix), also Python only:
   a prose line) and, more often than not (`SKIP_TO_NEXT`), starts the NEXT definition:
   the first ``def``/``class`` that begins after the cut at the same or a shallower
   indentation than that innermost definition, provided that everything in between
-  belongs to definitions holding the cut (nothing else is lost). The definitions
-  holding the cut are left unfinished; a client repairs them by name. Otherwise (or
-  when there is no such next definition) it goes on like ``fence``, the cut line
+  is the rest of that definition (so nothing else is lost). That definition is left
+  unfinished (`enclosing_definition` names it); a client repairs it by name. Otherwise
+  (or when there is no such next definition) it goes on like ``fence``, the cut line
   retyped.
 
 Where nothing may be typed again. After a ``skip_ahead``, the skipped text was never
@@ -558,9 +558,9 @@ def _block_starts(meant: str, region: _Region, cut: int, line_start: int) -> lis
 def _skip_target(meant: str, region: _Region, cut: int) -> int | None:
     """For a cut inside the body of the innermost def/class holding it: where the next
     definition at its indentation or shallower starts (its first decorator's line), if
-    the text skipped holds nothing but the rest of definitions holding the cut; the
-    cut's own line start when there is no such definition; None when the cut is not in
-    such a body."""
+    the text skipped holds nothing but the rest of that innermost definition; the cut's
+    own line start when there is no such definition; None when the cut is not in such
+    a body."""
     spans = _statement_spans(meant[region.code_start : region.code_end])
     relative = cut - region.code_start
     holding = [s for s in spans if s.is_definition and s.start < relative <= s.end]
@@ -576,10 +576,10 @@ def _skip_target(meant: str, region: _Region, cut: int) -> int | None:
         return line_start
     target = min(later, key=lambda s: s.start)
     for span in spans:
-        # Everything that begins in the skipped text must lie inside a definition that
-        # holds the cut (the parts a repair of those definitions brings back).
-        if relative < span.start < target.start and not any(
-            d.start <= span.start and span.end <= d.end for d in holding
+        # Everything that begins in the skipped text must lie inside the definition
+        # left unfinished, so that a repair of it by name brings all of it back.
+        if relative < span.start < target.start and not (
+            innermost.start <= span.start and span.end <= innermost.end
         ):
             return line_start
     return region.code_start + target.start
