@@ -475,6 +475,7 @@ def file_request(spec: Spec, file: FileSpec, info: ModelInfo, prompt: str) -> Re
         cache_control=breakpoint,
         # Line prefill reads the history from the cache: worth it where that saves money.
         line_prefill=info.prices is not None,
+        language="python" if file.language == "python" else "",
     )
 
 

@@ -25,7 +25,7 @@ from . import prompts
 from .client import Answer, Block
 from .errors import PrefillRejectedError
 from .models import Usage
-from .stitch import Chunk, Join
+from .stitch import Chunk, Draft, Join
 
 Status = Literal["complete", "cut", "refused", "failed", "stopped"]
 
@@ -75,6 +75,7 @@ class Request:
     # pause_turn) by a line prefill where prefill is allowed and thinking is off: worth
     # it where the cache saves money, i.e. the model has prices.
     line_prefill: bool = False
+    language: str = "python"  # the fence of a quote of the file (CONTINUE_AFTER)
 
     def body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         first = not any(m["role"] == "assistant" for m in messages)
@@ -104,6 +105,9 @@ class Generation:
     # The conversation with the last answer as its final assistant turn: a repair
     # that finishes the file goes on from here.
     conversation: tuple[dict[str, Any], ...] = ()
+    # User-turn answers that added (almost) nothing to the code: each only repeated
+    # what was written (a restart of a block longer than one answer), or was talk.
+    stalls: int = 0
 
 
 @dataclass(frozen=True)
@@ -159,12 +163,15 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
     window_exceeded = 0
     on_line = False  # `pending` is a line prefill after the cut turn and a user turn
     last: list[Block] = []  # the last answer's content, merged into its turn
+    draft = Draft()  # the code so far, to see what each user-turn answer added
+    stalls = stalled_in_a_row = 0
+    stalled = False  # the last answer added nothing: the next user turn quotes the code
 
     def finish(status: Status, detail: str = "") -> Generation:
         turn = _sendable(last)
         conversation = tuple(messages + ([{"role": "assistant", "content": turn}] if turn else []))
         return Generation(tuple(chunks), status, calls, continuations, usage, detail, prefill_used,
-                          conversation)
+                          conversation, stalls)
 
     while True:
         # The API rejects a final assistant message that ends in whitespace.
@@ -205,8 +212,15 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
             pending = prefill
             if chunks:
                 chunks[-1] = Chunk(chunks[-1].text.rstrip(), chunks[-1].joins)
-        if answer.text:
+        stalled = False
+        if next_join == "user_turn" and answer.text:
+            before = len(draft.code.rstrip())
             chunks.append(Chunk(answer.text, next_join))
+            draft.add(chunks[-1])
+            stalled = _stalled(len(draft.code.rstrip()) - before, answer.text)
+        elif answer.text:
+            chunks.append(Chunk(answer.text, next_join))
+            draft.add(chunks[-1])
         last = _merged(pending, list(answer.content))
 
         stop = answer.stop_reason
@@ -237,6 +251,14 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
                 return finish("failed", "the conversation no longer fits the model's context window")
         else:
             window_exceeded = 0
+        if stalled:
+            stalls += 1
+            stalled_in_a_row += 1
+            if stalled_in_a_row >= MAX_STALLS:
+                return finish("cut", f"{stalled_in_a_row} answers in a row added nothing to the file: "
+                                     "each only repeated what was already written")
+        else:
+            stalled_in_a_row = 0
         if continuations >= max_continuations:
             reason = answer.interrupted or f"stop reason {stop}"
             return finish("cut", f"still cut after {continuations} continuations ({reason})")
@@ -262,9 +284,34 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
                 continue
         if _sendable(content):
             messages += [{"role": "assistant", "content": _sendable(content)}]
-            messages += [{"role": "user", "content": prompts.CONTINUE}]
+            # Asked the same way again, a model that only repeated itself would do it
+            # again: the next turn quotes where the code really ends. Always a new turn,
+            # never an edit of an earlier one (thinking models check the history).
+            ask = (prompts.continue_after_prompt(_tail(draft.code), request.language) if stalled
+                   else prompts.CONTINUE)
+            messages += [{"role": "user", "content": ask}]
         pending = []
         next_join = "user_turn" if chunks else "start"
+
+
+# A file whose answers add nothing this many times in a row is given up as cut: the
+# model cannot find its place, and each try costs a whole answer.
+MAX_STALLS = 3
+# Lines of the code quoted after a stalled answer.
+QUOTED_LINES = 6
+
+
+def _stalled(added: int, text: str) -> bool:
+    """Whether an answer of `text` that grew the code by `added` characters made no
+    real progress: under an eighth of what it wrote was new (an exact continuation
+    adds nearly all of it, a restart that reached the cut and went on a fair share)."""
+    return added * 8 < len(text)
+
+
+def _tail(code: str) -> str:
+    """The last lines of the code so far, the cut line included, for a quote."""
+    lines = code.rstrip("\n").split("\n")
+    return "\n".join(lines[-QUOTED_LINES:])
 
 
 def _cache_breakpoint(messages: list[dict[str, Any]],

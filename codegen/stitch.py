@@ -21,7 +21,7 @@ import keyword
 import re
 import tokenize
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from validators.parsing import parse
@@ -82,43 +82,98 @@ class _Piece:
 
 def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
     """Join the chunks of one answer into the code it carries."""
-    groups = _group(chunks)
-    if not groups:
-        return Stitched("", False, False)
-    for n in range(1, len(groups)):
-        # Cut inside the closing fence ("``") and the fence typed again in full.
-        partial = groups[n - 1][groups[n - 1].rfind("\n") + 1 :]
-        if _PARTIAL_FENCE.match(partial) and groups[n].startswith(("```", "~~~")):
-            groups[n - 1] = groups[n - 1][: len(groups[n - 1]) - len(partial)]
-    pieces: list[_Piece] = []
-    fence_open = False
-    closed = True
-    code_so_far: str | None = None
-    ever_opened = False
-    for n, raw in enumerate(groups):
-        if n and ever_opened and not fence_open and closed and not has_fence(raw):
-            continue  # the code block was closed: what follows is talk, not code
-        if n and fence_open and not (code_so_far or "").strip() and has_fence(raw):
-            # Cut right after the opening fence, and the answer began again with a
-            # fence of its own (and maybe its preface): it starts there.
-            pieces, code_so_far, fence_open, closed = [], None, False, True
-        elif n and not ever_opened and _starts_answer_over(groups[:n], raw):
-            # What came before the first fence was prose cut short ("Here is the fi"):
-            # the answer starts at this fence.
-            raw = "".join(groups[:n]) + raw
-            pieces, code_so_far = [], None
-        piece, fence_open, closed = _extract(
-            raw, prefix=code_so_far, fence_open=fence_open, last=n == len(groups) - 1
-        )
-        ever_opened = ever_opened or fence_open or not closed or has_fence(raw)
-        pieces.append(piece)
-        # The most likely reading so far is enough to know where a string is open.
-        code_so_far = piece.code if code_so_far is None else _first_reading(code_so_far, piece)
-    # Unfenced code may end in a remark cut across chunks ("Let" + " me know ..."):
-    # judged on the joined text.
-    finish = (lambda code: code) if ever_opened else (lambda code: _strip_trailing_prose(code, str))
-    code, parses = _best_join(pieces, python=python, finish=finish)
-    return Stitched(_tidy(code), fence_closed=closed, parses=parses)
+    draft = Draft()
+    for chunk in chunks:
+        draft.add(chunk)
+    return draft.stitched(python=python)
+
+
+@dataclass(frozen=True)
+class _Fold:
+    """The code read out of the groups so far (each group: the answers of one turn)."""
+
+    pieces: tuple[_Piece, ...] = ()
+    fence_open: bool = False
+    closed: bool = True  # the fence was closed, or never opened
+    code: str | None = None  # the most likely join of the pieces so far
+    ever_opened: bool = False
+    groups: int = 0
+
+
+def _fold(state: _Fold, earlier: Sequence[str], raw: str, *, last: bool) -> _Fold:
+    """`state` with one more group, `raw`, read; `earlier` are the groups before it."""
+    n = state.groups
+    if n and state.ever_opened and not state.fence_open and state.closed and not has_fence(raw):
+        return replace(state, groups=n + 1)  # the code block was closed: this is talk
+    pieces, code = list(state.pieces), state.code
+    fence_open, closed = state.fence_open, state.closed
+    if n and fence_open and not (code or "").strip() and has_fence(raw):
+        # Cut right after the opening fence, and the answer began again with a fence of
+        # its own (and maybe its preface): it starts there.
+        pieces, code, fence_open, closed = [], None, False, True
+    elif n and not state.ever_opened and _starts_answer_over(list(earlier), raw):
+        # What came before the first fence was prose cut short ("Here is the fi"): the
+        # answer starts at this fence.
+        raw = "".join(earlier) + raw
+        pieces, code = [], None
+    piece, fence_open, closed = _extract(raw, prefix=code, fence_open=fence_open, last=last)
+    ever_opened = state.ever_opened or fence_open or not closed or has_fence(raw)
+    pieces.append(piece)
+    # The most likely reading so far is enough to know where a string is open.
+    code = piece.code if code is None else _first_reading(code, piece)
+    return _Fold(tuple(pieces), fence_open, closed, code, ever_opened, n + 1)
+
+
+class Draft:
+    """The code of one answer so far, as its chunks arrive: what `stitch` makes of them,
+    without reading the earlier ones again. A continuation loop asks it, after each
+    answer, how much that answer added (a restart may add nothing at all).
+
+    Each group of chunks is read once, when the code is asked for; only the last group
+    is read again when a chunk extends it.
+    """
+
+    def __init__(self) -> None:
+        self._groups: list[str] = []
+        self._folds: list[_Fold] = [_Fold()]  # _folds[k]: after the first k groups
+
+    def add(self, chunk: Chunk) -> None:
+        text = chunk.text.replace("\r\n", "\n")
+        groups = self._groups
+        if groups and not (chunk.joins == "user_turn" and not _finishes_fence_line(groups[-1], text)):
+            groups[-1] += text  # an exact continuation
+            del self._folds[len(groups):]
+            return
+        if groups:
+            # Cut inside the closing fence ("``") and the fence typed again in full.
+            partial = groups[-1][groups[-1].rfind("\n") + 1 :]
+            if _PARTIAL_FENCE.match(partial) and text.startswith(("```", "~~~")):
+                groups[-1] = groups[-1][: len(groups[-1]) - len(partial)]
+                del self._folds[len(groups):]
+        groups.append(text)
+
+    @property
+    def code(self) -> str:
+        """The most likely code so far (not tidied: as the next chunk joins it)."""
+        while len(self._folds) <= len(self._groups):
+            k = len(self._folds) - 1
+            self._folds.append(_fold(self._folds[k], self._groups[:k], self._groups[k], last=False))
+        return self._folds[-1].code or ""
+
+    def stitched(self, *, python: bool = True) -> Stitched:
+        """The whole answer's code: the last group read as the end of the answer, and
+        the seams read again together where the most likely joins do not parse."""
+        if not self._groups:
+            return Stitched("", False, False)
+        k = len(self._groups) - 1
+        self.code  # every group but the last read as it came
+        state = _fold(self._folds[k], self._groups[:k], self._groups[k], last=True)
+        # Unfenced code may end in a remark cut across chunks ("Let" + " me know ..."):
+        # judged on the joined text.
+        finish = ((lambda code: code) if state.ever_opened
+                  else (lambda code: _strip_trailing_prose(code, str)))
+        code, parses = _best_join(list(state.pieces), python=python, finish=finish)
+        return Stitched(_tidy(code), fence_closed=state.closed, parses=parses)
 
 
 def has_fence(raw: str) -> bool:
@@ -146,18 +201,6 @@ def extract_code(answer: str) -> str:
     """The code in one complete answer, whatever prose or fences surround it."""
     piece = _extract(answer.replace("\r\n", "\n"), prefix=None, fence_open=False, last=True)[0]
     return _tidy(piece.code)
-
-
-def _group(chunks: Sequence[Chunk]) -> list[str]:
-    """Concatenate exact continuations; each user-turn answer starts a new group."""
-    groups: list[str] = []
-    for chunk in chunks:
-        text = chunk.text.replace("\r\n", "\n")
-        if not groups or (chunk.joins == "user_turn" and not _finishes_fence_line(groups[-1], text)):
-            groups.append(text)
-        else:
-            groups[-1] += text
-    return groups
 
 
 def _finishes_fence_line(before: str, text: str) -> bool:
