@@ -16,9 +16,10 @@ import black
 import libcst
 
 import validators
-from validators import Finding
+from validators import Code, Finding
+from validators.parsing import parse
 
-from . import lock, prompts, repair
+from . import lock, prompts, repair, splice
 from .client import Answer, MessagesClient, connection_from_env, requested_ttl
 from .continuation import (
     CallEvent,
@@ -87,6 +88,9 @@ class FileResult:
     model: str
     calls: int = 0
     continuations: int = 0
+    # User-turn answers that added nothing (only repeated what was written): each was
+    # followed by a turn quoting the end of the code.
+    stalls: int = 0
     usage: Usage = field(default_factory=Usage)
     cost: float | None = 0.0
     detail: str = ""
@@ -419,7 +423,7 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
 
     def done(code: str, **changes: Any) -> FileResult:
         result = replace(base, calls=calls.calls, continuations=calls.continuations,
-                         usage=calls.usage, cost=cost(calls.usage, info),
+                         stalls=calls.stalls, usage=calls.usage, cost=cost(calls.usage, info),
                          cache_savings=cache_savings(calls.usage, info), repairs=tuple(records),
                          **changes)
         if result.status == "incomplete" and "kept" not in changes:
@@ -434,9 +438,10 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
         return done("", detail="the answer held no code", kept=None)
     code = stitched.code
     if python:
-        findings = tuple(validators.check(code, requires=file.requires, filename=file.path))
+        left = _unfinished(code, stitched.unfinished)
+        findings = _check(code, file, left)
         if findings and spec.max_repairs:
-            code, findings = _repair(calls, request, generation, code, findings, records)
+            code, findings = _repair(calls, request, generation, code, findings, records, left)
         if findings:
             first = findings[0]
             more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
@@ -486,6 +491,7 @@ class _Calls:
                  memory: PrefillMemory, budget: Budget, observe: Observer, verbose: bool,
                  halt: threading.Event | None = None, earlier_output: int = 0) -> None:
         self.spec, self.file, self.info, self.memory = spec, file, info, memory
+        self.verbose = verbose
         # Output tokens the file took before these calls (a verify repair comes after
         # its build): the live count goes on from there instead of restarting at 0.
         self.earlier_output = earlier_output
@@ -493,7 +499,7 @@ class _Calls:
         self.budget, self.observe = budget, observe
         self.client = (_Traced(client, lambda line: observe(Note(file.path, line))) if verbose
                        else client)
-        self.calls = self.continuations = 0
+        self.calls = self.continuations = self.stalls = 0
         self.usage = Usage()
         self.doing = ""  # the repair under way, for progress lines
 
@@ -526,22 +532,30 @@ class _Calls:
                               opening=opening)
         self.calls += generation.calls
         self.continuations += generation.continuations
+        self.stalls += generation.stalls
+        if generation.stalls and self.verbose:
+            self.observe(Note(path, f"{generation.stalls} answer(s) added nothing (repeats of what "
+                                    "was written); each was followed by a quote of the end of the code"))
         self.usage = self.usage + generation.usage
         self.observe(Tokens(path, self.earlier_output + self.usage.output_tokens, estimated=False))
         return generation
 
 
 def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
-            findings: tuple[Finding, ...], records: list[RepairRecord]) -> tuple[str, tuple[Finding, ...]]:
+            findings: tuple[Finding, ...], records: list[RepairRecord],
+            unfinished: dict[str, Finding]) -> tuple[str, tuple[Finding, ...]]:
     """Fix what the validators found, one small request per repair, for up to
-    max_repairs rounds. Returns the code and what is still wrong with it."""
+    max_repairs rounds. Returns the code and what is still wrong with it.
+    `unfinished`: definitions the stitcher saw left unfinished, by name; each stays a
+    finding until a repair rewrites it (the file may parse with them)."""
     file = calls.file
     conversation = generation.conversation
     # Whether the code is still the text of the conversation's last turn, which a
     # finish by prefill cuts and goes on from.
     as_answered = True
+    failed: set[str] = set()  # labels of repairs that failed: asked another way next time
     for _ in range(calls.spec.max_repairs):
-        planned = repair.plan(code, findings)
+        planned = repair.plan(code, findings, failed)
         if not planned:
             break
         # A finish is a round of its own (`repair.plan`): the rest quote the same code.
@@ -566,15 +580,19 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
                 outcome, detail = "failed", str(exc)
             except _Unfinished as exc:
                 outcome, detail, stopped = "failed", str(exc), exc.stopped
+            if outcome == "failed":
+                failed.add(step.label)
+            elif step.action == "regenerate":
+                unfinished.pop(step.target, None)
             records.append(RepairRecord(
                 step.action, step.target, step.label,
                 tuple(f"{f.code} at line {f.line}" for f in step.findings), outcome, detail,
                 calls=calls.calls - before_calls, usage=calls.usage - before_usage))
             if stopped:
                 calls.doing = ""
-                return code, _check(code, file)
+                return code, _check(code, file, unfinished)
         calls.doing = ""
-        findings = _check(code, file)
+        findings = _check(code, file, unfinished)
         if not findings:
             break
     return code, findings
@@ -588,8 +606,32 @@ class _Unfinished(Exception):
         self.stopped = stopped  # --max-cost: no more calls for this file
 
 
-def _check(code: str, file: FileSpec) -> tuple[Finding, ...]:
-    return tuple(validators.check(code, requires=file.requires, filename=file.path))
+def _check(code: str, file: FileSpec, unfinished: dict[str, Finding] | None = None) -> tuple[Finding, ...]:
+    """The validators' findings, and those of the definitions still unfinished (found
+    again by name: the lines move as repairs go in)."""
+    found = list(validators.check(code, requires=file.requires, filename=file.path))
+    for name, finding in (unfinished or {}).items():
+        region = splice.definition_named(code, name)
+        if region is not None:
+            found.append(replace(finding, line=region.first))
+    return tuple(sorted(found, key=lambda f: (f.line, f.column)))
+
+
+def _unfinished(code: str, lines: tuple[int, ...]) -> dict[str, Finding]:
+    """Findings for the definitions a continuation left unfinished (`Stitched.unfinished`),
+    by the name of the definition to regenerate."""
+    found: dict[str, Finding] = {}
+    text = code.splitlines()
+    for line in lines:
+        region = splice.definition_around(code, line)
+        if region is None or region.name in found:
+            continue
+        cut = text[line - 1].strip()
+        found[region.name] = Finding(
+            Code.UNFINISHED, line, len(text[line - 1]) + 1, region.name,
+            f"`{region.name}` was left unfinished (cut at `{cut}`): the answer went on to the "
+            "next definition")
+    return found
 
 
 def _finish(calls: _Calls, request: Request, conversation: tuple[dict[str, Any], ...], code: str,
@@ -649,9 +691,25 @@ def _splice(calls: _Calls, request: Request, code: str, step: Repair,
     try:
         libcst.parse_module(spliced)
     except libcst.ParserSyntaxError as exc:
-        raise SpliceError(f"the file would not parse with the answer: line {exc.raw_line}: "
-                          f"{exc.message}") from None
+        if not _fault_elsewhere(code, spliced, step, exc.raw_line):
+            raise SpliceError(f"the file would not parse with the answer: line {exc.raw_line}: "
+                              f"{exc.message}") from None
     return spliced
+
+
+def _fault_elsewhere(code: str, spliced: str, step: Repair, line: int) -> bool:
+    """Whether a spliced file that does not parse fails outside the lines put in, in a
+    file that did not parse before either (two definitions left unfinished: each is
+    regenerated in turn)."""
+    if not step.first or step.action == "add":
+        return False
+    try:
+        parse(code)
+        return False  # it parsed before: the answer broke it
+    except (SyntaxError, ValueError):
+        pass
+    added = len(spliced.splitlines()) - len(code.splitlines()) + step.last - step.first + 1
+    return not step.first <= line < step.first + added
 
 
 def _assistant_texts(conversation: tuple[dict[str, Any], ...]) -> list[str]:

@@ -9,12 +9,16 @@ the requests lives in build.py.
 | truncated, premature-end | `finish`: the file's own conversation goes on from where the code stopped |
 | placeholder in `X` | `regenerate`: `X` alone (the outermost function around the placeholder) |
 | missing `Name`, `Class.member` | `add`: that definition, inserted at its scope |
-| syntax error mid-file | `statement`: the top-level statement that does not parse |
+| unfinished `X` (a continuation skipped ahead) | `regenerate`: `X` by name, spliced over its lines |
+| syntax error mid-file | the first way not tried and failed (`_syntax_repairs`) |
+
+Every syntax finding gets a repair while one is left to try; `plan` never parses a
+file that does not parse but to test a candidate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -22,14 +26,19 @@ from validators import Code, Finding
 
 from .models import Usage
 from .splice import (
+    Region,
     SpliceError,
+    broken_definition,
     broken_statement,
+    definition_around,
     definition_target,
     find_definition,
     insert_definition,
     merge_imports,
     replace_definition,
     replace_lines,
+    replace_region,
+    statement_around,
     statement_from_answer,
 )
 from .stitch import extract_code
@@ -45,7 +54,9 @@ class Repair:
     findings: tuple[Finding, ...]
     target: str = ""  # the qualified name to regenerate or add
     kind: str = "file"  # function | method | class | statement | file
-    first: int = 0  # statement: its lines
+    # Lines: a statement's; a regenerate's in a file that does not parse (spliced over
+    # them, not found by name); a finish's first line left out (0: none).
+    first: int = 0
     last: int = 0
     names: tuple[str, ...] = ()  # finish: required names not written yet
 
@@ -58,7 +69,7 @@ class Repair:
     def label(self) -> str:
         """What the report calls it: "regenerate TodoList.add"."""
         if self.action == "finish":
-            return "finish the file"
+            return f"finish the file from line {self.first}" if self.first else "finish the file"
         if self.action == "statement":
             return f"rewrite lines {self.first}-{self.last}"
         return f"{self.action} {self.target}"
@@ -87,27 +98,39 @@ class RepairRecord:
         }
 
 
-def plan(code: str, findings: Sequence[Finding]) -> list[Repair]:
+def plan(code: str, findings: Sequence[Finding], tried: Collection[str] = ()) -> list[Repair]:
     """The repairs for `findings` in `code`, in the order to run them: a finish first
     (it goes on from the end of the file as the model left it), then one request per
-    definition. Findings no request can fix are left out (they stay in the report)."""
+    definition. Findings no request can fix are left out (they stay in the report).
+    `tried` are the labels of repairs that failed before: a syntax finding is then
+    asked for another way."""
     syntax = [f for f in findings if f.code == Code.SYNTAX]
     ends = [f for f in findings if f.code in (Code.TRUNCATED, Code.PREMATURE_END)]
     missing = [f for f in findings if f.code == Code.MISSING]
+    unfinished = [f for f in findings if f.code == Code.UNFINISHED]
     repairs: list[Repair] = []
+    if unfinished:
+        # A round of their own, bottom up so that each splice leaves the lines of the
+        # others where they were; what else is wrong is judged on the result.
+        regions: dict[int, tuple[Region, list[Finding]]] = {}
+        for finding in unfinished:
+            region = definition_around(code, finding.line)
+            if region is not None:
+                regions.setdefault(region.first, (region, []))[1].append(finding)
+        for _, (region, found) in sorted(regions.items(), reverse=True):
+            repairs.append(Repair("regenerate", tuple(found), target=region.name, kind=region.kind,
+                                  first=region.first, last=region.last))
+        if repairs:
+            return repairs
     if ends:
         names = tuple(_missing_name(f) for f in missing)
         repairs.append(Repair("finish", tuple(ends + missing), names=tuple(n for n in names if n)))
         return repairs  # what else is wrong is judged on the finished file
     if syntax:
-        seen: set[int] = set()
-        for finding in syntax:
-            span = broken_statement(code, finding.line)
-            if span is not None and span.first not in seen:
-                seen.add(span.first)
-                repairs.append(Repair("statement", (finding,), kind="statement",
-                                      first=span.first, last=span.last))
-        return repairs  # names cannot be placed in a file that does not parse
+        # Python reports one syntax error: one repair, the first way not tried yet.
+        finding = syntax[0]
+        step = next((r for r in _syntax_repairs(code, finding) if r.label not in tried), None)
+        return [step] if step is not None else []
     by_target: dict[str, list[Finding]] = {}
     kinds: dict[str, str] = {}
     for finding in findings:
@@ -134,9 +157,29 @@ def plan(code: str, findings: Sequence[Finding]) -> list[Repair]:
     return repairs
 
 
+def _syntax_repairs(code: str, finding: Finding) -> Iterator[Repair]:
+    """The ways to repair a file that does not parse at `finding`, the likeliest first:
+    the definition that does not parse, asked for by name (a model asked for "the
+    statement" `def c_to_k(c` writes `def c_to_k(c` again); the top-level statement
+    whose removal makes the file parse, or failing that the one around the error;
+    the rest of the file from the last top-level statement before the error."""
+    region = broken_definition(code, finding.line)
+    if region is not None:
+        yield Repair("regenerate", (finding,), target=region.name, kind=region.kind,
+                     first=region.first, last=region.last)
+    span = broken_statement(code, finding.line) or statement_around(code, finding.line)
+    if span is not None:
+        yield Repair("statement", (finding,), kind="statement", first=span.first, last=span.last)
+    if span is not None and span.first > 1:
+        yield Repair("finish", (finding,), first=span.first)
+
+
 def finish_cut(code: str, repair: Repair) -> str:
     """The code a finish goes on from: without the closing remark ("the rest follows
-    the same pattern") and the blank lines before it."""
+    the same pattern") and the blank lines before it, or before the line it starts
+    from."""
+    if repair.first:
+        return "".join(code.splitlines(keepends=True)[: repair.first - 1]).rstrip() + "\n"
     remark = min((f.line for f in repair.findings if f.code == Code.PREMATURE_END), default=0)
     if not remark:
         return code
@@ -163,6 +206,17 @@ def prefill_text(raw: str, code: str, kept: str) -> str | None:
 def apply(code: str, repair: Repair, answer: str) -> str:
     """`code` with `answer` (the repair's stitched code) put in place. Raises
     SpliceError when the answer does not hold what was asked for."""
+    if repair.action == "regenerate" and repair.first:
+        definition = find_definition(answer, repair.target)
+        broken = statement_text(code, repair)
+        if _same_lines(definition.text, broken):
+            raise SpliceError(f"the answer repeats the broken lines of `{repair.target}`")
+        spliced = replace_region(code, Region(repair.target, repair.kind, repair.first, repair.last),
+                                 definition)
+        try:
+            return merge_imports(spliced, definition.imports)
+        except SyntaxError:  # the rest of the file still does not parse: imports later
+            return spliced
     if repair.action == "regenerate":
         definition = find_definition(answer, repair.target)
         return merge_imports(replace_definition(code, repair.target, definition), definition.imports)
@@ -170,13 +224,24 @@ def apply(code: str, repair: Repair, answer: str) -> str:
         definition = find_definition(answer, repair.target)
         return merge_imports(insert_definition(code, repair.target, definition), definition.imports)
     if repair.action == "statement":
-        return replace_lines(code, repair.first, repair.last, statement_from_answer(answer))
+        statement = statement_from_answer(answer)
+        if _same_lines(statement, statement_text(code, repair)):
+            raise SpliceError(f"the answer repeats the broken lines {repair.first}-{repair.last}")
+        return replace_lines(code, repair.first, repair.last, statement)
     raise SpliceError(f"{repair.action} is not a splice")
 
 
 def statement_text(code: str, repair: Repair) -> str:
     lines = code.splitlines(keepends=True)
     return "".join(lines[repair.first - 1 : repair.last])
+
+
+def _same_lines(a: str, b: str) -> bool:
+    """Whether two texts hold the same lines but for indentation and blank lines."""
+    def lines(text: str) -> list[str]:
+        return [x.strip() for x in text.splitlines() if x.strip()]
+
+    return lines(a) == lines(b)
 
 
 def _missing_name(finding: Finding) -> str:

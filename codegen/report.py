@@ -100,6 +100,7 @@ def _file_json(f: FileResult) -> dict[str, Any]:
         "model": f.model,
         "calls": f.calls,
         "continuations": f.continuations,
+        "stalls": f.stalls,
         "input_tokens": f.usage.input_tokens,
         "output_tokens": f.usage.output_tokens,
         "cache_write_tokens": f.usage.cache_write_tokens,

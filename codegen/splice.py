@@ -361,6 +361,121 @@ def _is_main_guard(node: ast.stmt) -> bool:
     return isinstance(node, ast.If) and "__name__" in ast.unparse(node.test)
 
 
+# -- definitions found by indentation ------------------------------------------------
+
+_DEFINITION_LINE = re.compile(r"^([ \t]*)(async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A definition's lines in a file that may not parse, found by indentation."""
+
+    name: str  # qualified: `Stack.peek`
+    kind: str  # function | method | class
+    first: int  # 1-based, its first decorator
+    last: int
+
+
+def definition_around(code: str, line: int) -> Region | None:
+    """The definition to regenerate for a fault at `line` of a file that need not
+    parse: the outermost function whose block holds the line (a method with its
+    class's name), else the innermost class; None at module level.
+
+    Read from the indentation: a line opens a block for the lines below it that are
+    indented further. (A string line written at column 0 inside a function ends its
+    block early; a splice there fails its own check rather than harm the file.)
+    """
+    lines = code.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    chain: list[tuple[int, str, str]] = []  # (line index, name, keyword), innermost first
+    limit: int | None = None
+    for x in range(line - 1, -1, -1):
+        text = lines[x].strip()
+        if not text or text.startswith("#"):
+            continue
+        depth = len(lines[x]) - len(lines[x].lstrip())
+        if limit is not None and depth >= limit:
+            continue
+        limit = depth
+        found = _DEFINITION_LINE.match(lines[x])
+        if found:
+            chain.append((x, found.group(3), found.group(2)))
+        if depth == 0:
+            break
+    if not chain:
+        return None
+    path: list[str] = []
+    at = chain[-1][0]
+    kind = "class"
+    for x, name, keyword in reversed(chain):  # outermost first
+        path.append(name)
+        at = x
+        if keyword != "class":
+            kind = "method" if len(path) > 1 else "function"
+            break
+    return Region(".".join(path), kind, _first_decorator(lines, at) + 1, _block_end(lines, at) + 1)
+
+
+def definition_named(code: str, qualname: str) -> Region | None:
+    """Where `qualname` is defined in a file that need not parse (the first such)."""
+    lines = code.splitlines()
+    parts = qualname.split(".")
+    for x, text in enumerate(lines):
+        found = _DEFINITION_LINE.match(text)
+        if found and found.group(3) == parts[-1]:
+            region = definition_around(code, x + 1)
+            if region is not None and region.name == qualname:
+                return region
+    return None
+
+
+def broken_definition(code: str, error_line: int) -> Region | None:
+    """The definition that keeps `code` from parsing, near `error_line`: the one whose
+    removal makes the rest parse. The parser often notices an unfinished definition
+    only at the next one (`def peek(s` then `def __len__`), so the definition above
+    the error line is tried first."""
+    lines = code.splitlines(keepends=True)
+    above = next((x for x in range(error_line - 1, 0, -1)
+                  if lines[x - 1].strip() and not lines[x - 1].lstrip().startswith("#")), 0)
+    candidates = [r for r in (definition_around(code, above) if above else None,
+                              definition_around(code, error_line)) if r is not None]
+    for region in candidates:
+        if _parses("".join(lines[: region.first - 1] + lines[region.last :])):
+            return region
+    return None
+
+
+def replace_region(code: str, region: Region, definition: Definition) -> str:
+    """`code` with `region`'s lines replaced by `definition`, at the region's depth."""
+    lines = code.splitlines(keepends=True)
+    indent = _indent_of(lines[region.first - 1])
+    return replace_lines(code, region.first, region.last, _shift(definition.text, len(indent)))
+
+
+def _first_decorator(lines: Sequence[str], at: int) -> int:
+    depth = len(lines[at]) - len(lines[at].lstrip())
+    while at > 0 and lines[at - 1].lstrip().startswith("@") and \
+            len(lines[at - 1]) - len(lines[at - 1].lstrip()) == depth:
+        at -= 1
+    return at
+
+
+def _block_end(lines: Sequence[str], at: int) -> int:
+    """The last line (0-based) of the block opened at `at`: before the next line with
+    content as shallow as its opening line (closing brackets of its signature aside)."""
+    depth = len(lines[at]) - len(lines[at].lstrip())
+    last = at
+    for y in range(at + 1, len(lines)):
+        text = lines[y].strip()
+        if not text:
+            continue
+        if len(lines[y]) - len(lines[y].lstrip()) <= depth and not text.startswith((")", "]", "}")):
+            break
+        last = y
+    return last
+
+
 # -- broken statements --------------------------------------------------------------
 
 # Lines at column 0 that go on a statement rather than start one.
@@ -385,6 +500,18 @@ def broken_statement(code: str, error_line: int) -> Span | None:
             if _parses(rest):
                 return span
     return None
+
+
+def statement_around(code: str, line: int) -> Span | None:
+    """The top-level statement whose lines hold `line`, whether or not its removal
+    makes the file parse (two faults at once, say)."""
+    lines = code.splitlines(keepends=True)
+    starts = _statement_starts(lines)
+    at = max((i for i, s in enumerate(starts) if s <= line), default=None)
+    if at is None:
+        return None
+    last = starts[at + 1] - 1 if at + 1 < len(starts) else len(lines)
+    return _trimmed(Span(starts[at], last, ""), lines)
 
 
 def _statement_starts(lines: Sequence[str]) -> list[int]:

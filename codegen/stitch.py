@@ -49,6 +49,10 @@ class Stitched:
     fence_closed: bool
     # The joined file parses (only meaningful for Python).
     parses: bool
+    # Lines (1-based) cut inside a definition that a continuation left for the next
+    # one: it opened a new fence and skipped ahead. The definition is unfinished even
+    # where the file parses (`    retur` is a name).
+    unfinished: tuple[int, ...] = ()
 
 
 _PARTIAL_FENCE = re.compile(r"^(`{1,3}|~{1,3})$")
@@ -155,10 +159,13 @@ class Draft:
     @property
     def code(self) -> str:
         """The most likely code so far (not tidied: as the next chunk joins it)."""
-        while len(self._folds) <= len(self._groups):
+        self._read_up_to(len(self._groups))
+        return self._folds[-1].code or ""
+
+    def _read_up_to(self, groups: int) -> None:
+        while len(self._folds) <= groups:
             k = len(self._folds) - 1
             self._folds.append(_fold(self._folds[k], self._groups[:k], self._groups[k], last=False))
-        return self._folds[-1].code or ""
 
     def stitched(self, *, python: bool = True) -> Stitched:
         """The whole answer's code: the last group read as the end of the answer, and
@@ -166,14 +173,18 @@ class Draft:
         if not self._groups:
             return Stitched("", False, False)
         k = len(self._groups) - 1
-        self.code  # every group but the last read as it came
+        self._read_up_to(k)  # every group but the last, read as it came
         state = _fold(self._folds[k], self._groups[:k], self._groups[k], last=True)
         # Unfenced code may end in a remark cut across chunks ("Let" + " me know ..."):
         # judged on the joined text.
         finish = ((lambda code: code) if state.ever_opened
                   else (lambda code: _strip_trailing_prose(code, str)))
-        code, parses = _best_join(list(state.pieces), python=python, finish=finish)
-        return Stitched(_tidy(code), fence_closed=state.closed, parses=parses)
+        code, parses, skipped = _best_join(list(state.pieces), python=python, finish=finish)
+        tidy = _tidy(code)
+        shift = len(code) - len(code.lstrip("\n"))  # blank lines _tidy drops at the top
+        lines = tidy.count("\n")
+        return Stitched(tidy, fence_closed=state.closed, parses=parses,
+                        unfinished=tuple(n - shift for n in skipped if 0 < n - shift <= lines))
 
 
 def has_fence(raw: str) -> bool:
@@ -569,22 +580,20 @@ def _first_reading(prev: str, piece: _Piece) -> str:
 
 
 def _best_join(pieces: list[_Piece], *, python: bool,
-               finish: Callable[[str], str]) -> tuple[str, bool]:
-    """The first combination of seam readings that parses, else the most likely one.
+               finish: Callable[[str], str]) -> tuple[str, bool, tuple[int, ...]]:
+    """The first combination of seam readings that parses, else the most likely one,
+    and the lines where a continuation skipped ahead (`Stitched.unfinished`).
 
     `finish` tidies a whole candidate (drops prose after unfenced code) before it is
     judged.
     """
-    if not python:
-        first = pieces[0].code
-        for piece in pieces[1:]:
-            first = _first_reading(first, piece)
-        return finish(first), False
-    code, seam_lines = _greedy_join(pieces, {})
+    code, seam_lines, skipped = _greedy_join(pieces, {})
     code = finish(code)
+    if not python:
+        return code, False, ()
     error_line = _error_line(code)
     if error_line is None:
-        return code, True
+        return code, True, skipped
     # Some seam was read wrongly, most likely the last one before the error: try the
     # other readings of the seams nearest to it, one seam at a time.
     nearest = sorted(range(len(seam_lines)),
@@ -594,33 +603,56 @@ def _best_join(pieces: list[_Piece], *, python: bool,
         for choice in range(1, 4):
             tries += 1
             if tries > _MAX_READINGS:
-                return code, False
-            candidate, _ = _greedy_join(pieces, {k: choice})
+                return code, False, skipped
+            candidate, _, skips = _greedy_join(pieces, {k: choice})
             if candidate is None:
                 break
             candidate = finish(candidate)
             if _error_line(candidate) is None:
-                return candidate, True
-    return code, False
+                return candidate, True, skips
+    return code, False, skipped
 
 
-def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, list[int]]:
+def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, list[int], tuple[int, ...]]:
     """Join left to right, taking at each seam the first reading that is valid Python so
     far, or the reading `forced[seam]` (None when that seam has no such reading).
 
-    Also returns the line each seam falls on."""
+    Also returns the line each seam falls on, and the lines a continuation skipped
+    ahead from."""
     code = pieces[0].code
     seam_lines: list[int] = []
+    skipped: list[int] = []
     for k, piece in enumerate(pieces[1:]):
         seam_lines.append(code.count("\n") + 1)
         if k in forced:
             readings = list(join_readings(code, piece.code, fresh=piece.fresh))
             if forced[k] >= len(readings):
-                return None, seam_lines
-            code = readings[forced[k]]
+                return None, seam_lines, ()
+            joined = readings[forced[k]]
         else:
-            code = _first_reading(code, piece)
-    return code, seam_lines
+            joined = _first_reading(code, piece)
+        if piece.fresh and _skips_ahead(code, piece.code, joined):
+            skipped.append(seam_lines[-1])
+        code = joined
+    return code, seam_lines, tuple(skipped)
+
+
+_OPENS_DEFINITION = re.compile(r"^[ \t]*(@|def\s|async\s+def\s|class\s)")
+
+
+def _skips_ahead(prev: str, new: str, joined: str) -> bool:
+    """Whether `new`, after prose or a fence, left the definition `prev` is cut in for
+    the next one: the cut line stays unfinished, and `new` opens a definition at that
+    definition's depth or outside it."""
+    p = prev.split("\n")
+    if not p[-1].strip() or joined != prev + "\n" + new:
+        return False
+    head = next((line for line in new.split("\n") if line.strip()), "")
+    if not _OPENS_DEFINITION.match(head):
+        return False
+    depths = [len(p[x]) - len(p[x].lstrip()) for x in _enclosing_starts(p)
+              if _OPENS_DEFINITION.match(p[x])]
+    return bool(depths) and len(head) - len(head.lstrip()) <= max(depths)
 
 
 def _error_line(code: str) -> int | None:

@@ -19,6 +19,9 @@ class Code(StrEnum):
     PREMATURE_END = "premature-end"
     # A required name that is not defined at its scope.
     MISSING = "missing"
+    # A definition the answer left unfinished to write the next one (a continuation
+    # that skipped ahead); found by the stitcher, which sees where the answer was cut.
+    UNFINISHED = "unfinished"
 
 
 class Severity(StrEnum):
