@@ -475,8 +475,8 @@ def _placements(p: list[str], n: list[str]) -> _Placement:
             sure = True
         elif inside:
             maybe = True
-        elif block and content >= 2 and not goes_on:
-            sure = True
+        elif block and not goes_on:
+            sure = True  # opens with the very `def` or `class` line the cut is under
     return _Placement(tuple(past), "sure" if sure else "maybe" if maybe else None)
 
 

@@ -455,3 +455,38 @@ def test_an_echo_seen_on_a_whole_turn_prefill_is_taken_off_the_line_prefills_aft
     assert memory.echoes == {SONNET_45}
     assert double.requests[2]["messages"][-1]["content"] == [{"type": "text", "text": "C = ("}]
     assert stitch(generation.chunks).code == "A = 1\nB = 2\nC = (3)\n"
+
+
+# -- guaranteed progress ----------------------------------------------------------
+
+LONG = "\n\n".join(f"def f{i}(x):\n    return x + {i}\n" for i in range(8))
+
+
+def user_texts(request: dict[str, Any]) -> str:
+    content = request["messages"][-1]["content"]
+    return content if isinstance(content, str) else "".join(b.get("text", "") for b in content)
+
+
+def test_an_answer_that_only_repeats_is_followed_by_a_quote_of_the_end_of_the_code() -> None:
+    cut = LONG.index("def f5")
+    repeat = "```python\n" + LONG[LONG.index("def f2") : LONG.index("def f4")]
+    generation, double = run([replies.cut("```python\n" + LONG[:cut]), replies.cut(repeat),
+                              replies.text(LONG[cut:] + "```")])
+    assert generation.status == "complete" and generation.stalls == 1
+    assert code_of(generation) == LONG
+    assert user_texts(double.requests[1]) == prompts.CONTINUE
+    quote = user_texts(double.requests[2])
+    assert "The file so far ends with these lines" in quote
+    assert quote.count("def f4(x):\n    return x + 4") == 1
+    # The history only grows: every earlier message goes back exactly as it was.
+    assert double.requests[2]["messages"][:3] == double.requests[1]["messages"]
+
+
+def test_three_answers_in_a_row_that_add_nothing_end_the_file_as_cut() -> None:
+    cut = LONG.index("def f5")
+    repeat = replies.cut("```python\n" + LONG[: LONG.index("def f3")])
+    generation, double = run([replies.cut("```python\n" + LONG[:cut]), repeat, repeat, repeat])
+    assert generation.status == "cut" and generation.stalls == 3
+    assert "3 answers in a row added nothing" in generation.detail
+    assert len(double.requests) == 4
+    assert code_of(generation) == LONG[:cut].rstrip() + "\n"

@@ -291,3 +291,63 @@ def test_a_repair_alone_in_its_round_marks_nothing_for_the_cache(tmp_path: Path)
     [quote, ask] = double.requests[1]["messages"][0]["content"]
     # A write costs 1.25x the input price and nothing would read it.
     assert "cache_control" not in quote and "cache_control" not in ask
+
+
+CONVERT = '''def f_to_c(f):
+    """Fahrenheit to Celsius."""
+    return (f - 32) * 5 / 9
+
+
+def c_to_k(c):
+    return c + 273.15
+
+
+def k_to_c(k):
+    return k - 273.15
+'''
+
+
+def test_a_definition_a_continuation_skipped_is_regenerated_by_name(tmp_path: Path) -> None:
+    # Cut inside f_to_c; the next answer opens a new fence at the next definition. The
+    # file parses (`retur` is a name), but f_to_c was never finished.
+    cut = CONVERT.index("rn (f")
+    double = MessagesDouble(ScriptedAuthor([
+        replies.cut("```python\n" + CONVERT[:cut]),
+        replies.text("```python3\n" + CONVERT[CONVERT.index("def c_to_k"):] + "```"),
+        replies.text("```python\n" + CONVERT[: CONVERT.index("\n\n\ndef c_to_k")] + "\n```"),
+    ]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "convert.py", "prompt": "x"}]))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert same_as_formatted(tmp_path / "convert.py", CONVERT)
+    assert [(r.action, r.target, r.outcome) for r in f.repairs] == [("regenerate", "f_to_c", "applied")]
+    assert "Write the complete definition of `f_to_c`" in first_user_text(double.requests[2])
+
+
+def test_a_definition_that_does_not_parse_is_asked_for_by_name_then_another_way(tmp_path: Path) -> None:
+    broken = CONVERT.replace("def c_to_k(c):\n    return c + 273.15\n", "def c_to_k(c\n")
+    double = MessagesDouble(ScriptedAuthor([
+        replies.text("```python\n" + broken + "```"),
+        replies.text("```python\ndef c_to_k(c\n```"),  # echoes the broken line: a failed repair
+        replies.text("```python\ndef c_to_k(c):\n    return c + 273.15\n```"),
+    ]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "convert.py", "prompt": "x"}]))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert same_as_formatted(tmp_path / "convert.py", CONVERT)
+    assert [(r.action, r.outcome) for r in f.repairs] == [("regenerate", "failed"), ("statement", "applied")]
+    assert "Write the complete definition of `c_to_k`" in first_user_text(double.requests[1])
+    assert "top-level statement that begins at line 6" in first_user_text(double.requests[2])
+
+
+def test_every_syntax_finding_gets_a_repair_while_a_way_is_left() -> None:
+    code = "x = 1\n\ny = = 2\n\nz = = 3\n\nw = 4\n"  # two faults: removing one does not parse
+    [finding] = validators.check(code)
+    tried: set[str] = set()
+    labels = []
+    while steps := plan(code, [finding], tried):
+        [step] = steps
+        labels.append(step.label)
+        tried.add(step.label)
+    assert labels == ["rewrite lines 3-3", "finish the file from line 3"]
+    assert finish_cut(code, Repair("finish", (finding,), first=3)) == "x = 1\n"

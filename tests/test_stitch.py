@@ -199,3 +199,63 @@ def test_the_rest_of_an_indent_split_with_its_blank_line_goes_on_exactly() -> No
         code = above + 'def compress(data):\n    """Compress.\n\n    compresslevel, if given.\n    """\n'
         i = code.index("compresslevel") - 2
         assert stitch([first(code[:i]), cont(code[i:] + "```")]).code == code
+
+
+# -- alignment: continuations placed wherever they open on the text so far ------------
+
+CLASS = SOURCE[SOURCE.index("class Store:"):]
+
+
+def test_a_restart_of_a_block_longer_than_one_answer_adds_nothing() -> None:
+    # Cut in `path`, the model starts the whole class over and is cut again before it
+    # gets back to the cut: that answer is wholly a repeat.
+    cut = SOURCE.index("os.path.join(")
+    restart = "```python\n" + CLASS[: CLASS.index("self.items[key]")]
+    rest = SOURCE[cut:]
+    code = stitch([first(SOURCE[:cut]), cont(restart), cont(rest + "```\n")]).code
+    assert code == SOURCE
+
+
+def test_a_continuation_from_the_models_own_last_message_is_placed_where_it_opens() -> None:
+    # The repeat stopped inside `self.items[key] = value`; the next answer goes on from
+    # there (`[key] = value`), through text written two answers ago, past the true cut.
+    cut = SOURCE.index("os.path.join(")
+    stop = CLASS.index("[key] = value")
+    restart = "```python\n" + CLASS[:stop]
+    lost = CLASS[stop:] + "```\n"
+    code = stitch([first(SOURCE[:cut]), cont(restart), cont(lost)]).code
+    assert code == SOURCE
+
+
+def test_a_restart_that_turns_away_from_what_was_written_adds_nothing() -> None:
+    cut = SOURCE.index("os.path.join(")
+    other = "```python\n    def path(self, key):\n        key = str(key)\n"
+    code = stitch([first(SOURCE[:cut]), cont(other), cont(SOURCE[cut:] + "```\n")]).code
+    assert code == SOURCE
+
+
+def test_a_line_the_file_holds_twice_typed_again_at_the_cut_is_new_code() -> None:
+    # The cut line opens like a docstring written earlier in the file (copied between two
+    # classes): the continuation types the cut line again, and goes on with new text.
+    doc = '    """Keeps things.\n\n    Add them one at a time.\n    """\n'
+    source = f"class A:\n{doc}    a = 1\n\n\nclass B:\n{doc}    b = 2\n"
+    cut = source.index("Keeps", source.index("class B")) + 2
+    again = "```python\n" + source[source.rfind("\n", 0, cut) + 1 :] + "```\n"
+    code = stitch([first(source[:cut]), cont(again)]).code
+    assert same_ast(code, source)
+
+
+def test_a_continuation_that_skips_to_the_next_definition_is_recorded() -> None:
+    cut = SOURCE.index("raise KeyError")
+    skipped = "```python\n    def path(self, key):\n        return os.path.join(self.root, key)\n```\n"
+    result = stitch([first(SOURCE[:cut + 5]), cont(skipped)])
+    lines = result.code.splitlines()
+    [line] = result.unfinished
+    assert lines[line - 1] == "            raise"
+    assert lines[line] == "    def path(self, key):"
+
+
+def test_a_continuation_that_finishes_the_definition_is_not_a_skip() -> None:
+    cut = SOURCE.index("    def path")
+    result = stitch([first(SOURCE[:cut]), cont("```python\n" + SOURCE[cut:] + "```\n")])
+    assert result.code == SOURCE and result.unfinished == ()
