@@ -233,7 +233,9 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
             if any(c.text.strip() for c in chunks):
                 return finish("complete")
             # An empty end_turn is not a finished file: ask once more, within budget.
-            if continuations >= max_continuations:
+            stalls += 1
+            stalled_in_a_row += 1
+            if continuations >= max_continuations or stalled_in_a_row >= MAX_STALLS:
                 return finish("failed", "the model ended its answer without any code")
             continuations += 1
             kind = "retry-empty"

@@ -470,7 +470,9 @@ def _placements(p: list[str], n: list[str]) -> _Placement:
         # Lies inside `p`: every line matched, the last maybe cut short. Or a copy of a
         # block the cut is in that turns away from it: a restart written differently.
         inside = j == len(n) or (j == len(n) - 1 and p[i + j].startswith(n[j]))
-        block = i in enclosing or _first_content(p, i) in enclosing
+        # The copy holds, whole, the `def` or `class` line of a block the cut is in (a
+        # decorator alone is too common to tell).
+        block = any(x in enclosing for x in range(i, i + j))
         if inside and (block or (content >= _SURE_REPEAT_LINES and not goes_on)):
             sure = True
         elif inside:
@@ -480,17 +482,10 @@ def _placements(p: list[str], n: list[str]) -> _Placement:
     return _Placement(tuple(past), "sure" if sure else "maybe" if maybe else None)
 
 
-def _first_content(p: list[str], i: int) -> int:
-    """The first line at or after `i` with content."""
-    while i < len(p) and not p[i].strip():
-        i += 1
-    return i
-
-
 def _enclosing_starts(p: list[str]) -> set[int]:
-    """The lines of `p` that open a definition the cut is in (its first decorator, else
-    its `def`/`class`), at every depth: where a model restarts a block it was writing.
-    Found by indentation, reading back from the cut, since `p` does not parse."""
+    """The `def`/`class` lines of `p` that open a definition the cut is in, at every
+    depth: where a model restarts a block it was writing (from its decorators). Found
+    by indentation, reading back from the cut, since `p` does not parse."""
     starts: set[int] = set()
     limit: int | None = None
     for x in range(len(p) - 1, -1, -1):
@@ -502,11 +497,7 @@ def _enclosing_starts(p: list[str]) -> set[int]:
             continue
         limit = indent
         if text.startswith(("def ", "async def ", "class ")):
-            start = x
-            while start > 0 and p[start - 1].lstrip().startswith("@") and \
-                    len(p[start - 1]) - len(p[start - 1].lstrip()) == indent:
-                start -= 1
-            starts.update((x, start))
+            starts.add(x)
         if indent == 0:
             break
     return starts
@@ -541,7 +532,13 @@ def _tail_readings(prev: str, new: str, fresh: bool, p: list[str], n: list[str],
     indented = partial[:1].isspace() and bool(content)
     whole_indent = (not content and n[0][len(partial):][:1] not in (" ", "\t")
                     and ("\t" in partial or len(partial) % 4 == 0) and _indents_to(p[:-1], partial))
-    if indented or whole_indent or len(set(content)) > 1:
+    # A cut inside the indentation, and a line that opens deeper than the cut: typed
+    # again when the file indents to its own depth but never to the depth the exact
+    # join would give it (`\n` and three spaces are one token: a cut after 11 of 12).
+    lead = n[0][: len(n[0]) - len(n[0].lstrip())]
+    own_depth = (not content and bool(n[0].strip()) and _indents_to(p[:-1], lead)
+                 and not _indents_to(p[:-1], partial + lead))
+    if indented or whole_indent or own_depth or len(set(content)) > 1:
         return readings + [retyped, concat]
     if content and _run_known(partial, n[0], prev[: -len(partial)] + new[len(n[0]):]):
         return readings + [retyped, concat]
@@ -645,14 +642,18 @@ def _skips_ahead(prev: str, new: str, joined: str) -> bool:
     the next one: the cut line stays unfinished, and `new` opens a definition at that
     definition's depth or outside it."""
     p = prev.split("\n")
-    if not p[-1].strip() or joined != prev + "\n" + new:
+    cut = p[-1].strip()
+    # A cut comment (`# ====` between two methods) leaves no definition unfinished.
+    if not cut or cut.startswith("#") or joined != prev + "\n" + new:
         return False
     head = next((line for line in new.split("\n") if line.strip()), "")
     if not _OPENS_DEFINITION.match(head):
         return False
-    depths = [len(p[x]) - len(p[x].lstrip()) for x in _enclosing_starts(p)
+    depths = [len(p[x]) - len(p[x].lstrip()) for x in _enclosing_starts(p[:-1] or [""])
               if _OPENS_DEFINITION.match(p[x])]
-    return bool(depths) and len(head) - len(head.lstrip()) <= max(depths)
+    inner = max(depths, default=-1)
+    # The cut line is in that definition's body, and `new` opens at its depth or outside.
+    return 0 <= len(head) - len(head.lstrip()) <= inner < len(p[-1]) - len(p[-1].lstrip())
 
 
 def _error_line(code: str) -> int | None:
