@@ -247,7 +247,9 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
         line = lines[i]
         fence = _FENCE.match(line)
         if fence:
-            if not continuing or fence.group(2) or _code_follows(lines, i + 1):
+            # Inside a string the text after a bare fence reads as prose, and is code.
+            if not continuing or fence.group(2) or _code_follows(lines, i + 1) or (
+                    in_string and any(x.strip() and not _FENCE.match(x) for x in lines[i + 1 : i + 2])):
                 # An opening fence (a continuation that re-opens the block included).
                 start, opened = i + 1, True
                 break
@@ -451,7 +453,8 @@ def _placements(p: list[str], n: list[str]) -> _Placement:
     sure = maybe = False
     for i in range(complete):
         line = p[i].rstrip()
-        if line != first and not (first.strip() and line.endswith(first)):
+        # (An empty first line is the end of any line: the last message stopped there.)
+        if line != first and not line.endswith(first):
             continue
         j = 1
         while j < len(n) and i + j < complete and n[j].rstrip() == p[i + j].rstrip():
