@@ -6,7 +6,12 @@
 
 or, for a CLI in a subprocess, `with double.serve() as url:` and ANTHROPIC_BASE_URL=url.
 `ModuleAuthor` plays a model writing known files, cut at max_tokens and continued with
-realistic seams (`seams.py`, also usable on its own by property tests); with
+realistic seams (`seams.py`, also usable on its own by property tests). `Seams()` is
+the mix the stitcher has always handled; `Seams.tough(seed)` adds what real models were
+measured doing: restarts of a block of any length (an answer may be wholly a repeat),
+positions lost after such an answer, skips to the next definition, fences with info
+``python3`` or none. After codegen's CONTINUE_AFTER turn the author goes on from just
+after the quoted end of the file (`module_author.FILE_SO_FAR`); with
 `laziness=Laziness()` it also leaves placeholders and stops early (`laziness.py`), and
 it answers codegen's repairs: a definition in a model's shapes (`definitions.py`), a
 broken statement with the one it stands for (`statements.py`). Its usage bills input
@@ -22,7 +27,7 @@ from .cache import CacheUsage, PromptCache
 from .definitions import DEFINITION_SHAPES, DefinitionShape, DefinitionStyle
 from .laziness import Laziness, LazyText
 from .module_author import FILE, MeantAnswer, ModuleAuthor, Seams, Thinking, Wrapping
-from .seams import SEAM_KINDS, SeamKind
+from .seams import ALL_SEAM_KINDS, SEAM_KINDS, TOUGH_FENCE_INFOS, TOUGH_KINDS, SeamKind
 from .server import Author, MessagesDouble, Quirks
 from .tokens import count_tokens, take_tokens
 from .wire import (
@@ -36,9 +41,12 @@ from .wire import (
 )
 
 __all__ = [
+    "ALL_SEAM_KINDS",
     "DEFINITION_SHAPES",
     "FILE",
     "SEAM_KINDS",
+    "TOUGH_FENCE_INFOS",
+    "TOUGH_KINDS",
     "Author",
     "BuggyAuthor",
     "CacheUsage",

@@ -38,7 +38,21 @@ Continuations, read from the request:
   the conversation's assistant text left off, opening with a seam (`seams.py`) drawn
   from `Seams.kinds` with a random.Random seeded from the seed, the path, the position
   and the conversation's length, so a run is repeatable whatever the order of requests.
-  `continuations` records (path, seam kind) for each.
+  `continuations` records (path, seam kind) for each. Two exceptions:
+  - the user turn quotes the end of the file after `FILE_SO_FAR` (codegen's
+    CONTINUE_AFTER, sent after an answer that added nothing): the quoted text (its last
+    line may be partial) is found in the meant answer, the occurrence ending nearest to,
+    and not after, the furthest point reached (without its first lines if it is not
+    there whole; a 500 when its last line is nowhere), and the answer goes on from
+    just after it with the usual seams, never ``block_restart``, never lost. `quoted`
+    records (path, lines quoted, lines found);
+  - lost (`Seams.lost`, a probability): after an answer that was wholly a repeat
+    (it stopped at index e before the furthest point), a plain "continue" goes on from
+    e, the rest of that line or the line retyped (`seams.LOST_KINDS`), typing again
+    what earlier answers wrote; `lost` records (path, e, the furthest point).
+  After a ``skip_ahead`` the position is past the skipped text, which no later seam
+  types again in that conversation; `skips` records (path, the definition left
+  unfinished, the one started). A repair by name gets the unfinished one whole.
 Assistant text this author wrote is recognised by its full text, so positions survive
 seams; text it did not write must be a prefix of the meant answer.
 
