@@ -416,8 +416,8 @@ class _Placement:
     """Where a continuation sits on the text so far, by its lines.
 
     `past_cut`: for each placement that runs to the end of the text so far, the index of
-    the line of the continuation that goes past the cut (it types the cut line again in
-    full), the longest overlap first. `repeat`: the continuation lies wholly inside the
+    the line of the continuation where it reaches the cut (that line types the cut line
+    again in full), the longest overlap first. `repeat`: the continuation lies wholly inside the
     text so far (or starts as a copy of a block there and turns away from it before
     reaching the cut): "sure" when that cannot be new code by chance, "maybe" else.
     """
@@ -463,8 +463,8 @@ def _placements(p: list[str], n: list[str]) -> _Placement:
         content = sum(1 for x in matched if x)
         if line != first and sum(len(x) for x in matched) < 10:
             continue  # a short tail of a line ("x)") is found in many places
-        if i + j == complete and j < len(n) and n[j].startswith(partial) and (
-                len(n) - j > 1 or len(n[j]) > len(partial)):
+        if i + j == complete and j < len(n) and n[j].startswith(partial):
+            # Runs to the cut (and maybe stops there: the last lines typed again).
             if content or partial.strip():
                 past.append(j)
             continue
