@@ -568,10 +568,11 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
             outcome: Literal["applied", "failed"] = "applied"
             detail = ""
             stopped = False
+            left = dict(unfinished)  # a finish may find definitions unfinished anew
             try:
                 if step.action == "finish":
                     code, conversation, prefilled = _finish(calls, request, conversation, code, step,
-                                                            as_answered)
+                                                            as_answered, unfinished)
                     as_answered = as_answered and prefilled
                 else:
                     code = _splice(calls, request, code, step, shared)
@@ -582,8 +583,10 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
                 outcome, detail, stopped = "failed", str(exc), exc.stopped
             if outcome == "failed":
                 failed.add(step.label)
-            elif step.action == "regenerate":
-                unfinished.pop(step.target, None)
+            else:  # what this step rewrote is no longer unfinished (unless found so again)
+                for name in {step.target, *(f.scope for f in step.findings if f.code == Code.UNFINISHED)}:
+                    if name in unfinished and unfinished[name] is left.get(name):
+                        del unfinished[name]
             records.append(RepairRecord(
                 step.action, step.target, step.label,
                 tuple(f"{f.code} at line {f.line}" for f in step.findings), outcome, detail,
@@ -635,7 +638,8 @@ def _unfinished(code: str, lines: tuple[int, ...]) -> dict[str, Finding]:
 
 
 def _finish(calls: _Calls, request: Request, conversation: tuple[dict[str, Any], ...], code: str,
-            step: Repair, as_answered: bool) -> tuple[str, tuple[dict[str, Any], ...], bool]:
+            step: Repair, as_answered: bool,
+            unfinished: dict[str, Finding]) -> tuple[str, tuple[dict[str, Any], ...], bool]:
     """Go on with the file's own conversation from where its code stopped: by prefill
     (the last answer cut after its last good line) where the model takes it, else a
     user turn quoting the end of the file. Returns the code, the conversation to go
@@ -662,9 +666,15 @@ def _finish(calls: _Calls, request: Request, conversation: tuple[dict[str, Any],
     generation = calls.generate(request, opening)
     if generation.status == "stopped":
         raise _Unfinished(generation.detail, stopped=True)
-    finished = stitch([start, *generation.chunks], python=True).code
-    if generation.status != "complete" and not finished.strip():
-        raise _Unfinished(generation.detail)
+    if generation.status != "complete":
+        # Still cut: what it wrote may well parse, and stop at a line boundary.
+        raise _Unfinished(generation.detail or generation.status)
+    if generation.chunks and generation.chunks[0].joins == "user_turn" and not start.text.endswith("\n"):
+        # The prefill was refused: the kept lines are whole, not a line cut short.
+        start = Chunk(start.text + "\n")
+    stitched = stitch([start, *generation.chunks], python=True)
+    finished = stitched.code
+    unfinished.update(_unfinished(finished, stitched.unfinished))
     return finished, generation.conversation, prefill is not None and generation.prefill_used
 
 

@@ -230,6 +230,20 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
         if answer.interrupted is None and stop == "tool_use":
             return finish("failed", "the model asked to use a tool; codegen offers none")
         if answer.interrupted is None and stop in ("end_turn", "stop_sequence"):
+            if next_join == "user_turn" and not answer.text.strip() and chunks:
+                # Asked to go on after a cut, it ended at once: the file is still cut
+                # there (and may parse: `self.close` is a statement). Ask again, quoting.
+                stalls += 1
+                stalled_in_a_row += 1
+                if continuations >= max_continuations or stalled_in_a_row >= MAX_STALLS:
+                    return finish("complete")  # it says so: the validators judge the file
+                continuations += 1
+                kind = "continue"
+                if _sendable(list(answer.content)):
+                    messages += [{"role": "assistant", "content": _sendable(list(answer.content))}]
+                messages += [{"role": "user", "content": prompts.continue_after_prompt(
+                    _tail(draft.code), request.language)}]
+                continue
             if any(c.text.strip() for c in chunks):
                 return finish("complete")
             # An empty end_turn is not a finished file: ask once more, within budget.

@@ -141,13 +141,16 @@ def _fence_language(path: str) -> str:
 # what the test double reads ("Write the complete definition of `X`"), so change both.
 
 FINISH = """\
-Your answer ended before the file was complete: {why} Continue the file from exactly \
-after the last line below, writing only the lines that are still missing, in full\
-{names}. Do not repeat anything already written and add no commentary.
+Your answer ended before the file was complete: {why} The file so far ends with these \
+lines:
 
 ```{language}
 {tail}
-```"""
+```
+
+Continue the file from exactly after the last of them, writing only the lines that are \
+still missing, in full{names}. Do not repeat anything already written and add no \
+commentary."""
 
 
 def finish_prompt(why: str, tail: str, names: Sequence[str], language: str) -> str:

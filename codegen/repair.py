@@ -118,8 +118,13 @@ def plan(code: str, findings: Sequence[Finding], tried: Collection[str] = ()) ->
             if region is not None:
                 regions.setdefault(region.first, (region, []))[1].append(finding)
         for _, (region, found) in sorted(regions.items(), reverse=True):
-            repairs.append(Repair("regenerate", tuple(found), target=region.name, kind=region.kind,
-                                  first=region.first, last=region.last))
+            step = Repair("regenerate", tuple(found), target=region.name, kind=region.kind,
+                          first=region.first, last=region.last)
+            if step.label in tried:
+                # Asked by name and failed (an answer cut and broken in turn): the file's
+                # own conversation writes it again, and everything after it.
+                return [Repair("finish", tuple(found), first=region.first)]
+            repairs.append(step)
         if repairs:
             return repairs
     if ends:
@@ -129,8 +134,8 @@ def plan(code: str, findings: Sequence[Finding], tried: Collection[str] = ()) ->
     if syntax:
         # Python reports one syntax error: one repair, the first way not tried yet.
         finding = syntax[0]
-        step = next((r for r in _syntax_repairs(code, finding) if r.label not in tried), None)
-        return [step] if step is not None else []
+        way = next((r for r in _syntax_repairs(code, finding) if r.label not in tried), None)
+        return [way] if way is not None else []
     by_target: dict[str, list[Finding]] = {}
     kinds: dict[str, str] = {}
     for finding in findings:
@@ -210,6 +215,8 @@ def apply(code: str, repair: Repair, answer: str) -> str:
         definition = find_definition(answer, repair.target)
         broken = statement_text(code, repair)
         if _same_lines(definition.text, broken):
+            if all(f.code == Code.UNFINISHED for f in repair.findings):
+                return code  # the model writes it as it stands: it was whole after all
             raise SpliceError(f"the answer repeats the broken lines of `{repair.target}`")
         spliced = replace_region(code, Region(repair.target, repair.kind, repair.first, repair.last),
                                  definition)

@@ -392,7 +392,8 @@ def definition_around(code: str, line: int) -> Region | None:
     limit: int | None = None
     for x in range(line - 1, -1, -1):
         text = lines[x].strip()
-        if not text or text.startswith("#"):
+        # A comment says nothing of the blocks around it, but where the fault is.
+        if not text or (text.startswith("#") and x < line - 1):
             continue
         depth = len(lines[x]) - len(lines[x].lstrip())
         if limit is not None and depth >= limit:

@@ -645,18 +645,16 @@ def _skips_ahead(prev: str, new: str, joined: str) -> bool:
     the next one: the cut line stays unfinished, and `new` opens a definition at that
     definition's depth or outside it."""
     p = prev.split("\n")
-    cut = p[-1].strip()
-    # A cut comment (`# ====` between two methods) leaves no definition unfinished.
-    if not cut or cut.startswith("#") or joined != prev + "\n" + new:
+    if not p[-1].strip() or joined != prev + "\n" + new:
         return False
     head = next((line for line in new.split("\n") if line.strip()), "")
     if not _OPENS_DEFINITION.match(head):
         return False
-    depths = [len(p[x]) - len(p[x].lstrip()) for x in _enclosing_starts(p[:-1] or [""])
-              if _OPENS_DEFINITION.match(p[x])]
+    # The definitions whose bodies hold the cut line (a comment too: cut in a class
+    # body, a skip to the next top-level definition leaves the class unfinished).
+    depths = [len(p[x]) - len(p[x].lstrip()) for x in _enclosing_starts(p) if x < len(p) - 1]
     inner = max(depths, default=-1)
-    # The cut line is in that definition's body, and `new` opens at its depth or outside.
-    return 0 <= len(head) - len(head.lstrip()) <= inner < len(p[-1]) - len(p[-1].lstrip())
+    return 0 <= len(head) - len(head.lstrip()) <= inner
 
 
 def _error_line(code: str) -> int | None:

@@ -418,8 +418,9 @@ class ModuleAuthor:
                 start, seam, resume = position.prefill, "", position.prefill
             else:
                 start = position.full
-                plan = self._continue(path, purpose, meant, position, finish, room,
-                                      messages)
+                plan, start = self._continue(path, purpose, meant, position, finish, room,
+                                             messages)
+                floor = min(floor, start)
                 seam, resume = plan.seam, plan.resume
                 self.continuations.append((path, plan.kind))
         text = seam + meant.text[resume:]
@@ -576,27 +577,31 @@ class ModuleAuthor:
                         STATEMENT_TAIL_PROSE, {"path": path})
 
     def _continue(self, path: str, purpose: Purpose, meant: MeantAnswer, position: _Position,
-                  finish: bool, room: int, messages: list[dict[str, Any]]) -> Continuation:
-        """How a user-turn continuation begins: after a quote of the file's end, from
-        just after it; lost after an answer that was wholly a repeat, from where that
-        answer stopped; else from the true cut."""
+                  finish: bool, room: int,
+                  messages: list[dict[str, Any]]) -> tuple[Continuation, int]:
+        """How a user-turn continuation begins, and where the file is taken to end: after
+        a quote of the file's end, from just after it (the end it quotes: a finish may
+        quote an earlier end than the author got to); lost after an answer that was
+        wholly a repeat, from where that answer stopped; else from the true cut."""
         tail = None if finish else _quoted_tail(messages[-1])
         kinds = self.seams.kinds
         if tail is not None:
             cut = self._locate(path, meant, tail, position.full)
             kinds = tuple(k for k in kinds if k != "block_restart")
+            # A quote before text it skipped (a finish from an unfinished definition)
+            # asks for that text: it may be written now.
             return self._plan(path, purpose, meant, cut, room, len(messages), kinds,
-                              position.floor)
-        if position.last is not None and position.last < position.full:
+                              min(position.floor, cut)), cut
+        if position.last is not None and position.floor <= position.last < position.full:
             about = path if purpose == FILE else f"{path}|{purpose[1]}"
             rng = random.Random(f"{self.seams.seed}|{about}|{position.last}|{len(messages)}|lost")
             if rng.random() < self.seams.lost:
                 self.lost.append((path, position.last, position.full))
                 kinds = tuple(k for k in LOST_KINDS if k in kinds) or ("none",)
                 return self._plan(path, purpose, meant, position.last, room, len(messages),
-                                  kinds, position.floor)
+                                  kinds, position.floor), position.full
         return self._plan(path, purpose, meant, position.full, room, len(messages), kinds,
-                          position.floor)
+                          position.floor), position.full
 
     def _locate(self, path: str, meant: MeantAnswer, tail: str, reached: int) -> int:
         """Just after the quoted end of the file in the meant answer: the occurrence
