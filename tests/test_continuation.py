@@ -490,3 +490,14 @@ def test_three_answers_in_a_row_that_add_nothing_end_the_file_as_cut() -> None:
     assert "3 answers in a row added nothing" in generation.detail
     assert len(double.requests) == 4
     assert code_of(generation) == LONG[:cut].rstrip() + "\n"
+
+
+def test_an_answer_that_ends_at_once_after_a_cut_is_asked_again_with_a_quote() -> None:
+    # Cut after `return x + 3` (a statement: the file parses); the model ends its turn
+    # with nothing. That is not the end of the file.
+    cut = LONG.index("\n\ndef f4")
+    generation, double = run([replies.cut("```python\n" + LONG[:cut]), replies.text(""),
+                              replies.text(LONG[cut:] + "\n```")])
+    assert generation.status == "complete" and generation.stalls == 1
+    assert code_of(generation) == LONG
+    assert "return x + 3\n```" in user_texts(double.requests[2])
