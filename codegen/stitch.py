@@ -319,6 +319,8 @@ def _code_follows(lines: list[str], i: int) -> bool:
             return False
         if line.strip():
             text = line.strip()
+            if line[:1].isspace() or text[0] in "\"'":
+                return True  # indented, or a string: prose after a block is neither
             if _is_prose(text) or _SHORT_REMARK.match(text):
                 return False
             return _parses(text) or any(c in text for c in "=()[]{}:#@")
