@@ -642,21 +642,24 @@ def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, lis
 _OPENS_DEFINITION = re.compile(r"^[ \t]*(@|def\s|async\s+def\s|class\s)")
 
 
-def _skips_ahead(prev: str, new: str, joined: str) -> bool:
-    """Whether `new`, after prose or a fence, left the definition `prev` is cut in for
-    the next one: the cut line stays unfinished, and `new` opens a definition at that
-    definition's depth or outside it."""
+def _skips_ahead(prev: str, new: str, joined: str) -> int:
+    """The line (1-based) of `prev` where `new`, after prose or a fence, left the
+    definition it was cut in for the next one; 0 when it did not: the cut line stays
+    unfinished, and `new` opens a definition at that definition's depth or outside it.
+
+    A cut at the end of a line is not judged: the definition may be whole, and mostly
+    is (a finish after a whole definition looks the same), so the answer stands."""
     p = prev.split("\n")
     if not p[-1].strip() or joined != prev + "\n" + new:
-        return False
+        return 0
     head = next((line for line in new.split("\n") if line.strip()), "")
     if not _OPENS_DEFINITION.match(head):
-        return False
+        return 0
     # The definitions whose bodies hold the cut line (a comment too: cut in a class
     # body, a skip to the next top-level definition leaves the class unfinished).
     depths = [len(p[x]) - len(p[x].lstrip()) for x in _enclosing_starts(p) if x < len(p) - 1]
     inner = max(depths, default=-1)
-    return 0 <= len(head) - len(head.lstrip()) <= inner
+    return len(p) if 0 <= len(head) - len(head.lstrip()) <= inner else 0
 
 
 def _error_line(code: str) -> int | None:
