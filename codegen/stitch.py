@@ -281,11 +281,15 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
     def joined(code: str) -> str:
         return _first_reading(prefix, _Piece(code, fresh)) if prefix else code
 
-    # Find the closing fence; a fence-like line inside a string literal is code.
+    # Find the closing fence; a fence-like line inside a string literal is code, but for
+    # the last fence of the whole answer with nothing but talk after it (a join read
+    # wrongly may leave a string open that the model closed: the fence is no string).
     end = None
     for j, line in enumerate(body):
         fence = _FENCE.match(line)
-        if fence and not fence.group(2) and not _ends_inside_string(joined("\n".join(body[:j]))):
+        if fence and not fence.group(2) and (
+                (last and _only_talk(body[j + 1:]))
+                or not _ends_inside_string(joined("\n".join(body[:j])))):
             end = j
             break
     if end is not None:
@@ -294,6 +298,11 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
     if last and not opened:
         code = _strip_trailing_prose(code, joined)
     return _Piece(code, fresh), opened, not opened
+
+
+def _only_talk(lines: list[str]) -> bool:
+    """Whether `lines` hold no more than a remark or two: blank lines and prose."""
+    return all(not x.strip() or _is_prose(x) or bool(_SHORT_REMARK.match(x.strip())) for x in lines)
 
 
 def _is_preamble(line: str, lines: list[str], i: int, in_string: bool) -> bool:
