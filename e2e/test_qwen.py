@@ -477,7 +477,7 @@ class FileResult:
     duplicate_blocks: list[str] = field(default_factory=list)  # not in the reference as often
     identical_to_reference: bool | None = None
     same_ast_as_reference: bool | None = None
-    repairs: list[str] = field(default_factory=list)  # codegen's: "finding -> action: outcome"
+    repairs: list[str] = field(default_factory=list)  # codegen's: "findings -> action target: outcome"
 
     def problems(self, strict: bool) -> list[str]:
         out = []
@@ -500,8 +500,8 @@ def inspect_file(folder: Path, entry: dict[str, Any], report_file: dict[str, Any
     result = FileResult(entry["path"], report_file["status"], report_file.get("detail") or "",
                         [f.get("code", "") for f in report_file.get("findings", [])],
                         report_file["calls"], report_file["continuations"], report_file["output_tokens"])
-    result.repairs = [f"{r.get('finding')} -> {r.get('action')}: {r.get('outcome')}"
-                      for r in report_file.get("repairs", [])]
+    result.repairs = [f"{'; '.join(r.get('findings') or [str(r.get('finding'))])} -> {r.get('action')} "
+                      f"{r.get('target') or ''}: {r.get('outcome')}" for r in report_file.get("repairs", [])]
     target = folder / entry["path"]
     result.written = report_file["status"] == "written" and target.is_file()
     if not result.written:
