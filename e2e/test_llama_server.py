@@ -108,10 +108,12 @@ def check_written_or_kept(folder: Path, file: dict[str, Any], code: str) -> None
     if file["status"] == "written":
         assert destination.read_text() == black.format_str(code, mode=black.Mode())
     else:
-        # Reported with what is wrong: the validators' findings, or an answer still cut
-        # when the continuations ran out (its text may parse, cut at a line's end).
+        # Reported with what is wrong: the validators' findings, an answer still cut
+        # when the continuations ran out (its text may parse, cut at a line's end), or
+        # user-turn answers that stopped adding anything (codegen ends such a file as cut).
         assert file["status"] == "incomplete", file
-        assert file["findings"] or file["detail"].startswith("still cut after"), file
+        assert file["findings"] or file["detail"].startswith("still cut after") \
+            or "in a row added nothing" in file["detail"], file
         assert not destination.exists()
         kept = folder / file["kept"] if not Path(file["kept"]).is_absolute() else Path(file["kept"])
         assert kept.read_text().strip() == code.strip()
