@@ -472,12 +472,14 @@ def _placements(p: list[str], n: list[str]) -> _Placement:
             j += 1
         matched = [n[0].strip() if line != first else line.strip(), *(x.strip() for x in n[1:j])]
         content = sum(1 for x in matched if x)
-        if line != first and sum(len(x) for x in matched) < 10:
-            continue  # a short tail of a line ("x)") is found in many places
+        evidence = sum(len(x) for x in matched)
         if i + j == complete and j < len(n) and n[j].startswith(partial):
-            # Runs to the cut (and maybe stops there: the last lines typed again).
-            if content or partial.strip():
+            # Runs to the cut (and maybe stops there: the last lines typed again). A
+            # short tail of a line ("x)") is found in many places: the cut line counts.
+            if (content or partial.strip()) and (line == first or evidence + len(partial.strip()) >= 10):
                 past.append(j)
+            continue
+        if line != first and evidence < 10:
             continue
         if not content:
             continue

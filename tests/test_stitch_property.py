@@ -254,7 +254,7 @@ def _parses_otherwise(code: str, truth: str) -> bool:
         return False
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     index=st.integers(min_value=0),
     n_cuts=st.integers(min_value=1, max_value=10),
@@ -281,7 +281,7 @@ def test_block_restarts_and_lost_positions_stitch_back(
     assert ast.dump(ast.parse(result.code)) == ast.dump(ast.parse(example.source))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     index=st.integers(min_value=0),
     n_cuts=st.integers(min_value=1, max_value=10),
