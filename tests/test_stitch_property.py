@@ -86,7 +86,7 @@ def ambiguous(meant: str, cut: int, answer: SeamedChunk) -> bool:
     return bool(line.strip()) and line == meant[above_start:line_start - 1]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     index=st.integers(min_value=0),
     n_cuts=st.integers(min_value=1, max_value=10),
