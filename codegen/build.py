@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -58,7 +58,7 @@ from .progress import (
 from .repair import Repair, RepairRecord
 from .spec import FileSpec, Spec
 from .splice import SpliceError
-from .stitch import Chunk, has_fence, stitch
+from .stitch import Chunk, Stitched, has_fence, stitch
 from .verify import Verification, check_command
 
 FileStatus = Literal[
@@ -438,7 +438,7 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
         return done("", detail="the answer held no code", kept=None)
     code = stitched.code
     if python:
-        left = _unfinished(code, stitched.unfinished)
+        left = _unfinished(code, stitched)
         findings = _check(code, file, left)
         if findings and spec.max_repairs:
             code, findings = _repair(calls, request, generation, code, findings, records, left)
@@ -554,6 +554,9 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
     # finish by prefill cuts and goes on from.
     as_answered = True
     failed: set[str] = set()  # labels of repairs that failed: asked another way next time
+    # Definitions a repair wrote out in full: a later finish that ends after one of them
+    # and opens a new definition does not make it unsure again.
+    rewritten: set[str] = set()
     for _ in range(calls.spec.max_repairs):
         planned = repair.plan(code, findings, failed)
         if not planned:
@@ -572,7 +575,7 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
             try:
                 if step.action == "finish":
                     code, conversation, prefilled = _finish(calls, request, conversation, code, step,
-                                                            as_answered, unfinished)
+                                                            as_answered, unfinished, rewritten)
                     as_answered = as_answered and prefilled
                 else:
                     code = _splice(calls, request, code, step, shared)
@@ -584,6 +587,8 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
             if outcome == "failed":
                 failed.add(step.label)
             else:  # what this step rewrote is no longer unfinished (unless found so again)
+                if step.action == "regenerate":
+                    rewritten.add(step.target)
                 for name in {step.target, *(f.scope for f in step.findings if f.code == Code.UNFINISHED)}:
                     if name in unfinished and unfinished[name] is left.get(name):
                         del unfinished[name]
@@ -620,26 +625,28 @@ def _check(code: str, file: FileSpec, unfinished: dict[str, Finding] | None = No
     return tuple(sorted(found, key=lambda f: (f.line, f.column)))
 
 
-def _unfinished(code: str, lines: tuple[int, ...]) -> dict[str, Finding]:
-    """Findings for the definitions a continuation left unfinished (`Stitched.unfinished`),
-    by the name of the definition to regenerate."""
+def _unfinished(code: str, stitched: Stitched, rewritten: Set[str] = frozenset()) -> dict[str, Finding]:
+    """Findings for the definitions a continuation left unfinished, or may have
+    (`Stitched.unfinished`, `unsure`), by the name of the definition to regenerate;
+    none for a definition a repair has written out in full (`rewritten`)."""
     found: dict[str, Finding] = {}
     text = code.splitlines()
-    for line in lines:
+    for line, sure in [*((n, True) for n in stitched.unfinished), *((n, False) for n in stitched.unsure)]:
         region = splice.definition_around(code, line)
-        if region is None or region.name in found:
+        if region is None or region.name in found or (not sure and region.name in rewritten):
             continue
         cut = text[line - 1].strip()
-        found[region.name] = Finding(
-            Code.UNFINISHED, line, len(text[line - 1]) + 1, region.name,
-            f"`{region.name}` was left unfinished (cut at `{cut}`): the answer went on to the "
-            "next definition")
+        message = (f"`{region.name}` was left unfinished (cut at `{cut}`): the answer went on to the "
+                   "next definition") if sure else (
+                   f"`{region.name}` may be unfinished: an answer stopped after `{cut}` and the next "
+                   "one began a new definition; it is asked for in full")
+        found[region.name] = Finding(Code.UNFINISHED, line, len(text[line - 1]) + 1, region.name, message)
     return found
 
 
 def _finish(calls: _Calls, request: Request, conversation: tuple[dict[str, Any], ...], code: str,
-            step: Repair, as_answered: bool,
-            unfinished: dict[str, Finding]) -> tuple[str, tuple[dict[str, Any], ...], bool]:
+            step: Repair, as_answered: bool, unfinished: dict[str, Finding],
+            rewritten: Set[str]) -> tuple[str, tuple[dict[str, Any], ...], bool]:
     """Go on with the file's own conversation from where its code stopped: by prefill
     (the last answer cut after its last good line) where the model takes it, else a
     user turn quoting the end of the file. Returns the code, the conversation to go
@@ -669,12 +676,17 @@ def _finish(calls: _Calls, request: Request, conversation: tuple[dict[str, Any],
     if generation.status != "complete":
         # Still cut: what it wrote may well parse, and stop at a line boundary.
         raise _Unfinished(generation.detail or generation.status)
-    if generation.chunks and generation.chunks[0].joins == "user_turn" and not start.text.endswith("\n"):
+    chunks = list(generation.chunks)
+    if chunks and chunks[0].joins == "user_turn" and not start.text.endswith("\n"):
         # The prefill was refused: the kept lines are whole, not a line cut short.
         start = Chunk(start.text + "\n")
-    stitched = stitch([start, *generation.chunks], python=True)
+    if chunks and chunks[0].joins == "user_turn":
+        # The kept code ends where codegen cut it, after a whole line, and the answer
+        # was asked for what follows: a new definition may well open it.
+        chunks[0] = Chunk(chunks[0].text, "answer")
+    stitched = stitch([start, *chunks], python=True)
     finished = stitched.code
-    unfinished.update(_unfinished(finished, stitched.unfinished))
+    unfinished.update(_unfinished(finished, stitched, rewritten))
     return finished, generation.conversation, prefill is not None and generation.prefill_used
 
 

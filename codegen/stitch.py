@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from validators.parsing import parse
 
-Join = Literal["start", "prefill", "user_turn"]
+Join = Literal["start", "prefill", "user_turn", "answer"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,10 @@ class Chunk:
 
     `prefill`: the answer continues the previous text character for character (this
     also covers `pause_turn`). `user_turn`: the answer came after a "continue" message
-    and may carry seams.
+    and may carry seams. `answer`: like `user_turn`, but the answer came to a request
+    that quoted where the text before it ends and asked for what follows (a repair's
+    finish): a new definition right after a whole line is what was asked for there,
+    not a sign of a skip.
     """
 
     text: str
@@ -53,6 +56,10 @@ class Stitched:
     # one: it opened a new fence and skipped ahead. The definition is unfinished even
     # where the file parses (`    retur` is a name).
     unfinished: tuple[int, ...] = ()
+    # The same after a cut at the end of a line (the last line with content, 1-based):
+    # the definition may be whole, or the answer may have skipped the rest of it; the
+    # text cannot tell, so the definition is worth asking for by name.
+    unsure: tuple[int, ...] = ()
 
 
 _PARTIAL_FENCE = re.compile(r"^(`{1,3}|~{1,3})$")
@@ -82,6 +89,7 @@ class _Piece:
 
     code: str
     fresh: bool = False
+    asked_after: bool = False  # the group is an `answer` chunk (see `Chunk`)
 
 
 def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
@@ -104,7 +112,8 @@ class _Fold:
     groups: int = 0
 
 
-def _fold(state: _Fold, earlier: Sequence[str], raw: str, *, last: bool) -> _Fold:
+def _fold(state: _Fold, earlier: Sequence[str], raw: str, *, last: bool,
+          asked_after: bool = False) -> _Fold:
     """`state` with one more group, `raw`, read; `earlier` are the groups before it."""
     n = state.groups
     if n and state.ever_opened and not state.fence_open and state.closed and not has_fence(raw):
@@ -121,6 +130,7 @@ def _fold(state: _Fold, earlier: Sequence[str], raw: str, *, last: bool) -> _Fol
         raw = "".join(earlier) + raw
         pieces, code = [], None
     piece, fence_open, closed = _extract(raw, prefix=code, fence_open=fence_open, last=last)
+    piece = replace(piece, asked_after=asked_after)
     ever_opened = state.ever_opened or fence_open or not closed or has_fence(raw)
     pieces.append(piece)
     # The most likely reading so far is enough to know where a string is open.
@@ -139,12 +149,13 @@ class Draft:
 
     def __init__(self) -> None:
         self._groups: list[str] = []
+        self._asked_after: list[bool] = []  # each group began with an `answer` chunk
         self._folds: list[_Fold] = [_Fold()]  # _folds[k]: after the first k groups
 
     def add(self, chunk: Chunk) -> None:
         text = chunk.text.replace("\r\n", "\n")
         groups = self._groups
-        if groups and not (chunk.joins == "user_turn" and not _finishes_fence_line(groups[-1], text)):
+        if groups and not (chunk.joins in ("user_turn", "answer") and not _finishes_fence_line(groups[-1], text)):
             groups[-1] += text  # an exact continuation
             del self._folds[len(groups):]
             return
@@ -155,6 +166,7 @@ class Draft:
                 groups[-1] = groups[-1][: len(groups[-1]) - len(partial)]
                 del self._folds[len(groups):]
         groups.append(text)
+        self._asked_after.append(chunk.joins == "answer")
 
     @property
     def code(self) -> str:
@@ -165,7 +177,8 @@ class Draft:
     def _read_up_to(self, groups: int) -> None:
         while len(self._folds) <= groups:
             k = len(self._folds) - 1
-            self._folds.append(_fold(self._folds[k], self._groups[:k], self._groups[k], last=False))
+            self._folds.append(_fold(self._folds[k], self._groups[:k], self._groups[k], last=False,
+                                     asked_after=self._asked_after[k]))
 
     def stitched(self, *, python: bool = True) -> Stitched:
         """The whole answer's code: the last group read as the end of the answer, and
@@ -174,7 +187,8 @@ class Draft:
             return Stitched("", False, False)
         k = len(self._groups) - 1
         self._read_up_to(k)  # every group but the last, read as it came
-        state = _fold(self._folds[k], self._groups[:k], self._groups[k], last=True)
+        state = _fold(self._folds[k], self._groups[:k], self._groups[k], last=True,
+                      asked_after=self._asked_after[k])
         # Unfenced code may end in a remark cut across chunks ("Let" + " me know ..."):
         # judged on the joined text.
         finish = ((lambda code: code) if state.ever_opened
@@ -183,8 +197,12 @@ class Draft:
         tidy = _tidy(code)
         shift = len(code) - len(code.lstrip("\n"))  # blank lines _tidy drops at the top
         lines = tidy.count("\n")
-        return Stitched(tidy, fence_closed=state.closed, parses=parses,
-                        unfinished=tuple(n - shift for n in skipped if 0 < n - shift <= lines))
+
+        def kept(sure: bool) -> tuple[int, ...]:
+            return tuple(n - shift for n, s in skipped if s == sure and 0 < n - shift <= lines)
+
+        return Stitched(tidy, fence_closed=state.closed, parses=parses, unfinished=kept(True),
+                        unsure=kept(False))
 
 
 def has_fence(raw: str) -> bool:
@@ -530,8 +548,11 @@ def _tail_readings(prev: str, new: str, fresh: bool, p: list[str], n: list[str],
     retyped = "\n".join(p[:-1] + [new]) if n[0].startswith(partial) else None
     if fresh:
         # After prose or a fence a model starts a new line: the cut line typed again,
-        # or (the cut line being whole) the next one.
-        return readings + [r for r in (retyped, prev + "\n" + new, concat) if r is not None]
+        # or (the cut line being whole) the next one. Not the rest of a cut inside the
+        # indentation: a new line is typed with its own, and `def g` glued to `   `
+        # would nest g, which may well parse.
+        glued = concat if partial.strip() else None
+        return readings + [r for r in (retyped, prev + "\n" + new, glued) if r is not None]
     if retyped is None:
         return readings + [concat]
     # `new` begins with the whole cut line. After an indented `    "`, an exact
@@ -592,10 +613,13 @@ def _first_reading(prev: str, piece: _Piece) -> str:
     return next((r for r in readings if _valid_so_far(r)), readings[0])
 
 
+Skip = tuple[int, bool]  # (line, sure): see `_skips_ahead`
+
+
 def _best_join(pieces: list[_Piece], *, python: bool,
-               finish: Callable[[str], str]) -> tuple[str, bool, tuple[int, ...]]:
+               finish: Callable[[str], str]) -> tuple[str, bool, tuple[Skip, ...]]:
     """The first combination of seam readings that parses, else the most likely one,
-    and the lines where a continuation skipped ahead (`Stitched.unfinished`).
+    and the lines where a continuation skipped ahead (`Stitched.unfinished`, `unsure`).
 
     `finish` tidies a whole candidate (drops prose after unfenced code) before it is
     judged.
@@ -626,7 +650,7 @@ def _best_join(pieces: list[_Piece], *, python: bool,
     return code, False, skipped
 
 
-def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, list[int], tuple[int, ...]]:
+def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, list[int], tuple[Skip, ...]]:
     """Join left to right, taking at each seam the first reading that is valid Python so
     far, or the reading `forced[seam]` (None when that seam has no such reading).
 
@@ -634,7 +658,7 @@ def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, lis
     ahead from."""
     code = pieces[0].code
     seam_lines: list[int] = []
-    skipped: list[int] = []
+    skipped: list[Skip] = []
     for k, piece in enumerate(pieces[1:]):
         seam_lines.append(code.count("\n") + 1)
         if k in forced:
@@ -644,8 +668,8 @@ def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, lis
             joined = readings[forced[k]]
         else:
             joined = _first_reading(code, piece)
-        if piece.fresh and _skips_ahead(code, piece.code, joined):
-            skipped.append(seam_lines[-1])
+        if piece.fresh and (skip := _skips_ahead(code, piece.code, joined, piece.asked_after)):
+            skipped.append(skip)
         code = joined
     return code, seam_lines, tuple(skipped)
 
@@ -653,24 +677,36 @@ def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, lis
 _OPENS_DEFINITION = re.compile(r"^[ \t]*(@|def\s|async\s+def\s|class\s)")
 
 
-def _skips_ahead(prev: str, new: str, joined: str) -> int:
-    """The line (1-based) of `prev` where `new`, after prose or a fence, left the
-    definition it was cut in for the next one; 0 when it did not: the cut line stays
-    unfinished, and `new` opens a definition at that definition's depth or outside it.
+def _skips_ahead(prev: str, new: str, joined: str, asked_after: bool = False) -> Skip | None:
+    """Where `new`, after prose or a fence, may have left the definition it was cut in
+    for the next one: `new` was joined whole and opens a definition at the depth of a
+    definition the cut is in, or outside it. None when it did not.
 
-    A cut at the end of a line is not judged: the definition may be whole, and mostly
-    is (a finish after a whole definition looks the same), so the answer stands."""
+    A cut inside a line with content leaves that line unfinished: (its line, True). A
+    cut at the end of a line cannot be judged from the text, the definition may be
+    whole: (the last line with content, False). After a request that quoted the end of
+    the text and asked for what follows (`asked_after`), a new definition right after
+    a whole line is the answer asked for, and is not judged."""
     p = prev.split("\n")
-    if not p[-1].strip() or joined != prev + "\n" + new:
-        return 0
+    sure = bool(p[-1].strip())
+    if sure:
+        if joined != prev + "\n" + new:
+            return None
+    elif asked_after or not (joined.endswith(new) and joined[: len(joined) - len(new)].strip() == prev.strip()):
+        return None
     head = next((line for line in new.split("\n") if line.strip()), "")
     if not _OPENS_DEFINITION.match(head):
-        return 0
+        return None
     # The definitions whose bodies hold the cut line (a comment too: cut in a class
     # body, a skip to the next top-level definition leaves the class unfinished).
     depths = [len(p[x]) - len(p[x].lstrip()) for x in _enclosing_starts(p) if x < len(p) - 1]
     inner = max(depths, default=-1)
-    return len(p) if 0 <= len(head) - len(head.lstrip()) <= inner else 0
+    if not 0 <= len(head) - len(head.lstrip()) <= inner:
+        return None
+    if sure:
+        return len(p), True
+    last = max(x for x, line in enumerate(p) if line.strip())
+    return last + 1, False
 
 
 def _error_line(code: str) -> int | None:

@@ -324,6 +324,23 @@ def test_a_definition_a_continuation_skipped_is_regenerated_by_name(tmp_path: Pa
     assert "Write the complete definition of `f_to_c`" in first_user_text(double.requests[2])
 
 
+def test_a_definition_a_continuation_may_have_skipped_after_a_line_end_is_asked_for(tmp_path: Path) -> None:
+    # Cut after a whole line of f_to_c (its docstring), and the next answer opens the
+    # next definition: whole or skipped, the text cannot tell, so f_to_c is asked for.
+    cut = CONVERT.index("\n", CONVERT.index('"""', CONVERT.index("def f_to_c"))) + 1
+    double = MessagesDouble(ScriptedAuthor([
+        replies.cut("```python\n" + CONVERT[:cut]),
+        replies.text("```python\n" + CONVERT[CONVERT.index("def c_to_k"):] + "```"),
+        replies.text("```python\n" + CONVERT[: CONVERT.index("\n\n\ndef c_to_k")] + "\n```"),
+    ]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "convert.py", "prompt": "x"}]))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert same_as_formatted(tmp_path / "convert.py", CONVERT)
+    assert [(r.action, r.target, r.outcome) for r in f.repairs] == [("regenerate", "f_to_c", "applied")]
+    assert "may be unfinished" in first_user_text(double.requests[2])
+
+
 def test_a_definition_that_does_not_parse_is_asked_for_by_name_then_another_way(tmp_path: Path) -> None:
     broken = CONVERT.replace("def c_to_k(c):\n    return c + 273.15\n", "def c_to_k(c\n")
     double = MessagesDouble(ScriptedAuthor([

@@ -259,3 +259,35 @@ def test_a_continuation_that_finishes_the_definition_is_not_a_skip() -> None:
     cut = SOURCE.index("    def path")
     result = stitch([first(SOURCE[:cut]), cont("```python\n" + SOURCE[cut:] + "```\n")])
     assert result.code == SOURCE and result.unfinished == ()
+    # Cut at a line end, a new fence opening the next definition may be a skip: the
+    # text cannot tell, so the definition before is named as unsure.
+    lines = result.code.splitlines()
+    [line] = result.unsure
+    assert lines[line - 1] == "        self.items[key] = value"
+
+
+def test_a_skip_after_a_cut_at_a_line_end_is_unsure() -> None:
+    cut = SOURCE.index("        self.items[key]")
+    skipped = "```python\n" + SOURCE[SOURCE.index("    def path") :] + "```\n"
+    result = stitch([first(SOURCE[:cut]), cont(skipped)])
+    lines = result.code.splitlines()
+    assert result.unfinished == ()
+    [line] = result.unsure
+    assert lines[line - 1] == "            raise KeyError(key)"
+
+
+def test_the_first_answer_of_a_finish_is_not_judged_a_skip() -> None:
+    cut = SOURCE.index("    def path")
+    answer = Chunk("```python\n" + SOURCE[cut:] + "```\n", "answer")
+    result = stitch([first(SOURCE[:cut]), answer])
+    assert result.code == SOURCE and result.unfinished == () and result.unsure == ()
+
+
+def test_a_new_line_after_a_cut_inside_the_indentation_is_not_nested() -> None:
+    # `def path` glued to the cut `   ` would nest it in `add`, and that parses too.
+    source = "def add(key):\n    return key\n\n\ndef path(key):\n    return key\n"
+    cut = source.index("def path") + len("def path(key):\n   ")
+    skipped = "```python3\n" + "def other(key):\n    return key\n```\n"
+    result = stitch([first(source[:cut]), cont(skipped)])
+    assert "\ndef other(key):" in result.code and "    def other" not in result.code
+    assert not result.parses  # `path` has no body: the validators see it, a repair follows
