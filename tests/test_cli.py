@@ -1,5 +1,6 @@
-"""`codegen` in a subprocess: exit codes, one-line errors, files written; the Messages
-API double listens on loopback and ANTHROPIC_BASE_URL points at it."""
+"""The `codegen` command: exit codes, one-line errors, files written; the Messages API
+double listens on loopback and ANTHROPIC_BASE_URL points at it. The command runs in
+process (`tests/cli_runner.py`), and in a subprocess where a pipe is the point."""
 
 from __future__ import annotations
 
@@ -12,19 +13,18 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.cli_runner import CommandResult, run_codegen
 from tests.double import MessagesDouble, ModuleAuthor, ScriptedAuthor, replies
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "sk-ant-test-SECRET-never-printed"
 
 
-def codegen(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def codegen(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CommandResult:
+    """`codegen *args` with no API settings but `env`'s, in process."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CODEGEN_"))}
     base["PYTHONPATH"] = str(ROOT)
-    return subprocess.run([sys.executable, "-m", "codegen", *args], capture_output=True,
-                          text=True, env={**base, **(env or {})}, cwd=cwd, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+    return run_codegen(*args, env={**base, **(env or {})}, cwd=cwd)
 
 
 def spec_file(folder: Path, files: list[dict[str, object]], **top: object) -> Path:
@@ -33,7 +33,7 @@ def spec_file(folder: Path, files: list[dict[str, object]], **top: object) -> Pa
     return path
 
 
-def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+def one_line_error(result: CommandResult | subprocess.CompletedProcess[str]) -> str:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -177,8 +177,11 @@ def test_check_follows_a_build_and_finds_edits_and_stale_entries(tmp_path: Path)
 
 def test_a_reader_that_goes_away_is_not_an_error(tmp_path: Path) -> None:
     good = tmp_path / "good.py"
-    good.write_text("".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(2000)))
-    files = [str(good)] * 200  # enough output to fill the pipe
+    good.write_text("".join(f"def f{i}():\n    return {i}\n\n\n" for i in range(20)))
+    # Enough output to fill the pipe (some 220 KB, a pipe holds 64): codegen is still
+    # writing when the reader goes. Many small files: the output is per file, the time
+    # per line checked.
+    files = [str(good)] * 3000
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     env["PYTHONPATH"] = str(ROOT)
     command = [sys.executable, "-m", "codegen", "validate", "--format", "json", *files]

@@ -1,5 +1,5 @@
 """`codegen estimate`: the arithmetic (checked by hand), count_tokens through the real SDK
-against the double, the local fallback, and the command in a subprocess."""
+against the double, the local fallback, and the command (run in process)."""
 
 from __future__ import annotations
 

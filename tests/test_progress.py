@@ -6,8 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -32,6 +30,7 @@ from codegen.progress import (
 )
 from codegen.report import render_build
 from codegen.spec import load_spec
+from tests.cli_runner import CommandResult, run_codegen
 from tests.double import MessagesDouble, ScriptedAuthor, count_tokens, replies
 from tests.test_build import client_for, write_spec
 from tests.test_repair import LAZY_STORE
@@ -248,14 +247,12 @@ def test_summary_reports_cache_writes_reads_and_savings(tmp_path: Path) -> None:
 # -- the command: plain lines off a terminal, --quiet, --format json --------------------
 
 
-def codegen(*args: str, url: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    # Nothing that would make rich take the pipes for a terminal.
+def codegen(*args: str, url: str, env: dict[str, str] | None = None) -> CommandResult:
+    # Nothing that would make rich take the captured streams for a terminal.
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("ANTHROPIC_", "CODEGEN_", "TTY_")) and k != "FORCE_COLOR"}
-    return subprocess.run([sys.executable, "-m", "codegen", *args], capture_output=True, text=True,
-                          env={**base, "PYTHONPATH": str(ROOT), "ANTHROPIC_BASE_URL": url,
-                               **(env or {})},
-                          timeout=120, stdin=subprocess.DEVNULL)
+    return run_codegen(*args, env={**base, "PYTHONPATH": str(ROOT), "ANTHROPIC_BASE_URL": url,
+                                   **(env or {})})
 
 
 def test_the_command_prints_plain_lines_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
