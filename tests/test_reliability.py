@@ -1,5 +1,7 @@
-"""Builds that lose nothing (issue 6): `codegen` in a subprocess against the loopback
-Messages API double, killed, rerun, offline, failing, faulted, and pointed out of its folder.
+"""Builds that lose nothing (issue 6): `codegen` against the loopback Messages API
+double, killed, rerun, offline, failing, faulted, and pointed out of its folder. It runs
+in process (`tests/cli_runner.py`) but where a process of its own is the point: a build
+killed mid-stream, a build that runs as a user without root's capabilities.
 
 A request is *repeated* when a body the double already answered in full (compared as
 canonical JSON) is sent again. After a kill, a rerun may send the continuation of an
@@ -36,6 +38,7 @@ import yaml
 from codegen import lock
 from codegen.build import BuildOptions, build_spec
 from codegen.spec import load_spec
+from tests.cli_runner import CommandResult, run_codegen
 from tests.double import ErrorReply, MessagesDouble, ModuleAuthor, Reply, ScriptedAuthor, Seams, replies
 from tests.double.faults import FAULT_KINDS, Faults
 from tests.test_build import client_for
@@ -65,13 +68,18 @@ def environment(url: str | None = None) -> dict[str, str]:
     return env
 
 
-def codegen(*args: str, url: str | None = None,
-            launcher: Sequence[str] = ("-m", "codegen")) -> subprocess.CompletedProcess[str]:
+def codegen(*args: str, url: str | None = None) -> CommandResult:
+    return run_codegen(*args, env=environment(url))
+
+
+def codegen_process(*args: str, url: str | None = None,
+                    launcher: Sequence[str] = ("-m", "codegen")) -> subprocess.CompletedProcess[str]:
+    """codegen in a process of its own, started by `python *launcher`."""
     return subprocess.run([sys.executable, *launcher, *args], capture_output=True, text=True,
                           env=environment(url), timeout=120, stdin=subprocess.DEVNULL)
 
 
-def report(result: subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
+def report(result: CommandResult | subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
     """`--format json` output: path -> the file's entry."""
     return {f["path"]: f for f in json.loads(result.stdout)["specs"][0]["files"]}
 
@@ -163,7 +171,9 @@ def tree(folder: Path) -> dict[str, bytes | str | None]:
 def test_a_build_killed_mid_stream_resumes_without_a_repeated_request(
         tmp_path: Path, sig: signal.Signals, mode: tuple[str, bool]) -> None:
     files = targets()
-    double = MessagesDouble(module_author(mode), event_delay=0.004)  # ~0.5 s an answer
+    # A fast model until a file is written, then a slow one (~0.5 s an answer), so the
+    # kill can land half-way down the wire.
+    double = MessagesDouble(module_author(mode))
     spec = module_spec(tmp_path, mode)
 
     def mid_build() -> bool:
@@ -180,6 +190,8 @@ def test_a_build_killed_mid_stream_resumes_without_a_repeated_request(
                                 env=environment(url), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
         try:
+            wait_for(lambda: any((tmp_path / p).exists() for p in files), "a file written")
+            double.event_delay = 0.004
             wait_for(mid_build, "an answer half-way down the wire, with a file written")
             proc.send_signal(sig)
             _, err = proc.communicate(timeout=60)
@@ -477,8 +489,8 @@ class ReadOnly:
         self.out.chmod(0o555)
         try:
             with self.double.serve() as url:
-                self.result = codegen("build", str(self.spec), "--format", "json", url=url,
-                                      launcher=("-c", AS_A_USER))
+                self.result = codegen_process("build", str(self.spec), "--format", "json", url=url,
+                                              launcher=("-c", AS_A_USER))
         finally:
             self.out.chmod(0o755)
 
