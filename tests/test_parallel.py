@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,22 +37,32 @@ class Author:
 
 
 class Latency:
-    """A Streamer in front of the real client that takes `pause` seconds per call (the
-    double answers under a lock) and counts the calls under way at once."""
+    """A Streamer in front of the real client that counts the calls under way at once.
 
-    def __init__(self, inner: MessagesClient, pause: float = 0.15) -> None:
+    With `together=n` the first calls are held until n of them are under way (each
+    call waits for the others, however slowly a busy machine starts their threads),
+    then every call goes through: n at once is seen if the build starts n, and no call
+    waits once it has been. A build that never has n under way is let go after
+    `patience` seconds, and its count is what it was. (The double answers under a lock.)
+    """
+
+    def __init__(self, inner: MessagesClient, together: int = 1, patience: float = 30) -> None:
         self.inner = inner
-        self.pause = pause
+        self.together = together
+        self.patience = patience
         self.in_flight = 0
         self.most = 0
         self._lock = threading.Lock()
+        self._all_in = threading.Event()
 
     def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
         with self._lock:
             self.in_flight += 1
             self.most = max(self.most, self.in_flight)
+            if self.in_flight >= self.together:
+                self._all_in.set()
         try:
-            time.sleep(self.pause)
+            self._all_in.wait(self.patience)
             return self.inner.stream(request, on_text)
         finally:
             with self._lock:
@@ -66,7 +75,7 @@ def files(*names: str, **depends: list[str]) -> list[dict[str, Any]]:
 
 
 def test_independent_files_are_generated_at_once_up_to_jobs(tmp_path: Path) -> None:
-    client = Latency(client_for(MessagesDouble(Author())))
+    client = Latency(client_for(MessagesDouble(Author())), together=4)
     spec = load_spec(write_spec(tmp_path, files("a", "b", "c", "d", "e", "f")))
     result = build_spec(spec, BuildOptions(jobs=4), client=client)
     assert [f.status for f in result.files] == ["written"] * 6
@@ -78,7 +87,7 @@ def test_independent_files_are_generated_at_once_up_to_jobs(tmp_path: Path) -> N
 
 def test_jobs_1_generates_one_file_at_a_time(tmp_path: Path) -> None:
     author = Author()
-    client = Latency(client_for(MessagesDouble(author)), pause=0.02)
+    client = Latency(client_for(MessagesDouble(author)))
     spec = load_spec(write_spec(tmp_path, files("a", "b", "c")))
     build_spec(spec, BuildOptions(jobs=1), client=client)
     assert client.most == 1 and author.order == ["a.py", "b.py", "c.py"]
@@ -86,7 +95,7 @@ def test_jobs_1_generates_one_file_at_a_time(tmp_path: Path) -> None:
 
 def test_a_file_starts_when_what_it_depends_on_is_written(tmp_path: Path) -> None:
     author = Author()
-    client = Latency(client_for(MessagesDouble(author)))
+    client = Latency(client_for(MessagesDouble(author)), together=2)
     spec = load_spec(write_spec(tmp_path, files("a", "b", "c", c=["a", "b"])))
     result = build_spec(spec, BuildOptions(jobs=4), client=client)
     assert [f.status for f in result.files] == ["written"] * 3
