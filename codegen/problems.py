@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .build import BuildResult
-from .check import Problem
-from .spec import Spec
+if TYPE_CHECKING:  # names for annotations: `codegen check` need not load the SDK the build uses
+    from .build import BuildResult
+    from .check import Problem
+    from .spec import Spec
 
 # A file with no finding to point at is reported at its start.
 START = (1, 1)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import problems
-from .build import BuildResult, FileResult
-from .check import Problem
-from .estimate import Estimate, SpecEstimate
 from .failures import clip
-from .models import Usage
-from .spec import Spec
-from .verify import CommandRun, Verification
+
+if TYPE_CHECKING:  # names for annotations: `codegen check` need not load the SDK the build uses
+    from .build import BuildResult, FileResult
+    from .check import Problem
+    from .estimate import Estimate, SpecEstimate
+    from .models import Usage
+    from .spec import Spec
+    from .verify import CommandRun, Verification
 
 
 def render_build(results: Sequence[BuildResult], fmt: str) -> str:
