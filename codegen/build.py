@@ -621,7 +621,9 @@ def _check(code: str, file: FileSpec, unfinished: dict[str, Finding] | None = No
     for name, finding in (unfinished or {}).items():
         region = splice.definition_named(code, name)
         if region is not None:
-            found.append(replace(finding, line=region.first))
+            moved = region.first - finding.line
+            found.append(replace(finding, line=region.first,
+                                 end_line=finding.end_line + moved if finding.end_line else 0))
     return tuple(sorted(found, key=lambda f: (f.line, f.column)))
 
 
@@ -640,7 +642,8 @@ def _unfinished(code: str, stitched: Stitched, rewritten: Set[str] = frozenset()
                    "next definition") if sure else (
                    f"`{region.name}` may be unfinished: an answer stopped after `{cut}` and the next "
                    "one began a new definition; it is asked for in full")
-        found[region.name] = Finding(Code.UNFINISHED, line, len(text[line - 1]) + 1, region.name, message)
+        # It ends where it was cut: what follows is the definition the answer went on to.
+        found[region.name] = Finding(Code.UNFINISHED, region.first, 1, region.name, message, end_line=line)
     return found
 
 

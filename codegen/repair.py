@@ -19,7 +19,7 @@ file that does not parse but to test a candidate.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from validators import Code, Finding
@@ -115,6 +115,8 @@ def plan(code: str, findings: Sequence[Finding], tried: Collection[str] = ()) ->
         regions: dict[int, tuple[Region, list[Finding]]] = {}
         for finding in unfinished:
             region = definition_around(code, finding.line)
+            if region is not None and finding.end_line >= region.first:
+                region = replace(region, last=finding.end_line)
             if region is not None:
                 regions.setdefault(region.first, (region, []))[1].append(finding)
         for _, (region, found) in sorted(regions.items(), reverse=True):

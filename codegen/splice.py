@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from validators.parsing import parse
 
+from .literals import string_lines, top_level_start
 from .stitch import extract_code
 
 Definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -382,18 +383,19 @@ def definition_around(code: str, line: int) -> Region | None:
     class's name), else the innermost class; None at module level.
 
     Read from the indentation: a line opens a block for the lines below it that are
-    indented further. (A string line written at column 0 inside a function ends its
-    block early; a splice there fails its own check rather than harm the file.)
+    indented further. The lines inside a string (a docstring's text at column 0) are
+    not read.
     """
     lines = code.splitlines()
     if not 1 <= line <= len(lines):
         return None
+    in_string = string_lines(lines, top_level_start(lines, line - 1))
     chain: list[tuple[int, str, str]] = []  # (line index, name, keyword), innermost first
     limit: int | None = None
     for x in range(line - 1, -1, -1):
         text = lines[x].strip()
         # A comment says nothing of the blocks around it, but where the fault is.
-        if not text or (text.startswith("#") and x < line - 1):
+        if not text or (text.startswith("#") and x < line - 1) or (x in in_string and x < line - 1):
             continue
         depth = len(lines[x]) - len(lines[x].lstrip())
         if limit is not None and depth >= limit:
@@ -464,7 +466,12 @@ def _first_decorator(lines: Sequence[str], at: int) -> int:
 
 def _block_end(lines: Sequence[str], at: int) -> int:
     """The last line (0-based) of the block opened at `at`: before the next line with
-    content as shallow as its opening line (closing brackets of its signature aside)."""
+    content as shallow as its opening line (closing brackets of its signature aside).
+
+    Not read past strings: in a file cut inside a docstring, every later triple quote
+    is read the wrong way round, and the block would swallow the rest of the file. (A
+    string's text at column 0 ends the block early; a splice there fails its own
+    check rather than harm the file.)"""
     depth = len(lines[at]) - len(lines[at].lstrip())
     last = at
     for y in range(at + 1, len(lines)):

@@ -26,6 +26,8 @@ from typing import Any, Literal
 
 from validators.parsing import parse
 
+from .literals import string_lines, top_level_start
+
 Join = Literal["start", "prefill", "user_turn", "answer"]
 
 
@@ -519,12 +521,15 @@ def _placements(p: list[str], n: list[str]) -> _Placement:
 def _enclosing_starts(p: list[str]) -> set[int]:
     """The `def`/`class` lines of `p` that open a definition the cut is in, at every
     depth: where a model restarts a block it was writing (from its decorators). Found
-    by indentation, reading back from the cut, since `p` does not parse."""
+    by indentation, reading back from the cut, since `p` does not parse; the lines
+    inside a string (a docstring's text at column 0) say nothing of it."""
     starts: set[int] = set()
     limit: int | None = None
+    top = top_level_start(p, len(p) - 1)
+    in_string = string_lines(p, top)
     for x in range(len(p) - 1, -1, -1):
         text = p[x].lstrip()
-        if not text:
+        if not text or x in in_string:
             continue
         indent = len(p[x]) - len(text)
         if limit is not None and indent >= limit:
@@ -610,7 +615,15 @@ def _first_reading(prev: str, piece: _Piece) -> str:
     readings = list(join_readings(prev, piece.code, fresh=piece.fresh))
     if len(readings) == 1:
         return readings[0]
-    return next((r for r in readings if _valid_so_far(r)), readings[0])
+    seam = prev.count("\n") + 1
+    for reading in readings:
+        if _valid_so_far(reading) or (_error_line(reading) or seam) < seam:
+            # An error above the seam's line is in the text every reading shares (a
+            # definition an answer skipped): it says nothing of this seam. Else every
+            # later seam would take a reading that leaves a string open, the one
+            # error the tokenizer reports before the parser's.
+            return reading
+    return readings[0]
 
 
 Skip = tuple[int, bool]  # (line, sure): see `_skips_ahead`

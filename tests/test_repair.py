@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import validators
+from validators.findings import Code, Finding
 from codegen import prompts
 from codegen.build import BuildOptions, build_spec
 from codegen.errors import EXIT_FINDINGS, EXIT_OK
@@ -368,3 +369,13 @@ def test_every_syntax_finding_gets_a_repair_while_a_way_is_left() -> None:
         tried.add(step.label)
     assert labels == ["rewrite lines 3-3", "finish the file from line 3"]
     assert finish_cut(code, Repair("finish", (finding,), first=3)) == "x = 1\n"
+
+
+def test_a_definition_left_unfinished_is_replaced_up_to_where_it_was_cut() -> None:
+    # `text` was cut after `z = 1` and the answer went on to `other`. Read by
+    # indentation, its block would end at the string's text at column 0.
+    code = ('def text(a):\n    head = """\nA problem\n"""\n    for y in a:\n        z = 1\n'
+            '\n\ndef other():\n    return 2\n')
+    found = Finding(Code.UNFINISHED, 1, 1, "text", "`text` may be unfinished", end_line=6)
+    [step] = plan(code, [found])
+    assert (step.action, step.target, step.first, step.last) == ("regenerate", "text", 1, 6)

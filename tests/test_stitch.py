@@ -291,3 +291,23 @@ def test_a_new_line_after_a_cut_inside_the_indentation_is_not_nested() -> None:
     result = stitch([first(source[:cut]), cont(skipped)])
     assert "\ndef other(key):" in result.code and "    def other" not in result.code
     assert not result.parses  # `path` has no body: the validators see it, a repair follows
+
+
+def test_a_fault_above_a_seam_does_not_choose_its_reading() -> None:
+    # `f` was left cut by a skip (the file no longer parses above the seam). At the
+    # seam, the line typed again must still win over the glued `"""Get    """Get`,
+    # which leaves a string open and so reads as "only cut".
+    before = 'def f(x):\n    if x.\ndef g(a):\n    return a\n\n\ndef get(p):\n    """Get'
+    again = '    """Get a thing.\n\n    More.\n    """\n    return p\n'
+    code = stitch([first(before), cont(again)]).code
+    assert '    """Get a thing.\n' in code and '"""Get    """' not in code
+
+
+def test_a_skip_from_a_function_with_a_string_at_column_0_is_seen() -> None:
+    # The text of `head` at column 0 would end `text` for a reading by indentation.
+    source = 'def text(a):\n    head = """\nA problem\n"""\n    for y in a:\n        z = 1\n'
+    skipped = "```python\ndef other():\n    return 2\n```\n"
+    result = stitch([first(source + "   "), cont(skipped)])
+    lines = result.code.splitlines()
+    [line] = result.unsure
+    assert lines[line - 1] == "        z = 1"

@@ -45,6 +45,10 @@ class Finding:
     scope: str
     message: str
     severity: Severity = Severity.ERROR
+    # The last line of what the finding covers, when that is known and not where the
+    # indentation says (a definition a continuation left, which ends where it was
+    # cut); 0 when not known. Not part of `to_dict`.
+    end_line: int = 0
 
     def to_dict(self) -> dict[str, str | int]:
         """The finding as JSON-ready data; these keys and their order are stable."""

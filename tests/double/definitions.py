@@ -135,6 +135,21 @@ def shift_left(text: str, columns: int) -> str:
                    for line in text.splitlines(keepends=True))
 
 
+def _block_end(lines: list[str], end: int, indent: int) -> int:
+    """Past `end` (1-based, the node's last line), the comments indented deeper than
+    the definition are still its text (`# repeat with next file` closing a loop): a
+    model writing the definition out writes them too. `ast` ends the node before."""
+    last = end
+    for x in range(end, len(lines)):
+        text = lines[x].strip()
+        if not text:
+            continue
+        if not text.startswith("#") or len(indent_of(lines[x])) <= indent:
+            break
+        last = x + 1
+    return last
+
+
 def shaped_definition(source: str, qualname: str, rng: random.Random,
                       style: DefinitionStyle = DefinitionStyle()) -> ShapedDefinition | None:
     """The double's code for a request of `qualname`'s definition in `source`; None
@@ -148,8 +163,8 @@ def shaped_definition(source: str, qualname: str, rng: random.Random,
         return None
     lines = source.splitlines(keepends=True)
     node = site.node
-    text = _ends_line("".join(lines[first_line(node) - 1 : node.end_lineno]))
     indent = len(indent_of(lines[first_line(node) - 1]))
+    text = _ends_line("".join(lines[first_line(node) - 1 : _block_end(lines, node.end_lineno, indent)]))
     movable = indent == 0 or shifts_back(text, indent)
     header = _class_header(site, lines, rng, style) if site.member else None
     imports = _imports(tree, lines, node, rng)
