@@ -315,7 +315,9 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
     if end is not None:
         return _Piece("\n".join(body[:end]) + "\n", fresh), False, True
     code = "\n".join(body)
-    if last and not opened:
+    if last:
+        # Unfenced code, or a fence the model never closed, may end in a remark
+        # ("This completes `m.py`.").
         code = _strip_trailing_prose(code, joined)
     return _Piece(code, fresh), opened, not opened
 

@@ -311,3 +311,12 @@ def test_a_skip_from_a_function_with_a_string_at_column_0_is_seen() -> None:
     lines = result.code.splitlines()
     [line] = result.unsure
     assert lines[line - 1] == "        z = 1"
+
+
+def test_a_remark_after_code_in_a_fence_never_closed_is_dropped() -> None:
+    # The answer had no fence; a continuation opened one, and ended with a remark
+    # instead of closing it.
+    cut = SOURCE.index("    def path")
+    chunks = [Chunk(SOURCE[:cut], "start"),
+              cont("Continuing:\n\n```python3\n" + SOURCE[cut:] + "\nThis completes `store.py`.")]
+    assert stitch(chunks).code == SOURCE
