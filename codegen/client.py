@@ -3,6 +3,9 @@
 Every call streams: the SDK refuses non-streaming calls with a large max_tokens, and a
 stream that breaks half-way still leaves the text received so far, which is kept and
 continued instead of being bought again.
+
+The SDK is imported when a client is made, not with this module: it takes seconds to
+import, and a build that calls nothing (up to date, --offline, --dry-run) needs none.
 """
 
 from __future__ import annotations
@@ -10,13 +13,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import anthropic
-import httpx2
+from typing import TYPE_CHECKING, Any
 
 from .errors import APIError, AuthenticationError, MissingCredentialsError, PrefillRejectedError
 from .models import Usage
+
+if TYPE_CHECKING:
+    import anthropic
+    import httpx2
 
 Block = dict[str, Any]
 
@@ -68,6 +72,8 @@ class MessagesClient:
 
     def __init__(self, connection: Connection, *, http_client: httpx2.Client | None = None,
                  max_retries: int = 4, timeout: float = 600.0) -> None:
+        import anthropic
+
         self._connection = connection
         self._sdk = anthropic.Anthropic(
             api_key=connection.api_key,
@@ -83,6 +89,9 @@ class MessagesClient:
     def stream(self, request: dict[str, Any],
                on_text: Callable[[str], None] | None = None) -> Answer:
         """Send one request; return what came back, however far the stream got."""
+        import anthropic
+        import httpx2
+
         snapshot: Any = None
         try:
             with self._sdk.messages.stream(**request) as stream:
@@ -113,6 +122,9 @@ class MessagesClient:
         Raises CountTokensUnavailable where the server has no such endpoint (404, 405,
         501) or cannot be reached; refused credentials stay an AuthenticationError.
         """
+        import anthropic
+        import httpx2
+
         params = {k: request[k] for k in ("model", "system", "messages", "thinking") if k in request}
         try:
             return self._sdk.messages.count_tokens(**params).input_tokens
