@@ -13,6 +13,7 @@ import tokenize
 from collections.abc import Sequence
 
 _TOP_LEVEL_DEFINITION = re.compile(r"(@|def\s|async\s+def\s|class\s)")
+_DEFINITION = re.compile(r"[ \t]*(@|def\s|async\s+def\s|class\s)")
 # Python 3.12 tokenizes f-strings into parts; 3.11 gives one STRING token.
 _FSTRING_START = getattr(tokenize, "FSTRING_START", None)
 _FSTRING_END = getattr(tokenize, "FSTRING_END", None)
@@ -30,7 +31,11 @@ def string_lines(lines: Sequence[str], start: int = 0) -> set[int]:
     """The indexes of the lines from `start` on that lie inside a string literal begun
     on an earlier line (its closing line included). `start` must not be inside a
     string. Reading stops at the first fault; a string still open there (the text was
-    cut inside it) runs to the end."""
+    cut inside it) runs to the end.
+
+    A line that opens a definition is never counted in a string: an earlier answer cut
+    inside a docstring (then skipped ahead) leaves a string open that turns every later
+    quote around, and the definitions after it must still be seen."""
     rows = iter(line + "\n" for line in lines[start:])
     inside: set[int] = set()
     opened: list[int] = []  # the first row of each f-string still open (3.12)
@@ -52,4 +57,4 @@ def string_lines(lines: Sequence[str], start: int = 0) -> set[int]:
             inside.update(range(start + where[0], len(lines)))
     except (SyntaxError, ValueError):
         pass  # a dedent to no known depth: what was read so far stands
-    return inside
+    return {x for x in inside if not _DEFINITION.match(lines[x])}

@@ -389,7 +389,7 @@ def definition_around(code: str, line: int) -> Region | None:
     lines = code.splitlines()
     if not 1 <= line <= len(lines):
         return None
-    in_string = string_lines(lines, top_level_start(lines, line - 1))
+    in_string = string_lines(lines[:line], top_level_start(lines, line - 1))
     chain: list[tuple[int, str, str]] = []  # (line index, name, keyword), innermost first
     limit: int | None = None
     for x in range(line - 1, -1, -1):

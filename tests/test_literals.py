@@ -34,3 +34,11 @@ def test_the_search_starts_at_the_top_level_block() -> None:
     assert top_level_start(lines, 9) == 3
     assert top_level_start(lines, 0) == 0
     assert string_lines(lines, 3) == {5, 6, 7}
+
+
+def test_a_definition_line_is_never_inside_a_string() -> None:
+    # `get` was cut inside its docstring: every later quote is read the wrong way round.
+    lines = ['class A:', '    def get(self):', '        """Get', '    def put(self):',
+             '        """Put."""', '        return 1']
+    inside = string_lines(lines)
+    assert 3 not in inside and 4 in inside
