@@ -157,7 +157,8 @@ class Draft:
     def add(self, chunk: Chunk) -> None:
         text = chunk.text.replace("\r\n", "\n")
         groups = self._groups
-        if groups and not (chunk.joins in ("user_turn", "answer") and not _finishes_fence_line(groups[-1], text)):
+        new_turn = chunk.joins in ("user_turn", "answer")
+        if groups and not (new_turn and not _finishes_fence_line(groups[-1], text)):
             groups[-1] += text  # an exact continuation
             del self._folds[len(groups):]
             return
@@ -707,7 +708,8 @@ def _skips_ahead(prev: str, new: str, joined: str, asked_after: bool = False) ->
     if sure:
         if joined != prev + "\n" + new:
             return None
-    elif asked_after or not (joined.endswith(new) and joined[: len(joined) - len(new)].strip() == prev.strip()):
+    elif asked_after or not (joined.endswith(new)
+                             and joined[: len(joined) - len(new)].strip() == prev.strip()):
         return None
     head = next((line for line in new.split("\n") if line.strip()), "")
     if not _OPENS_DEFINITION.match(head):

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import validators
-from validators.findings import Code, Finding
 from codegen import prompts
 from codegen.build import BuildOptions, build_spec
 from codegen.errors import EXIT_FINDINGS, EXIT_OK
@@ -19,6 +18,7 @@ from tests.double import Laziness, MessagesDouble, ModuleAuthor, PromptCache, Sc
 from tests.double.wire import estimate_input_tokens
 from tests.test_build import STDLIB, client_for, same_as_formatted, write_spec
 from tests.test_continuation import without_marks
+from validators.findings import Code, Finding
 
 LAZY_STORE = """\
 Here is `store.py`:
