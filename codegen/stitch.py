@@ -619,14 +619,7 @@ def _first_reading(prev: str, piece: _Piece) -> str:
     if len(readings) == 1:
         return readings[0]
     seam = prev.count("\n") + 1
-    for reading in readings:
-        if _valid_so_far(reading) or (_error_line(reading) or seam) < seam:
-            # An error above the seam's line is in the text every reading shares (a
-            # definition an answer skipped): it says nothing of this seam. Else every
-            # later seam would take a reading that leaves a string open, the one
-            # error the tokenizer reports before the parser's.
-            return reading
-    return readings[0]
+    return next((r for r in readings if _valid_so_far(r, above=seam)), readings[0])
 
 
 Skip = tuple[int, bool]  # (line, sure): see `_skips_ahead`
@@ -743,15 +736,21 @@ _CUT_ERRORS = re.compile(
 )
 
 
-def _valid_so_far(code: str) -> bool:
+def _valid_so_far(code: str, *, above: int = 0) -> bool:
     """Whether `code` is valid Python but for being cut: any syntax error is one an
-    unfinished file has (an open bracket or string, a missing block) or sits at its end."""
+    unfinished file has (an open bracket or string, a missing block) or sits at its end.
+
+    An error on a line before `above` (a seam's line) is in the text every reading of
+    that seam shares (a definition an answer skipped): it says nothing of the seam.
+    Else every later seam would take a reading that leaves a string open, the one
+    error the tokenizer reports before the parser's."""
     try:
         parse(code)
     except SyntaxError as exc:
         if _CUT_ERRORS.search(exc.msg or ""):
             return True
-        return (exc.lineno or 0) >= code.count("\n")
+        line = exc.lineno or 0
+        return line >= code.count("\n") or line < above
     except ValueError:
         return False
     return True
