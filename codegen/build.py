@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -431,7 +431,10 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
         return result
 
     records: list[RepairRecord] = []
-    if generation.status != "complete":
+    # Stuck (its answers kept repeating what was written): the file's conversation
+    # cannot find its place, but a repair of the cut definition, in a fresh one, may.
+    stuck = generation.stuck and python and spec.max_repairs > 0 and bool(stitched.code.strip())
+    if generation.status != "complete" and not stuck:
         status: FileStatus = "refused" if generation.status == "refused" else "incomplete"
         return done(stitched.code, status=status, detail=generation.detail)
     if not stitched.code.strip():
@@ -439,6 +442,8 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
     code = stitched.code
     if python:
         left = _unfinished(code, stitched)
+        if stuck:
+            left.update(_stuck_at(code, left))
         findings = _check(code, file, left)
         if findings and spec.max_repairs:
             code, findings = _repair(calls, request, generation, code, findings, records, left)
@@ -604,6 +609,20 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
         if not findings:
             break
     return code, findings
+
+
+def _stuck_at(code: str, found: Mapping[str, Finding]) -> dict[str, Finding]:
+    """The definition holding the last line of a file whose answers got stuck there,
+    as unfinished (none when that line is outside any definition: the validators see
+    the cut, and a finish goes on from it)."""
+    lines = code.rstrip().splitlines()
+    region = splice.definition_around(code, len(lines)) if lines else None
+    if region is None or region.name in found:
+        return {}
+    message = (f"`{region.name}` was cut at `{lines[-1].strip()}` and the answers after it only "
+               "repeated what was already written; it is asked for in full")
+    return {region.name: Finding(Code.UNFINISHED, region.first, 1, region.name, message,
+                                 end_line=len(lines))}
 
 
 class _Unfinished(Exception):

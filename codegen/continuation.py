@@ -17,7 +17,7 @@ resumes at the next character of the line.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
@@ -75,7 +75,7 @@ class Request:
     # pause_turn) by a line prefill where prefill is allowed and thinking is off: worth
     # it where the cache saves money, i.e. the model has prices.
     line_prefill: bool = False
-    language: str = "python"  # the fence of a quote of the file (CONTINUE_AFTER)
+    language: str = "python"  # the fence of a quote of the file (CONTINUE_QUOTED)
 
     def body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         first = not any(m["role"] == "assistant" for m in messages)
@@ -108,6 +108,9 @@ class Generation:
     # User-turn answers that added (almost) nothing to the code: each only repeated
     # what was written (a restart of a block longer than one answer), or was talk.
     stalls: int = 0
+    # Cut because MAX_STALLS answers in a row added nothing: this conversation cannot
+    # find its place, but a repair in a fresh one may (the code so far is whole lines).
+    stuck: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,8 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
             next_join = "prefill"
         elif opening.prefill:
             messages += [{"role": "assistant", "content": _sendable(list(opening.prefill))},
-                         {"role": "user", "content": prompts.CONTINUE}]
+                         {"role": "user", "content": prompts.continue_prompt(
+                             _code_of(opening.prefill), request.language)}]
             next_join = "user_turn"
         else:
             next_join = "user_turn"
@@ -167,11 +171,11 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
     stalls = stalled_in_a_row = 0
     stalled = False  # the last answer added nothing: the next user turn quotes the code
 
-    def finish(status: Status, detail: str = "") -> Generation:
+    def finish(status: Status, detail: str = "", stuck: bool = False) -> Generation:
         turn = _sendable(last)
         conversation = tuple(messages + ([{"role": "assistant", "content": turn}] if turn else []))
         return Generation(tuple(chunks), status, calls, continuations, usage, detail, prefill_used,
-                          conversation, stalls)
+                          conversation, stalls, stuck)
 
     while True:
         # The API rejects a final assistant message that ends in whitespace.
@@ -187,13 +191,15 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
             answer = client.stream(body, on_text)
         except PrefillRejectedError:
             memory.refused.add(request.model)
+            # The code so far: the draft, or the turn a finish opened with.
+            ask = prompts.continue_prompt(draft.code or _code_of(pending), request.language)
             if on_line:
                 # The cut turn is in the history already: only the user turn changes.
-                messages[-1] = {"role": "user", "content": prompts.CONTINUE}
+                messages[-1] = {"role": "user", "content": ask}
             else:
                 # Same cut answer, sent back unchanged, then a user turn asking to go on.
                 messages += [{"role": "assistant", "content": _sendable(pending)},
-                             {"role": "user", "content": prompts.CONTINUE}]
+                             {"role": "user", "content": ask}]
             pending = []
             on_line = False
             next_join = "user_turn"
@@ -241,8 +247,8 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
                 kind = "continue"
                 if _sendable(list(answer.content)):
                     messages += [{"role": "assistant", "content": _sendable(list(answer.content))}]
-                messages += [{"role": "user", "content": prompts.continue_after_prompt(
-                    _tail(draft.code), request.language)}]
+                messages += [{"role": "user", "content": prompts.continue_prompt(
+                    draft.code, request.language, stalled=True)}]
                 continue
             if any(c.text.strip() for c in chunks):
                 return finish("complete")
@@ -272,7 +278,7 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
             stalled_in_a_row += 1
             if stalled_in_a_row >= MAX_STALLS:
                 return finish("cut", f"{stalled_in_a_row} answers in a row added nothing to the file: "
-                                     "each only repeated what was already written")
+                                     "each only repeated what was already written", stuck=True)
         else:
             stalled_in_a_row = 0
         if continuations >= max_continuations:
@@ -300,12 +306,12 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
                 continue
         if _sendable(content):
             messages += [{"role": "assistant", "content": _sendable(content)}]
-            # Asked the same way again, a model that only repeated itself would do it
-            # again: the next turn quotes where the code really ends. Always a new turn,
-            # never an edit of an earlier one (thinking models check the history).
-            ask = (prompts.continue_after_prompt(_tail(draft.code), request.language) if stalled
-                   else prompts.CONTINUE)
-            messages += [{"role": "user", "content": ask}]
+            # The turn quotes where the code really ends (a model asked only to go on
+            # goes on from where it thinks it stopped), and says so when the last answer
+            # only repeated itself. Always a new turn, never an edit of an earlier one
+            # (thinking models check the history).
+            messages += [{"role": "user", "content": prompts.continue_prompt(
+                draft.code, request.language, stalled=stalled)}]
         pending = []
         next_join = "user_turn" if chunks else "start"
 
@@ -313,8 +319,6 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
 # A file whose answers add nothing this many times in a row is given up as cut: the
 # model cannot find its place, and each try costs a whole answer.
 MAX_STALLS = 3
-# Lines of the code quoted after a stalled answer.
-QUOTED_LINES = 6
 
 
 def _stalled(added: int, text: str) -> bool:
@@ -324,10 +328,12 @@ def _stalled(added: int, text: str) -> bool:
     return added * 8 < len(text)
 
 
-def _tail(code: str) -> str:
-    """The last lines of the code so far, the cut line included, for a quote."""
-    lines = code.rstrip("\n").split("\n")
-    return "\n".join(lines[-QUOTED_LINES:])
+def _code_of(blocks: Sequence[Block]) -> str:
+    """The code in an assistant turn's text (a prefill the model refused), its last
+    line as cut."""
+    draft = Draft()
+    draft.add(Chunk("".join(b["text"] for b in blocks if b.get("type") == "text")))
+    return draft.code
 
 
 def _cache_breakpoint(messages: list[dict[str, Any]],

@@ -33,25 +33,46 @@ unfinished line of it, already written for you: go on from its last character, a
 the answer had never been interrupted. Do not repeat anything, add no commentary, and \
 do not open a new code block. Close the code block when the file is complete."""
 
-# After a user-turn answer that added nothing (it only repeated what was written, or
-# was prose): the same request again would get the same answer, so this one quotes the
-# exact end of the file as it stands. The test double reads "ends with these lines".
-CONTINUE_AFTER = """\
-Your answer was cut off by the output limit, and your last message only repeated what \
-was already written. The file so far ends with these lines:
+# Every user-turn continuation quotes the exact end of the file so far. A real model
+# asked only to "continue" goes on from wherever it thinks it stopped: the next
+# definition (leaving the cut one unfinished), or the end of its last answer when that
+# answer started a block over. Shown the cut, it finds it; cut inside a line, it is
+# asked to type that line again in full, which it does far more reliably than resuming
+# at a character (Qwen2.5-Coder-0.5B in e2e/), and the stitcher expects it. After an
+# answer that added nothing, the turn says so. The test double reads "ends with these
+# lines" and the fenced block after it.
+CONTINUE_QUOTED = """\
+Your answer was cut off by the output limit{stalled}. The file so far ends with these \
+lines:
 
 ```{language}
 {tail}
 ```
 
-Continue from exactly after the last character shown, as if the answer had never been \
-interrupted: write only what comes next, to the end of the file. Do not repeat any line \
-already written, add no commentary, and close the code block when the file is complete."""
+{resume}, as if the answer had never been interrupted: write only what comes next, to \
+the end of the file. Do not repeat any other line already written, add no commentary, \
+and close the code block when the file is complete."""
+
+_STALLED = ", and your last message only repeated what was already written"
+_RESUME_MID_LINE = "Its last line is unfinished: write that line again in full and go on from there"
+_RESUME_AFTER_LINE = "Continue from exactly after the last line shown"
+# Lines of the code quoted: enough for the model to find its place, and few, because
+# a model may type them again (Qwen does, at every turn). After an answer that only
+# repeated itself, more: it has already lost its place once.
+QUOTED_LINES = 3
+QUOTED_LINES_STALLED = 6
 
 
-def continue_after_prompt(tail: str, language: str) -> str:
-    """A user turn quoting the end of the file so far (`tail`, its last lines)."""
-    return CONTINUE_AFTER.format(tail=tail.rstrip("\n"), language=language)
+def continue_prompt(code: str, language: str, *, stalled: bool = False) -> str:
+    """The user turn after a cut answer whose code so far is `code`: its last lines
+    quoted (`CONTINUE_QUOTED`), or the plain CONTINUE when there is no code yet."""
+    if not code.strip():
+        return CONTINUE
+    mid_line = bool(code[code.rfind("\n") + 1:].strip())
+    lines = (code if mid_line else code.rstrip()).split("\n")
+    return CONTINUE_QUOTED.format(stalled=_STALLED if stalled else "", language=language,
+                                  tail="\n".join(lines[-(QUOTED_LINES_STALLED if stalled else QUOTED_LINES):]),
+                                  resume=_RESUME_MID_LINE if mid_line else _RESUME_AFTER_LINE)
 
 
 EMPTY_ANSWER = """\

@@ -58,7 +58,15 @@ def find_definition(answer: str, qualname: str) -> Definition:
     code = extract_code(answer)
     if not code.strip():
         raise SpliceError("the answer holds no code")
-    tree, lines = _parse_shifted(code)
+    try:
+        tree, lines = _parse_shifted(code)
+    except SpliceError:
+        # A model asked for one definition may write the whole file over, cut or broken
+        # somewhere else: the definition asked for can still be whole in it.
+        found = _definition_in_broken(code, qualname)
+        if found is None:
+            raise
+        return found
     parts = qualname.split(".")
     node = _lookup(tree.body, parts) or _lookup_anywhere(tree.body, parts[-1])
     if node is None:
@@ -71,6 +79,26 @@ def find_definition(answer: str, qualname: str) -> Definition:
         if isinstance(s, (ast.Import, ast.ImportFrom))
     )
     return Definition(parts[-1], text, imports)
+
+
+def _definition_in_broken(code: str, qualname: str) -> Definition | None:
+    """`qualname`'s definition read out of code that does not parse as a whole: the
+    last block opened by `def`/`class` of its name (at any depth) that parses alone,
+    with the answer's top-level imports that do."""
+    name = qualname.split(".")[-1]
+    opening = re.compile(rf"[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+{re.escape(name)}\b")
+    lines = code.splitlines(keepends=True)
+    for at in reversed([y for y, line in enumerate(lines) if opening.match(line)]):
+        first = _first_decorator(lines, at)
+        text = _shift("".join(lines[first : _block_end(lines, at) + 1]), -len(_indent_of(lines[at])))
+        try:
+            tree = parse(text)
+        except (SyntaxError, ValueError):
+            continue
+        if len(tree.body) == 1 and isinstance(tree.body[0], Definitions) and tree.body[0].name == name:
+            imports = tuple(line for line in lines if line.startswith(("import ", "from ")) and _parses(line))
+            return Definition(name, text if text.endswith("\n") else text + "\n", imports)
+    return None
 
 
 def statement_from_answer(answer: str) -> str:

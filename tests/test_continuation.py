@@ -61,8 +61,26 @@ def test_user_turn_continuation_sends_the_cut_answer_back_unchanged() -> None:
     assert generation.status == "complete" and generation.continuations == 1
     second = double.requests[1]["messages"]
     assert second[1] == {"role": "assistant", "content": [{"type": "text", "text": first}]}
-    assert second[2] == {"role": "user", "content": prompts.CONTINUE}
+    assert second[2] == {"role": "user", "content": prompts.continue_prompt(HEAD, "python")}
     assert code_of(generation) == CODE
+
+
+def test_a_continuation_quotes_where_the_code_was_cut() -> None:
+    # Cut inside a line: the model is shown it and asked to type it again in full.
+    mid = prompts.continue_prompt("a = 1\nb = 2\ndef greet(na", "python")
+    assert "```python\na = 1\nb = 2\ndef greet(na\n```" in mid
+    assert "write that line again in full" in mid and "only repeated" not in mid
+    # Cut after a line: the last lines, to go on after.
+    code = "\n".join(f"x{i} = {i}" for i in range(9)) + "\n    \n"
+    after = prompts.continue_prompt(code, "")
+    assert "```\nx6 = 6\nx7 = 7\nx8 = 8\n```" in after
+    assert "after the last line shown" in after and "again in full" not in after
+    # After an answer that only repeated itself: it says so, and quotes more.
+    stalled = prompts.continue_prompt(code, "", stalled=True)
+    assert "only repeated what was already written" in stalled
+    assert "```\nx3 = 3\nx4 = 4\nx5 = 5\nx6 = 6\nx7 = 7\nx8 = 8\n```" in stalled
+    # No code yet (cut in the prose before it): nothing to quote.
+    assert prompts.continue_prompt("", "python") == prompts.CONTINUE
 
 
 def test_prefill_continuation_ends_with_the_stripped_answer() -> None:
@@ -84,7 +102,8 @@ def test_refused_prefill_switches_to_user_turn_and_is_remembered() -> None:
     )
     assert generation.status == "complete" and code_of(generation) == CODE
     assert double.requests[1]["messages"][-1]["role"] == "assistant"
-    assert double.requests[2]["messages"][-1] == {"role": "user", "content": prompts.CONTINUE}
+    assert double.requests[2]["messages"][-1] == {"role": "user",
+                                                  "content": prompts.continue_prompt(HEAD, "python")}
     assert "claude-test" in memory.refused
     # The next file of the run goes straight to a user turn: no refused call first.
     again, double = run([replies.cut(first), replies.text(TAIL + "```")], prefill=True, memory=memory)
@@ -401,7 +420,7 @@ def test_a_refused_line_prefill_goes_on_in_a_plain_user_turn() -> None:
     third = double.requests[2]["messages"]
     assert [m["role"] for m in third] == ["user", "assistant", "user"]
     assert third[1] == {"role": "assistant", "content": [{"type": "text", "text": first}]}
-    assert third[2]["content"][0]["text"] == prompts.CONTINUE
+    assert third[2]["content"][0]["text"] == prompts.continue_prompt(HEAD, "python")
     assert "claude-test" in memory.refused
     assert generation.status == "complete" and code_of(generation) == CODE
 
@@ -474,9 +493,9 @@ def test_an_answer_that_only_repeats_is_followed_by_a_quote_of_the_end_of_the_co
                               replies.text(LONG[cut:] + "```")])
     assert generation.status == "complete" and generation.stalls == 1
     assert code_of(generation) == LONG
-    assert user_texts(double.requests[1]) == prompts.CONTINUE
+    assert user_texts(double.requests[1]) == prompts.continue_prompt(LONG[:cut], "python")
     quote = user_texts(double.requests[2])
-    assert "The file so far ends with these lines" in quote
+    assert "The file so far ends with these lines" in quote and "only repeated" in quote
     assert quote.count("def f4(x):\n    return x + 4") == 1
     # The history only grows: every earlier message goes back exactly as it was.
     assert double.requests[2]["messages"][:3] == double.requests[1]["messages"]

@@ -28,7 +28,7 @@ from tests.double import (
     Wrapping,
     seams,
 )
-from tests.double.module_author import FILE_SO_FAR, _quoted_tail
+from tests.double.module_author import FILE_SO_FAR, STALLED, _quoted_tail
 from tests.test_double import MODEL, sdk, stdlib_source, text_of
 from tests.test_double_lazy import original_text
 
@@ -320,7 +320,8 @@ class Run:
 def converse(client: anthropic.Anthropic, author: ModuleAuthor, path: str, max_tokens: int,
              *, quote: bool, limit: int = 3000) -> Run:
     """Continue in user turns until end_turn; with `quote`, an answer that added
-    nothing is followed by codegen's CONTINUE_AFTER quoting the last lines written."""
+    nothing is followed by codegen's quote of the last lines written (saying it only
+    repeated itself), else a plain CONTINUE (as another client might send)."""
     meant = author.meant(path).text
     messages: list[dict[str, Any]] = [{"role": "user", "content": f"Write the file `{path}`."}]
     run, asked, reached = Run(), "first", 0
@@ -342,8 +343,7 @@ def converse(client: anthropic.Anthropic, author: ModuleAuthor, path: str, max_t
         messages.append({"role": "assistant", "content": text})
         if quote and not added:
             code = run.joined[author.meant(path).code_start:]
-            tail = "\n".join(code.split("\n")[-6:])
-            messages.append({"role": "user", "content": prompts.continue_after_prompt(tail, "python")})
+            messages.append({"role": "user", "content": prompts.continue_prompt(code, "python", stalled=True)})
             asked = "quote"
         else:
             messages.append({"role": "user", "content": prompts.CONTINUE})
@@ -442,10 +442,10 @@ def test_continue_after_is_read_and_the_answer_goes_on_exactly_after_the_quote()
         if answer.asked != "quote":
             continue
         # Not lost, no block restart: the exact continuation ("none" is all that is left)
-        # from just after the quote (which lost the file's final newlines, if any).
+        # from just after the quote (which lost the blank end of the code, if any).
         assert kinds[i] == "none"
         assert answer.start <= answer.reached < answer.end
-        assert not meant[answer.start:answer.reached].strip("\n")
+        assert not meant[answer.start:answer.reached].strip()
     assert not author.lost  # every repeat was followed by a quote
     double.check()
 
@@ -464,7 +464,7 @@ def test_the_quote_is_found_nearest_to_where_the_answers_got() -> None:
 
     def after_quote(tail: str) -> str:
         messages = [ask, {"role": "assistant", "content": first},
-                    {"role": "user", "content": prompts.continue_after_prompt(tail, "python")}]
+                    {"role": "user", "content": prompts.continue_prompt(tail, "python")}]
         return text_of(client.messages.create(model=MODEL, max_tokens=30, messages=messages))
 
     # A partial last line (after a whole one): the answer finishes it.
@@ -481,15 +481,19 @@ def test_the_quote_is_found_nearest_to_where_the_answers_got() -> None:
         after_quote("    return y")
 
 
-def test_codegens_continue_after_prompt_is_what_the_author_reads() -> None:
-    # codegen.prompts.CONTINUE_AFTER must keep this phrase (see module_author.FILE_SO_FAR).
-    assert FILE_SO_FAR in prompts.CONTINUE_AFTER
-    for tail in ("    return fo", "x = 1\n\n    ", 'QUOTE = "```"\ny = (', "def f():\n    pass\n"):
-        turn = {"role": "user", "content": prompts.continue_after_prompt(tail, "python")}
-        assert _quoted_tail(turn) == tail.rstrip("\n")
+def test_codegens_continue_prompt_is_what_the_author_reads() -> None:
+    # codegen.prompts.CONTINUE_QUOTED must keep these phrases (see module_author).
+    assert FILE_SO_FAR in prompts.CONTINUE_QUOTED
+    assert STALLED in prompts.continue_prompt("x = 1\n", "python", stalled=True)
+    assert STALLED not in prompts.continue_prompt("x = 1\n", "python")
+    for code, quoted in [("    return fo", "    return fo"), ("x = 1\n\n    ", "x = 1"),
+                         ('QUOTE = "```"\ny = (', 'QUOTE = "```"\ny = ('),
+                         ("def f():\n    pass\n", "def f():\n    pass")]:
+        turn = {"role": "user", "content": prompts.continue_prompt(code, "python")}
+        assert _quoted_tail(turn) == quoted
         blocks = {"role": "user", "content": [{"type": "text", "text": turn["content"],
                                                "cache_control": {"type": "ephemeral"}}]}
-        assert _quoted_tail(blocks) == tail.rstrip("\n")
+        assert _quoted_tail(blocks) == quoted
     assert _quoted_tail({"role": "user", "content": prompts.CONTINUE}) is None
 
 

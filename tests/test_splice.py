@@ -110,6 +110,31 @@ def test_a_definition_the_answer_lacks_is_an_error() -> None:
         find_definition("I cannot find that method.", "A.g")
 
 
+def test_a_definition_is_read_out_of_an_answer_broken_elsewhere() -> None:
+    # Asked for one function, a small model (Qwen2.5-Coder-0.5B) wrote the file over from
+    # the top, cut inside an earlier function; its continuation was the one asked for.
+    answer = ("```python\nfrom collections import Counter\n\ndef words(text):\n"
+              "    return text.split()\n\ndef average(text):\n    #\n"
+              "def sentence_count(text: str) -> int:\n    n = text.count('.')\n\n"
+              "    return n + text.count('!')\n```\n")
+    found = find_definition(answer, "sentence_count")
+    assert found.text == "def sentence_count(text: str) -> int:\n    n = text.count('.')\n\n" \
+                         "    return n + text.count('!')\n"
+    assert found.imports == ("from collections import Counter\n",)
+
+
+def test_a_method_is_read_out_of_a_broken_class_by_its_own_lines() -> None:
+    answer = ("```python\nclass Tally:\n    def add(self, item,\n\n"
+              "    @staticmethod\n    def count(item) -> int:\n        return 0\n```\n")
+    found = find_definition(answer, "Tally.count")
+    assert found.text == "@staticmethod\ndef count(item) -> int:\n    return 0\n"
+
+
+def test_a_broken_answer_whose_definition_is_cut_is_still_an_error() -> None:
+    with pytest.raises(SpliceError, match="does not parse"):
+        find_definition("```python\ndef f(x):\n    return (x +\n```\n", "f")
+
+
 def test_new_imports_are_merged_once_after_the_last_import() -> None:
     code = source("textwrap.py")
     answer = ("```python\nimport re\nimport itertools\nfrom os import sep\n\n"

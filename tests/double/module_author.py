@@ -40,12 +40,14 @@ Continuations, read from the request:
   and the conversation's length, so a run is repeatable whatever the order of requests.
   `continuations` records (path, seam kind) for each. Two exceptions:
   - the user turn quotes the end of the file after `FILE_SO_FAR` (codegen's
-    CONTINUE_AFTER, sent after an answer that added nothing): the quoted text (its last
-    line may be partial) is found in the meant answer, the occurrence ending nearest to,
-    and not after, the furthest point reached (without its first lines if it is not
-    there whole; a 500 when its last line is nowhere), and the answer goes on from
-    just after it with the usual seams, never ``block_restart``, never lost. `quoted`
-    records (path, lines quoted, lines found);
+    CONTINUE_QUOTED, on every continuation): the quoted text (its last line may be
+    partial) is found in the meant answer, the occurrence ending nearest to, and not
+    after, the furthest point reached (without its first lines if it is not there
+    whole; a 500 when its last line is nowhere), and the answer goes on from just after
+    it with the usual seams, never lost (a quote of an end that a wrong join left in
+    the repeated text puts it there, as lost as a real model). After `STALLED` (the
+    last answer only repeated itself) never ``block_restart``. `quoted` records (path,
+    lines quoted, lines found);
   - lost (`Seams.lost`, a probability): after an answer that was wholly a repeat
     (it stopped at index e before the furthest point), a plain "continue" goes on from
     e, the rest of that line or the line retyped (`seams.LOST_KINDS`), typing again
@@ -184,11 +186,13 @@ STATEMENT_REQUEST = re.compile(
     r"Write the corrected top-level statement that begins at line \d+:\n```[\w+-]*\n"
     r"(.*?)\n```", re.DOTALL)
 REPAIR_REQUEST = "Repair the file `"
-# What codegen says after an answer that added nothing (`codegen.prompts.CONTINUE_AFTER`,
-# `continue_after_prompt`): this phrase, then the exact end of the file so far in a
-# fenced block. codegen's prompt must keep this phrase (change both together): the
-# author finds the quoted text in its meant answer and goes on from exactly after it.
+# What codegen says on a user-turn continuation (`codegen.prompts.CONTINUE_QUOTED`,
+# `continue_prompt`): this phrase, then the exact end of the file so far in a fenced
+# block. codegen's prompt must keep these phrases (change both together): the author
+# finds the quoted text in its meant answer and goes on from exactly after it, and
+# after STALLED (the last answer only repeated itself) never starts a block over.
 FILE_SO_FAR = "The file so far ends with these lines:"
+STALLED = "your last message only repeated what was already written"
 
 DEFINITION_STYLE = DefinitionStyle()
 
@@ -587,7 +591,8 @@ class ModuleAuthor:
         kinds = self.seams.kinds
         if tail is not None:
             cut = self._locate(path, meant, tail, position.full)
-            kinds = tuple(k for k in kinds if k != "block_restart")
+            if STALLED in _texts(messages[-1]):
+                kinds = tuple(k for k in kinds if k != "block_restart")
             # A quote before text it skipped (a finish from an unfinished definition)
             # asks for that text: it may be written now.
             return self._plan(path, purpose, meant, cut, room, len(messages), kinds,
