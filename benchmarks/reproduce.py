@@ -111,7 +111,8 @@ def main() -> int:
                     tough=args.tough)
             label = "accepted" if prefill else "refused"
             print(f"{label:8} {seed:>4} {r['exact']:>4}/{r['files']:<4} {r['calls']:>6} "
-                  f"{r['repairs']:>7} {r['seams']:>6} {r['out_per_final']:>9.3f} {r['stalls']:>6} {r['seconds']:>8.1f}",
+                  f"{r['repairs']:>7} {r['seams']:>6} {r['out_per_final']:>9.3f} {r['stalls']:>6} "
+                  f"{r['seconds']:>8.1f}",
                   flush=True)
             for miss in r["misses"]:  # type: ignore[attr-defined]
                 print(f"    not exact: {miss}")

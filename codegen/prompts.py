@@ -70,8 +70,8 @@ def continue_prompt(code: str, language: str, *, stalled: bool = False) -> str:
         return CONTINUE
     mid_line = bool(code[code.rfind("\n") + 1:].strip())
     lines = (code if mid_line else code.rstrip()).split("\n")
-    return CONTINUE_QUOTED.format(stalled=_STALLED if stalled else "", language=language,
-                                  tail="\n".join(lines[-(QUOTED_LINES_STALLED if stalled else QUOTED_LINES):]),
+    tail = "\n".join(lines[-(QUOTED_LINES_STALLED if stalled else QUOTED_LINES):])
+    return CONTINUE_QUOTED.format(stalled=_STALLED if stalled else "", language=language, tail=tail,
                                   resume=_RESUME_MID_LINE if mid_line else _RESUME_AFTER_LINE)
 
 

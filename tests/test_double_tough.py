@@ -343,7 +343,8 @@ def converse(client: anthropic.Anthropic, author: ModuleAuthor, path: str, max_t
         messages.append({"role": "assistant", "content": text})
         if quote and not added:
             code = run.joined[author.meant(path).code_start:]
-            messages.append({"role": "user", "content": prompts.continue_prompt(code, "python", stalled=True)})
+            ask = prompts.continue_prompt(code, "python", stalled=True)
+            messages.append({"role": "user", "content": ask})
             asked = "quote"
         else:
             messages.append({"role": "user", "content": prompts.CONTINUE})

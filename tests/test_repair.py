@@ -201,6 +201,35 @@ def test_an_answer_without_the_definition_is_a_failed_repair(tmp_path: Path) -> 
     assert record.outcome == "failed" and "no code" in record.detail
 
 
+def test_a_file_whose_answers_keep_repeating_it_is_repaired_in_a_fresh_conversation(tmp_path: Path) -> None:
+    # Greedy decoding (Qwen2.5-Coder-0.5B at max_tokens 80) started the file over at every
+    # turn and was cut at the same place: its conversation cannot get past `apply`.
+    first = ("```python\ndef percent(part, whole):\n    return part / whole * 100\n\n"
+             "def apply(price, p):\n    if p <")
+    whole = ("```python\ndef apply(price, p):\n    if p < 0:\n        raise ValueError(p)\n"
+             "    return price * p\n```")
+    double = MessagesDouble(ScriptedAuthor([replies.cut(first)] * 4 + [replies.text(whole)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["apply"]}],
+                                model="claude-sonnet-5-5", max_repairs=1))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert f.stalls == 3 and [(r.action, r.target, r.outcome) for r in f.repairs] == [
+        ("regenerate", "apply", "applied")]
+    assert "apply(price, p):\n    if p < 0:" in (tmp_path / "m.py").read_text()
+    ask = last_user_text(double.requests[4])
+    assert "`apply` was cut at `if p <` and the answers after it only repeated" in ask
+
+
+def test_a_stuck_file_without_repairs_is_kept_as_cut(tmp_path: Path) -> None:
+    first = "```python\ndef apply(price, p):\n    if p <"
+    double = MessagesDouble(ScriptedAuthor([replies.cut(first)] * 4))
+    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x"}], model="claude-sonnet-5-5",
+                                max_repairs=0))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "incomplete" and "3 answers in a row added nothing" in f.detail
+    assert len(double.requests) == 4
+
+
 def test_max_repairs_zero_sends_no_repair(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_STORE)]))
     spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x"}], max_repairs=0))
