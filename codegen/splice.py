@@ -417,6 +417,7 @@ def definition_around(code: str, line: int) -> Region | None:
     lines = code.splitlines()
     if not 1 <= line <= len(lines):
         return None
+    line = _decorated(lines, line)
     in_string = string_lines(lines[:line], top_level_start(lines, line - 1))
     chain: list[tuple[int, str, str]] = []  # (line index, name, keyword), innermost first
     limit: int | None = None
@@ -446,6 +447,20 @@ def definition_around(code: str, line: int) -> Region | None:
             kind = "method" if len(path) > 1 else "function"
             break
     return Region(".".join(path), kind, _first_decorator(lines, at) + 1, _block_end(lines, at) + 1)
+
+
+def _decorated(lines: Sequence[str], line: int) -> int:
+    """The `def`/`class` line below a decorator at `line` (1-based), or `line`: a fault
+    at a decorator is in the definition it decorates (a finding there says where that
+    definition starts), not in the block around it."""
+    depth = _indent_of(lines[line - 1])
+    at = line - 1
+    while at < len(lines) and lines[at].lstrip().startswith("@") and _indent_of(lines[at]) == depth:
+        at += 1
+    if at != line - 1 and at < len(lines) and _DEFINITION_LINE.match(lines[at]) \
+            and _indent_of(lines[at]) == depth:
+        return at + 1
+    return line
 
 
 def definition_named(code: str, qualname: str) -> Region | None:

@@ -12,8 +12,10 @@ import pytest
 
 from codegen.splice import (
     Definition,
+    Region,
     SpliceError,
     broken_statement,
+    definition_around,
     definition_target,
     find_definition,
     insert_definition,
@@ -133,6 +135,18 @@ def test_a_method_is_read_out_of_a_broken_class_by_its_own_lines() -> None:
 def test_a_broken_answer_whose_definition_is_cut_is_still_an_error() -> None:
     with pytest.raises(SpliceError, match="does not parse"):
         find_definition("```python\ndef f(x):\n    return (x +\n```\n", "f")
+
+
+def test_a_decorator_line_is_in_the_definition_it_decorates() -> None:
+    # A finding for a method that a continuation left unfinished starts at its first
+    # decorator; the file is cut inside the method and does not parse (`fractions`).
+    code = ("class Fraction:\n    def a(self):\n        return 1\n\n    @classmethod\n    @other\n"
+            "    def from_decimal(cls, dec):\n        if dec:\n            dec = int(dec)\n"
+            "       \n    def b(self):\n        return 2\n")
+    for line in (5, 6, 7, 9):
+        assert definition_around(code, line) == Region("Fraction.from_decimal", "method", 5, 9)
+    assert definition_around(code, 2) == Region("Fraction.a", "method", 2, 3)
+    assert definition_around("@cache\nx = 1\n", 1) is None
 
 
 def test_new_imports_are_merged_once_after_the_last_import() -> None:
