@@ -252,7 +252,10 @@ def estimate_spec(spec: Spec, counter: Counter, *, only: Sequence[str] = ()) -> 
         .body([{"role": "user", "content": "."}]))
     # Line prefill as build asks for it: prefill, prices, thinking off.
     line_prefill = info.prefill and info.prices is not None and thinking_off(thinking)
-    continue_tokens = local_tokens(prompts.CONTINUE_LINE if line_prefill else prompts.CONTINUE)
+    # A user turn quotes the end of the code: counted as QUOTED_LINES lines of 40 characters.
+    typical_end = "\n".join(["    " + "x" * 36] * prompts.QUOTED_LINES)
+    continue_tokens = local_tokens(prompts.CONTINUE_LINE if line_prefill
+                                   else prompts.continue_prompt(typical_end, "python"))
 
     expected: dict[str, int] = {}
     notes: list[str] = []
