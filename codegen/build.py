@@ -708,6 +708,9 @@ def _finish(calls: _Calls, request: Request, conversation: tuple[dict[str, Any],
         chunks[0] = Chunk(chunks[0].text, "answer")
     stitched = stitch([start, *chunks], python=True)
     finished = stitched.code
+    if finished.rstrip() in (kept.rstrip(), code.rstrip()):
+        # Asked again, it would answer the same: the next round asks another way.
+        raise _Unfinished("the answer only repeated what was already written")
     unfinished.update(_unfinished(finished, stitched, rewritten))
     return finished, generation.conversation, prefill is not None and generation.prefill_used
 

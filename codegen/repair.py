@@ -131,7 +131,19 @@ def plan(code: str, findings: Sequence[Finding], tried: Collection[str] = ()) ->
             return repairs
     if ends:
         names = tuple(_missing_name(f) for f in missing)
-        repairs.append(Repair("finish", tuple(ends + missing), names=tuple(n for n in names if n)))
+        finish = Repair("finish", tuple(ends + missing), names=tuple(n for n in names if n))
+        region = definition_around(code, ends[-1].line)
+        if finish.label in tried and region is not None:
+            step = Repair("regenerate", tuple(ends), target=region.name, kind=region.kind,
+                          first=region.first, last=region.last)
+            if step.label in tried:
+                return []  # both ways failed: the finding stays in the report
+
+            # The file's own conversation could not get past the cut (its answer only
+            # repeated what was written): the definition holding it, by name, in a
+            # fresh one; what follows it is judged on the result.
+            return [step]
+        repairs.append(finish)
         return repairs  # what else is wrong is judged on the finished file
     if syntax:
         # Python reports one syntax error: one repair, the first way not tried yet.

@@ -512,7 +512,11 @@ def _placements(p: list[str], n: list[str]) -> _Placement:
         # The copy holds, whole, the `def` or `class` line of a block the cut is in (a
         # decorator alone is too common to tell).
         block = any(x in enclosing for x in range(i, i + j))
-        if inside and (block or (content >= _SURE_REPEAT_LINES and not goes_on)):
+        # Or the `def`/`class` line of a top-level definition: a module never defines
+        # the same name twice with the same lines (an answer to "the rest of the file"
+        # that typed an earlier function again, and stopped).
+        top = any(p[x].startswith(("def ", "async def ", "class ")) for x in range(i, i + j))
+        if inside and (block or top or (content >= _SURE_REPEAT_LINES and not goes_on)):
             sure = True
         elif inside:
             maybe = True

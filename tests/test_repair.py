@@ -220,6 +220,25 @@ def test_a_file_whose_answers_keep_repeating_it_is_repaired_in_a_fresh_conversat
     assert "`apply` was cut at `if p <` and the answers after it only repeated" in ask
 
 
+def test_a_finish_that_only_repeats_fails_and_the_cut_definition_is_asked_for_by_name(
+        tmp_path: Path) -> None:
+    # Qwen2.5-Coder-0.5B, asked for the rest of a file cut in `peek`, typed the quoted
+    # lines of the method above it again and stopped, twice.
+    cut = "```python\ndef a():\n    return 1\n\ndef peek(x):\n    if not x\n```"
+    double = MessagesDouble(ScriptedAuthor([
+        replies.text(cut), replies.text("```python\ndef a():\n    return 1\n```"),
+        replies.text("```python\ndef peek(x):\n    if not x:\n        return 2\n```")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x"}], model="claude-sonnet-5-5",
+                                max_repairs=2))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert [(r.label, r.outcome, r.detail) for r in f.repairs] == [
+        ("finish the file", "failed", "the answer only repeated what was already written"),
+        ("regenerate peek", "applied", "")]
+    assert (tmp_path / "m.py").read_text().endswith("def peek(x):\n    if not x:\n        return 2\n")
+    assert "Write the complete definition of `peek`" in last_user_text(double.requests[2])
+
+
 def test_a_stuck_file_without_repairs_is_kept_as_cut(tmp_path: Path) -> None:
     first = "```python\ndef apply(price, p):\n    if p <"
     double = MessagesDouble(ScriptedAuthor([replies.cut(first)] * 4))

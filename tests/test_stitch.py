@@ -320,3 +320,13 @@ def test_a_remark_after_code_in_a_fence_never_closed_is_dropped() -> None:
     chunks = [Chunk(SOURCE[:cut], "start"),
               cont("Continuing:\n\n```python3\n" + SOURCE[cut:] + "\nThis completes `store.py`.")]
     assert stitch(chunks).code == SOURCE
+
+
+def test_an_answer_that_types_an_earlier_function_again_adds_nothing() -> None:
+    # Qwen2.5-Coder-0.5B, asked for the rest of a file cut after whole lines, typed an
+    # earlier function again and stopped: two lines, but a whole top-level definition.
+    kept = "```python\ndef a():\n    return 1\n\ndef peek(x):\n    if not x\n"
+    again = "```python\ndef a():\n    return 1\n```"
+    for joins in ("user_turn", "answer"):
+        assert stitch([Chunk(kept), Chunk(again, joins)]).code == \
+            "def a():\n    return 1\n\ndef peek(x):\n    if not x\n"
