@@ -208,7 +208,9 @@ SEAM_CLASSES = (
 class Seam:
     file: str
     call: int  # the answer's index in the file's conversation (0 is the first answer)
-    asked: str  # "continue" or "continue_after" (the user turn that quotes the file's end)
+    # "continue" (a quote of the file's end) or "continue_after" (that quote after an
+    # answer that only repeated itself)
+    asked: str
     kind: str
     repeated_lines: int = 0
     restart_of: str = ""  # the header started over, for a restart or a backtrack to one

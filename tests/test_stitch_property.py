@@ -151,7 +151,7 @@ def tough_example(index: int, n_cuts: int, seed: int, before: str, after: str,
 
 
 def join_of(chunk: SeamedChunk, n: int) -> str:
-    """How codegen would join each answer. An answer after CONTINUE_AFTER (`after ==
+    """How codegen would join each answer. An answer after a quote of the file's end (`after ==
     "quote"`) is a user-turn answer too; map it here if the stitcher gets a join of its
     own for it."""
     return "start" if n == 0 else "user_turn"
@@ -172,7 +172,7 @@ def unresolvable(example: ToughExample) -> str | None:
     - ``new reads as a repeat``: B adds code but occurs whole in W, at a place where a
       repeat could start (a definition's first line: a block restart cut short), or
       right after an answer that was wholly a repeat (lost, it may be one again; an
-      answer after CONTINUE_AFTER never is, but the stitcher cannot tell it from a lost
+      answer after a quote never is, but the stitcher cannot tell it from a lost
       one while `join_of` gives both "user_turn"): e.g. a restart whose whole text
       occurs twice in the file. Its converse is no ambiguity: an answer wholly a repeat
       is at least `max_answer` long (or runs to the code's end) and occurs whole in W,

@@ -10,8 +10,10 @@ realistic seams (`seams.py`, also usable on its own by property tests). `Seams()
 the mix the stitcher has always handled; `Seams.tough(seed)` adds what real models were
 measured doing: restarts of a block of any length (an answer may be wholly a repeat),
 positions lost after such an answer, skips to the next definition, fences with info
-``python3`` or none. After codegen's CONTINUE_AFTER turn the author goes on from just
-after the quoted end of the file (`module_author.FILE_SO_FAR`); with
+``python3`` or none. After codegen's quote of the end of the file (CONTINUE_QUOTED, on
+every continuation) the author goes on from just after it (`module_author.FILE_SO_FAR`),
+never lost, but it may still start a block over unless the quote says its last answer
+only repeated itself; with
 `laziness=Laziness()` it also leaves placeholders and stops early (`laziness.py`), and
 it answers codegen's repairs: a definition in a model's shapes (`definitions.py`), a
 broken statement with the one it stands for (`statements.py`). Its usage bills input

@@ -308,7 +308,7 @@ class ModuleAuthor:
         self.early_end: dict[str, int] = {}  # path -> first line of lazy code left out
         # (path, where the lost answer went on from, the true cut) for each lost answer.
         self.lost: list[tuple[str, int, int]] = []
-        # (path, lines quoted, lines found) for each CONTINUE_AFTER read: fewer lines
+        # (path, lines quoted, lines found) for each quote read: fewer lines
         # found than quoted means the file's end was not as the author wrote it.
         self.quoted: list[tuple[str, int, int]] = []
         # (path, definition left unfinished, definition started) for each skip_ahead

@@ -84,8 +84,9 @@ the cut it restarted from, at index e):
   line retyped: ``retype``, ``prose``, ``fence``), repeating text written two or more
   answers ago, then goes past the true cut;
 - otherwise, the client's quote of the end of the file (`codegen.prompts.
-  CONTINUE_AFTER`) puts it back at the true cut, where it goes on with the ordinary
-  seams (no ``block_restart`` for that answer), so it always adds something.
+  CONTINUE_QUOTED`) puts it back at the true cut, where it goes on with the ordinary
+  seams (no ``block_restart`` for that answer when the quote says the last answer
+  only repeated itself), so it always adds something.
 """
 
 from __future__ import annotations
