@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -317,6 +318,13 @@ def _comment_body_gap(text: str, lines: list[str], index: int) -> tuple[str, Fin
     return "".join(new_lines), finding
 
 
+def _top_module(module: cst.Attribute | cst.Name | None) -> str:
+    """`os` out of `os.path`."""
+    while isinstance(module, cst.Attribute):
+        module = module.value  # type: ignore[assignment]
+    return module.value if isinstance(module, cst.Name) else ""
+
+
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip(" \t"))]
 
@@ -361,7 +369,8 @@ class _Block:
 @dataclass
 class _Definitions:
     nodes: dict[str, tuple[cst.CSTNode, str]] = field(default_factory=dict)
-    # Scopes with `from x import *`: any name may come from there.
+    # Scopes with `from x import *` of the project's own modules (relative, or not in
+    # the standard library): any name may come from there.
     starred: set[str] = field(default_factory=set)
 
     def add(self, scope: str, name: str, node: cst.CSTNode, kind: str = "name") -> None:
@@ -723,7 +732,10 @@ class _Inspector(cst.CSTVisitor):
                     self.definitions.add(block.scope, bound.value, statement)
         elif isinstance(statement, cst.ImportFrom):
             if isinstance(statement.names, cst.ImportStar):
-                self.definitions.starred.add(block.scope)
+                # `from typing import *` (a small model's habit) defines none of the
+                # names a spec requires: only a module of the project may.
+                if statement.relative or _top_module(statement.module) not in sys.stdlib_module_names:
+                    self.definitions.starred.add(block.scope)
                 return
             for alias in statement.names:
                 bound = alias.asname.name if alias.asname is not None else alias.name

@@ -243,8 +243,18 @@ def test_a_required_function_with_a_stub_body_is_a_placeholder() -> None:
     assert "`pass`" in found[0].message
 
 
-def test_star_import_may_define_any_module_name() -> None:
-    assert check("from os.path import *\n", requires=["join"]) == []
+def test_star_import_of_a_project_module_may_define_any_module_name() -> None:
+    assert check("from .models import *\n", requires=["Todo"]) == []
+    assert check("from todo.models import *\n", requires=["Todo"]) == []
+
+
+def test_star_import_from_the_standard_library_defines_no_required_name() -> None:
+    # A regenerated function came with `from typing import *`, and the file was written
+    # without two of its required functions (Qwen2.5-Coder-0.5B, e2e).
+    for source in ("from typing import *\n", "from os.path import *\n"):
+        found = check(source + "def a():\n    return 1\n", requires=["a", "parse_duration"])
+        assert [(f.code, f.message) for f in found] == [
+            (Code.MISSING, "required name `parse_duration` is not defined at module level")]
 
 
 def test_malformed_required_name_is_a_value_error() -> None:
