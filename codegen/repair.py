@@ -168,12 +168,16 @@ def plan(code: str, findings: Sequence[Finding], tried: Collection[str] = ()) ->
             by_target[outer] += by_target.pop(name)
     for name, found in by_target.items():
         repairs.append(Repair("regenerate", tuple(found), target=name, kind=kinds[name]))
-    for finding in missing:
-        name = _missing_name(finding)
-        if name:
-            kind = "method" if "." in name else "definition"
-            repairs.append(Repair("add", (finding,), target=name, kind=kind))
-    return repairs
+    adds = [Repair("add", (f,), target=name, kind="method" if "." in name else "definition")
+            for f in missing if (name := _missing_name(f))]
+    retry = [step for step in adds if step.label in tried]
+    finish = Repair("finish", tuple(f for step in retry for f in step.findings),
+                    names=tuple(step.target for step in retry))
+    if retry and finish.label not in tried:
+        # Asked alone, the model did not write them (a small one writes the file over
+        # instead): the file's own conversation goes on with them, in a round of its own.
+        return [finish]
+    return repairs + adds
 
 
 def _syntax_repairs(code: str, finding: Finding) -> Iterator[Repair]:

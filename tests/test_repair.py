@@ -239,6 +239,27 @@ def test_a_finish_that_only_repeats_fails_and_the_cut_definition_is_asked_for_by
     assert "Write the complete definition of `peek`" in last_user_text(double.requests[2])
 
 
+def test_a_name_not_written_when_asked_alone_is_asked_for_in_the_files_own_conversation(
+        tmp_path: Path) -> None:
+    # Qwen2.5-Coder-0.5B, asked for `convert` alone, wrote another function again.
+    double = MessagesDouble(ScriptedAuthor([
+        replies.text("```python\ndef a():\n    return 1\n```"),
+        replies.text("```python\ndef a():\n    return 1\n```"),
+        replies.text("```python\ndef convert(x):\n    return x\n```")]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["a", "convert"]}],
+                                model="claude-sonnet-5-5", max_repairs=2))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert [(r.label, r.outcome) for r in f.repairs] == [("add convert", "failed"),
+                                                         ("finish the file", "applied")]
+    assert (tmp_path / "m.py").read_text() == "def a():\n    return 1\n\n\ndef convert(x):\n    return x\n"
+    ask = last_user_text(double.requests[2])
+    assert ask.startswith("Your answer ended before the file was complete") and "`convert`" in ask
+    # The file's own conversation: its first request and answer, then the ask.
+    assert without_marks(double.requests[2]["messages"][:1]) == \
+        without_marks(double.requests[0]["messages"][:1])
+
+
 def test_a_stuck_file_without_repairs_is_kept_as_cut(tmp_path: Path) -> None:
     first = "```python\ndef apply(price, p):\n    if p <"
     double = MessagesDouble(ScriptedAuthor([replies.cut(first)] * 4))
