@@ -570,6 +570,13 @@ def _repair(calls: _Calls, request: Request, generation: Generation, code: str,
         splices = sum(step.action != "finish" for step in planned)
         shared = prompts.SharedQuote.of_round(code, splices, request.cache_control)
         for step in planned:
+            if step.action == "add" and _defines(code, step.target):
+                # An earlier answer of this round wrote it too (`Repair.names`).
+                records.append(RepairRecord(
+                    step.action, step.target, step.label,
+                    tuple(f"{f.code} at line {f.line}" for f in step.findings), "applied",
+                    "written in an earlier answer of this round"))
+                continue
             calls.doing = step.label
             calls.observe(Repairing(file.path, step.label))
             before_calls, before_usage = calls.calls, calls.usage
@@ -623,6 +630,13 @@ def _stuck_at(code: str, found: Mapping[str, Finding]) -> dict[str, Finding]:
                "repeated what was already written; it is asked for in full")
     return {region.name: Finding(Code.UNFINISHED, region.first, 1, region.name, message,
                                  end_line=len(lines))}
+
+
+def _defines(code: str, qualname: str) -> bool:
+    try:
+        return splice.defines(code, qualname)
+    except (SyntaxError, ValueError):
+        return False
 
 
 class _Unfinished(Exception):

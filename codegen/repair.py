@@ -32,6 +32,7 @@ from .splice import (
     broken_statement,
     definition_around,
     definition_target,
+    defines,
     find_definition,
     insert_definition,
     merge_imports,
@@ -58,7 +59,9 @@ class Repair:
     # them, not found by name); a finish's first line left out (0: none).
     first: int = 0
     last: int = 0
-    names: tuple[str, ...] = ()  # finish: required names not written yet
+    # Required names not written yet: a finish is asked for them; an add takes those its
+    # answer also defines (a small model asked for one writes the file over).
+    names: tuple[str, ...] = ()
 
     @property
     def why(self) -> str:
@@ -168,8 +171,10 @@ def plan(code: str, findings: Sequence[Finding], tried: Collection[str] = ()) ->
             by_target[outer] += by_target.pop(name)
     for name, found in by_target.items():
         repairs.append(Repair("regenerate", tuple(found), target=name, kind=kinds[name]))
-    adds = [Repair("add", (f,), target=name, kind="method" if "." in name else "definition")
-            for f in missing if (name := _missing_name(f))]
+    wanted = [(f, name) for f in missing if (name := _missing_name(f))]
+    adds = [Repair("add", (f,), target=name, kind="method" if "." in name else "definition",
+                   names=tuple(n for _, n in wanted if n != name))
+            for f, name in wanted]
     retry = [step for step in adds if step.label in tried]
     finish = Repair("finish", tuple(f for step in retry for f in step.findings),
                     names=tuple(step.target for step in retry))
@@ -247,13 +252,29 @@ def apply(code: str, repair: Repair, answer: str) -> str:
         return merge_imports(replace_definition(code, repair.target, definition), definition.imports)
     if repair.action == "add":
         definition = find_definition(answer, repair.target)
-        return merge_imports(insert_definition(code, repair.target, definition), definition.imports)
+        code = merge_imports(insert_definition(code, repair.target, definition), definition.imports)
+        return _add_also(code, repair.names, answer)
     if repair.action == "statement":
         statement = statement_from_answer(answer)
         if _same_lines(statement, statement_text(code, repair)):
             raise SpliceError(f"the answer repeats the broken lines {repair.first}-{repair.last}")
         return replace_lines(code, repair.first, repair.last, statement)
     raise SpliceError(f"{repair.action} is not a splice")
+
+
+def _add_also(code: str, names: Sequence[str], answer: str) -> str:
+    """`code` with those of `names` it lacks that `answer` defines as well: a model that
+    writes the whole file over when asked for one definition often writes the other
+    missing ones in it, and asked for them in turn it may not write them again."""
+    for name in names:
+        if defines(code, name):
+            continue
+        try:
+            definition = find_definition(answer, name)
+            code = merge_imports(insert_definition(code, name, definition), definition.imports)
+        except SpliceError:
+            continue
+    return code
 
 
 def statement_text(code: str, repair: Repair) -> str:

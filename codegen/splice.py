@@ -128,6 +128,12 @@ def _parse_shifted(code: str) -> tuple[ast.Module, list[str]]:
     return tree, lines
 
 
+def defines(code: str, qualname: str) -> bool:
+    """Whether `code` (which parses) defines `qualname` by `def` or `class` at its own
+    scope: `f` at module level, `Cls.method` in class `Cls`."""
+    return _follow(parse(code).body, qualname.split(".")) is not None
+
+
 def _lookup(body: Sequence[ast.stmt], parts: Sequence[str]) -> ast.stmt | None:
     """`parts` followed down from `body` through classes (the answer may wrap the
     definition in any tail of its enclosing classes: `class B:` for `A.B.m`)."""

@@ -11,7 +11,7 @@ import validators
 from codegen import prompts
 from codegen.build import BuildOptions, build_spec
 from codegen.errors import EXIT_FINDINGS, EXIT_OK
-from codegen.repair import Repair, finish_cut, plan, prefill_text
+from codegen.repair import Repair, apply, finish_cut, plan, prefill_text
 from codegen.report import render_build
 from codegen.spec import load_spec
 from tests.double import Laziness, MessagesDouble, ModuleAuthor, PromptCache, ScriptedAuthor, Seams, replies
@@ -258,6 +258,37 @@ def test_a_name_not_written_when_asked_alone_is_asked_for_in_the_files_own_conve
     # The file's own conversation: its first request and answer, then the ask.
     assert without_marks(double.requests[2]["messages"][:1]) == \
         without_marks(double.requests[0]["messages"][:1])
+
+
+def test_an_add_answer_that_writes_other_missing_names_too_adds_them_without_asking_again(
+        tmp_path: Path) -> None:
+    # Qwen2.5-Coder-0.5B, asked for `RingBuffer.to_list` alone, wrote the class over with
+    # `to_list`, `is_full` and `__len__`; asked for `is_full` next, it wrote `__len__` only.
+    first = "```python\nclass Ring:\n    def __init__(self):\n        self.items = []\n```"
+    whole = ("```python\nclass Ring:\n    def __init__(self):\n        self.items = []\n\n"
+             "    def to_list(self):\n        return list(self.items)\n\n"
+             "    def is_full(self):\n        return False\n```")
+    double = MessagesDouble(ScriptedAuthor([replies.text(first), replies.text(whole)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x",
+                                            "requires": ["Ring.to_list", "Ring.is_full"]}],
+                                model="claude-sonnet-5-5", max_repairs=2))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    assert f.status == "written", f.detail
+    assert len(double.requests) == 2
+    assert [(r.label, r.outcome, r.calls) for r in f.repairs] == [
+        ("add Ring.to_list", "applied", 1), ("add Ring.is_full", "applied", 0)]
+    assert (tmp_path / "m.py").read_text() == (
+        "class Ring:\n    def __init__(self):\n        self.items = []\n\n"
+        "    def to_list(self):\n        return list(self.items)\n\n"
+        "    def is_full(self):\n        return False\n")
+
+
+def test_an_add_takes_only_names_still_missing_from_its_answer() -> None:
+    code = "def a():\n    return 1\n"
+    answer = "```python\ndef a():\n    return 2\n\ndef b():\n    return 3\n\ndef c():\n    return 4\n```"
+    step = Repair("add", (), target="b", kind="definition", names=("a", "c", "d"))
+    assert apply(code, step, answer) == (
+        "def a():\n    return 1\n\n\ndef b():\n    return 3\n\n\ndef c():\n    return 4\n")
 
 
 def test_a_stuck_file_without_repairs_is_kept_as_cut(tmp_path: Path) -> None:
