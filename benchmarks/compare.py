@@ -52,9 +52,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.seed_loop import SeedRun, seed_loop  # noqa: E402
 from codegen import prompts  # noqa: E402
 from codegen.build import BuildOptions, build_spec  # noqa: E402
-from codegen.client import Connection, MessagesClient  # noqa: E402
-from codegen.models import ModelInfo, Usage, cost, lookup  # noqa: E402
+from codegen.models import ModelInfo, Usage, lookup  # noqa: E402
+from codegen.pricing import cost  # noqa: E402
 from codegen.spec import load_spec  # noqa: E402
+from codegen.streaming.anthropic import Connection, MessagesClient  # noqa: E402
 from tests.double import Laziness, MessagesDouble, ModuleAuthor, Seams, count_tokens  # noqa: E402
 from tests.test_stitch_property import stdlib_modules  # noqa: E402
 

@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from codegen.build import BuildOptions, build_spec  # noqa: E402
-from codegen.client import Connection, MessagesClient  # noqa: E402
 from codegen.spec import load_spec  # noqa: E402
+from codegen.streaming.anthropic import Connection, MessagesClient  # noqa: E402
 from tests.double import Laziness, MessagesDouble, ModuleAuthor, Seams, count_tokens  # noqa: E402
 from tests.test_stitch_property import stdlib_modules  # noqa: E402
 

@@ -87,10 +87,11 @@ def build(
     """Generate every file of the specs: continue cut answers, stitch, check, format, write."""
     from rich.console import Console
 
-    from .build import BuildOptions, LazyClient, build_spec
+    from .build import BuildOptions, build_spec
     from .display import print_summary, progress_display
     from .report import render_build
     from .spec import load_spec
+    from .streaming.anthropic import LazyClient
 
     options = BuildOptions(only=tuple(only or ()), jobs=jobs, max_cost=max_cost,
                            offline=offline, force=force, dry_run=dry_run, verbose=verbose,

@@ -8,7 +8,7 @@ prefill is remembered per model for the rest of the run.
 
 A prefilled turn is one growing block, and a cache hit ends at a block boundary: sent
 whole, the answer so far is paid at the full input price on every call. A *line
-prefill* (`Request.line_prefill`) keeps the history append-only instead: the cut turn
+prefill* (`Request.by_line_prefill`) keeps the history append-only instead: the cut turn
 goes back unchanged as its own message, a user turn says the next message begins with
 its last, unfinished line, and the final assistant message is that line alone. Each
 call then reads the previous call's messages from the cache, and the model still
@@ -19,24 +19,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from . import prompts
-from .client import Answer, Block
 from .errors import PrefillRejectedError
 from .models import Usage
+from .request import Request
 from .stitch import Chunk, Draft, Join
+from .streaming import Answer, Block, Streamer
 
 Status = Literal["complete", "cut", "refused", "failed", "stopped"]
 
 
 class StopBuild(Exception):
     """Raised by a `before_call` hook to end the conversation before the next call."""
-
-
-class Streamer(Protocol):
-    def stream(self, request: dict[str, Any],
-               on_text: Callable[[str], None] | None = None) -> Answer: ...
 
 
 @dataclass
@@ -52,43 +48,6 @@ class PrefillMemory:
 
     def allows(self, model: str, default: bool) -> bool:
         return default and model not in self.refused
-
-
-@dataclass(frozen=True)
-class Request:
-    """Everything but the messages: the same for every call of one file."""
-
-    model: str
-    system: tuple[dict[str, Any], ...]
-    prompt: str | tuple[Block, ...]  # the user message: text, or its blocks
-    max_tokens: int
-    thinking: dict[str, Any] | None = None
-    prefill: bool = True  # what the model table says; PrefillMemory may say otherwise
-    # Marks the end of the history so the next call reads it from the cache (None: no
-    # caching of the history, e.g. when it is shorter than the model can cache).
-    cache_control: dict[str, Any] | None = None
-    # Whether the first call marks the prompt too, for its continuations to read. A
-    # write costs 1.25x the input price, a read saves 0.9x: worth it where an answer is
-    # likely to be cut (a file), not for a repair's one definition.
-    cache_prompt: bool = True
-    # Continue a cut answer (max_tokens, a context window, a broken stream; not
-    # pause_turn) by a line prefill where prefill is allowed and thinking is off: worth
-    # it where the cache saves money, i.e. the model has prices.
-    line_prefill: bool = False
-    language: str = "python"  # the fence of a quote of the file (CONTINUE_QUOTED)
-
-    def body(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
-        first = not any(m["role"] == "assistant" for m in messages)
-        mark = None if first and not self.cache_prompt else self.cache_control
-        body: dict[str, Any] = {
-            "model": self.model,
-            "max_tokens": self.max_tokens,
-            "system": list(self.system),
-            "messages": _cache_breakpoint(messages, mark),
-        }
-        if self.thinking is not None:
-            body["thinking"] = self.thinking
-        return body
 
 
 @dataclass(frozen=True)
@@ -142,178 +101,225 @@ def generate(client: Streamer, request: Request, *, max_continuations: int,
     the chunks are only what the new answers add, the first joining as `prefill` or
     `user_turn` by how it was asked for.
     """
-    prompt = request.prompt if isinstance(request.prompt, str) else list(request.prompt)
-    messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
-    # The assistant turn being built by prefill (or pause_turn) continuations.
-    pending: list[Block] = []
-    next_join: Join = "start"
-    if opening is not None:
-        messages = list(opening.messages)
-        if opening.prefill and memory.allows(request.model, request.prefill):
-            pending = list(opening.prefill)
-            next_join = "prefill"
-        elif opening.prefill:
-            messages += [{"role": "assistant", "content": _sendable(list(opening.prefill))},
-                         {"role": "user", "content": prompts.continue_prompt(
-                             _code_of(opening.prefill), request.language)}]
-            next_join = "user_turn"
-        else:
-            next_join = "user_turn"
-    chunks: list[Chunk] = []
-    usage = Usage()
-    calls = continuations = 0
-    kind: Literal["first", "continue", "retry-empty", "no-prefill"] = "first"
-    prefill_used = False
-    window_exceeded = 0
-    on_line = False  # `pending` is a line prefill after the cut turn and a user turn
-    last: list[Block] = []  # the last answer's content, merged into its turn
-    draft = Draft()  # the code so far, to see what each user-turn answer added
-    stalls = stalled_in_a_row = 0
-    stalled = False  # the last answer added nothing: the next user turn quotes the code
-
-    def finish(status: Status, detail: str = "", stuck: bool = False) -> Generation:
-        turn = _sendable(last)
-        conversation = tuple(messages + ([{"role": "assistant", "content": turn}] if turn else []))
-        return Generation(tuple(chunks), status, calls, continuations, usage, detail, prefill_used,
-                          conversation, stalls, stuck)
-
+    conversation = _Conversation(request, memory, max_continuations, opening)
     while True:
-        # The API rejects a final assistant message that ends in whitespace.
-        prefill = _without_trailing_space(pending) if pending else []
-        outgoing = messages + ([{"role": "assistant", "content": prefill}] if prefill else [])
-        body = request.body(outgoing)
+        body = conversation.body()
         if before_call is not None:
             try:
-                before_call(CallEvent(kind, body, usage))
+                before_call(CallEvent(conversation.kind, body, conversation.usage))
             except StopBuild as halt:
-                return finish("stopped", str(halt))
+                return conversation.finish("stopped", str(halt))
         try:
             answer = client.stream(body, on_text)
         except PrefillRejectedError:
-            memory.refused.add(request.model)
-            # The code so far: the draft, or the turn a finish opened with.
-            ask = prompts.continue_prompt(draft.code or _code_of(pending), request.language)
-            if on_line:
-                # The cut turn is in the history already: only the user turn changes.
-                messages[-1] = {"role": "user", "content": ask}
-            else:
-                # Same cut answer, sent back unchanged, then a user turn asking to go on.
-                messages += [{"role": "assistant", "content": _sendable(pending)},
-                             {"role": "user", "content": ask}]
-            pending = []
-            on_line = False
-            next_join = "user_turn"
-            kind = "no-prefill"
+            conversation.prefill_refused()
             continue
-        calls += 1
-        usage = usage + answer.usage
-        if prefill and (not on_line or request.model in memory.echoes):
-            unechoed = without_echo(answer, prefill)
-            if unechoed is not answer and not on_line:
-                memory.echoes.add(request.model)
-            answer = unechoed
-        if prefill:
-            # The model went on after the stripped text: keep that, in the turn and the chunk.
-            prefill_used = True
-            pending = prefill
-            if chunks:
-                chunks[-1] = Chunk(chunks[-1].text.rstrip(), chunks[-1].joins)
-        stalled = False
-        if next_join == "user_turn" and answer.text:
-            before = len(draft.code.rstrip())
-            chunks.append(Chunk(answer.text, next_join))
-            draft.add(chunks[-1])
-            stalled = _stalled(len(draft.code.rstrip()) - before, answer.text)
+        done = conversation.take(answer)
+        if done is not None:
+            return done
+
+
+class _Conversation:
+    """The state of one `generate`: the messages, the turn being prefilled, the chunks
+    and the counts. `take` reads each answer and says how to go on (None) or what the
+    conversation came to."""
+
+    def __init__(self, request: Request, memory: PrefillMemory, max_continuations: int,
+                 opening: Opening | None) -> None:
+        self.request, self.memory, self.max_continuations = request, memory, max_continuations
+        prompt = request.prompt if isinstance(request.prompt, str) else list(request.prompt)
+        self.messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
+        # The assistant turn being built by prefill (or pause_turn) continuations.
+        self.pending: list[Block] = []
+        self.next_join: Join = "start"
+        if opening is not None:
+            self.messages = list(opening.messages)
+            if opening.prefill and memory.allows(request.model, request.prefill):
+                self.pending = list(opening.prefill)
+                self.next_join = "prefill"
+            elif opening.prefill:
+                self.messages += [
+                    {"role": "assistant", "content": _sendable(list(opening.prefill))},
+                    {"role": "user", "content": prompts.continue_prompt(
+                        _code_of(opening.prefill), request.language)}]
+                self.next_join = "user_turn"
+            else:
+                self.next_join = "user_turn"
+        self.prefill: list[Block] = []  # what the call in flight prefills
+        self.chunks: list[Chunk] = []
+        self.usage = Usage()
+        self.calls = self.continuations = 0
+        self.kind: Literal["first", "continue", "retry-empty", "no-prefill"] = "first"
+        self.prefill_used = False
+        self.window_exceeded = 0
+        self.on_line = False  # `pending` is a line prefill after the cut turn and a user turn
+        self.last: list[Block] = []  # the last answer's content, merged into its turn
+        self.draft = Draft()  # the code so far, to see what each user-turn answer added
+        self.stalls = self.stalled_in_a_row = 0
+        self.stalled = False  # the last answer added nothing: the next user turn quotes the code
+
+    def finish(self, status: Status, detail: str = "", stuck: bool = False) -> Generation:
+        turn = _sendable(self.last)
+        conversation = tuple(self.messages + ([{"role": "assistant", "content": turn}] if turn else []))
+        return Generation(tuple(self.chunks), status, self.calls, self.continuations, self.usage,
+                          detail, self.prefill_used, conversation, self.stalls, stuck)
+
+    def body(self) -> dict[str, Any]:
+        # The API rejects a final assistant message that ends in whitespace.
+        self.prefill = _without_trailing_space(self.pending) if self.pending else []
+        outgoing = self.messages + ([{"role": "assistant", "content": self.prefill}]
+                                    if self.prefill else [])
+        return self.request.body(outgoing)
+
+    def prefill_refused(self) -> None:
+        self.memory.refused.add(self.request.model)
+        # The code so far: the draft, or the turn a finish opened with.
+        ask = prompts.continue_prompt(self.draft.code or _code_of(self.pending), self.request.language)
+        if self.on_line:
+            # The cut turn is in the history already: only the user turn changes.
+            self.messages[-1] = {"role": "user", "content": ask}
+        else:
+            # Same cut answer, sent back unchanged, then a user turn asking to go on.
+            self.messages += [{"role": "assistant", "content": _sendable(self.pending)},
+                              {"role": "user", "content": ask}]
+        self.pending = []
+        self.on_line = False
+        self.next_join = "user_turn"
+        self.kind = "no-prefill"
+
+    def take(self, answer: Answer) -> Generation | None:
+        """Read one answer: what the conversation came to, or None to call again."""
+        self.calls += 1
+        self.usage = self.usage + answer.usage
+        answer = self._resumed(answer)
+        self.stalled = False
+        if self.next_join == "user_turn" and answer.text:
+            before = len(self.draft.code.rstrip())
+            self.chunks.append(Chunk(answer.text, self.next_join))
+            self.draft.add(self.chunks[-1])
+            self.stalled = _stalled(len(self.draft.code.rstrip()) - before, answer.text)
         elif answer.text:
-            chunks.append(Chunk(answer.text, next_join))
-            draft.add(chunks[-1])
-        last = _merged(pending, list(answer.content))
+            self.chunks.append(Chunk(answer.text, self.next_join))
+            self.draft.add(self.chunks[-1])
+        self.last = _merged(self.pending, list(answer.content))
 
         stop = answer.stop_reason
         if answer.interrupted is None and stop == "refusal":
             category = (answer.stop_details or {}).get("category") or "unspecified"
-            return finish("refused", f"the model refused (category: {category})")
+            return self.finish("refused", f"the model refused (category: {category})")
         if answer.interrupted is None and stop == "tool_use":
-            return finish("failed", "the model asked to use a tool; codegen offers none")
+            return self.finish("failed", "the model asked to use a tool; codegen offers none")
         if answer.interrupted is None and stop in ("end_turn", "stop_sequence"):
-            if next_join == "user_turn" and not answer.text.strip() and chunks:
-                # Asked to go on after a cut, it ended at once: the file is still cut
-                # there (and may parse: `self.close` is a statement). Ask again, quoting.
-                stalls += 1
-                stalled_in_a_row += 1
-                if continuations >= max_continuations or stalled_in_a_row >= MAX_STALLS:
-                    return finish("complete")  # it says so: the validators judge the file
-                continuations += 1
-                kind = "continue"
-                if _sendable(list(answer.content)):
-                    messages += [{"role": "assistant", "content": _sendable(list(answer.content))}]
-                messages += [{"role": "user", "content": prompts.continue_prompt(
-                    draft.code, request.language, stalled=True)}]
-                continue
-            if any(c.text.strip() for c in chunks):
-                return finish("complete")
-            # An empty end_turn is not a finished file: ask once more, within budget.
-            stalls += 1
-            stalled_in_a_row += 1
-            if continuations >= max_continuations or stalled_in_a_row >= MAX_STALLS:
-                return finish("failed", "the model ended its answer without any code")
-            continuations += 1
-            kind = "retry-empty"
-            if _sendable([*pending, *answer.content]):
-                messages += [{"role": "assistant", "content": _sendable([*pending, *answer.content])}]
-            messages += [{"role": "user", "content": prompts.EMPTY_ANSWER}]
-            pending, on_line = [], False
-            next_join = "start" if not chunks else "user_turn"
-            continue
+            return self._ended(answer)
+        return self._cut(answer)
 
-        # Cut: max_tokens, a context window reached, pause_turn, or a broken stream.
+    def _resumed(self, answer: Answer) -> Answer:
+        """An answer to a prefill, without the prefill its server sent back first."""
+        prefill = self.prefill
+        if prefill and (not self.on_line or self.request.model in self.memory.echoes):
+            unechoed = without_echo(answer, prefill)
+            if unechoed is not answer and not self.on_line:
+                self.memory.echoes.add(self.request.model)
+            answer = unechoed
+        if prefill:
+            # The model went on after the stripped text: keep that, in the turn and the chunk.
+            self.prefill_used = True
+            self.pending = prefill
+            if self.chunks:
+                self.chunks[-1] = Chunk(self.chunks[-1].text.rstrip(), self.chunks[-1].joins)
+        return answer
+
+    def _stall(self) -> None:
+        self.stalls += 1
+        self.stalled_in_a_row += 1
+
+    def _ended(self, answer: Answer) -> Generation | None:
+        """end_turn (or a stop sequence)."""
+        request = self.request
+        if self.next_join == "user_turn" and not answer.text.strip() and self.chunks:
+            # Asked to go on after a cut, it ended at once: the file is still cut
+            # there (and may parse: `self.close` is a statement). Ask again, quoting.
+            self._stall()
+            if self.continuations >= self.max_continuations or self.stalled_in_a_row >= MAX_STALLS:
+                return self.finish("complete")  # it says so: the validators judge the file
+            self.continuations += 1
+            self.kind = "continue"
+            if _sendable(list(answer.content)):
+                self.messages += [{"role": "assistant", "content": _sendable(list(answer.content))}]
+            self.messages += [{"role": "user", "content": prompts.continue_prompt(
+                self.draft.code, request.language, stalled=True)}]
+            return None
+        if any(c.text.strip() for c in self.chunks):
+            return self.finish("complete")
+        # An empty end_turn is not a finished file: ask once more, within budget.
+        self._stall()
+        if self.continuations >= self.max_continuations or self.stalled_in_a_row >= MAX_STALLS:
+            return self.finish("failed", "the model ended its answer without any code")
+        self.continuations += 1
+        self.kind = "retry-empty"
+        turn = _sendable([*self.pending, *answer.content])
+        if turn:
+            self.messages += [{"role": "assistant", "content": turn}]
+        self.messages += [{"role": "user", "content": prompts.EMPTY_ANSWER}]
+        self.pending, self.on_line = [], False
+        self.next_join = "start" if not self.chunks else "user_turn"
+        return None
+
+    def _cut(self, answer: Answer) -> Generation | None:
+        """Cut: max_tokens, a context window reached, pause_turn, or a broken stream."""
+        stop = answer.stop_reason
         if stop == "model_context_window_exceeded":
-            window_exceeded += 1
-            if window_exceeded > 1:
-                return finish("failed", "the conversation no longer fits the model's context window")
+            self.window_exceeded += 1
+            if self.window_exceeded > 1:
+                return self.finish("failed", "the conversation no longer fits the model's context window")
         else:
-            window_exceeded = 0
-        if stalled:
-            stalls += 1
-            stalled_in_a_row += 1
-            if stalled_in_a_row >= MAX_STALLS:
-                return finish("cut", f"{stalled_in_a_row} answers in a row added nothing to the file: "
-                                     "each only repeated what was already written", stuck=True)
+            self.window_exceeded = 0
+        if self.stalled:
+            self._stall()
+            if self.stalled_in_a_row >= MAX_STALLS:
+                return self.finish("cut", f"{self.stalled_in_a_row} answers in a row added nothing to "
+                                          "the file: each only repeated what was already written",
+                                   stuck=True)
         else:
-            stalled_in_a_row = 0
-        if continuations >= max_continuations:
+            self.stalled_in_a_row = 0
+        if self.continuations >= self.max_continuations:
             reason = answer.interrupted or f"stop reason {stop}"
-            return finish("cut", f"still cut after {continuations} continuations ({reason})")
-        continuations += 1
-        kind = "continue"
-        content = _merged(pending, list(answer.content))
-        on_line = False
+            return self.finish("cut", f"still cut after {self.continuations} continuations ({reason})")
+        self.continuations += 1
+        self.kind = "continue"
+        self._go_on(_merged(self.pending, list(answer.content)), stop)
+        return None
+
+    def _go_on(self, content: list[Block], stop: str | None) -> None:
+        """The next call after a cut: a line prefill, the turn prefilled whole, or the turn
+        sent back and a user turn asking to go on."""
+        request, memory = self.request, self.memory
+        self.on_line = False
         line = _last_line(content)
-        if (request.line_prefill and thinking_off(request.thinking) and stop != "pause_turn"
-                and memory.allows(request.model, request.prefill) and line):
+        prefill = memory.allows(request.model, request.prefill)
+        if request.by_line_prefill and stop != "pause_turn" and prefill and line:
             # The cut turn as it was written, then the line it stopped in, resumed.
-            messages += [{"role": "assistant", "content": _sendable(content)},
-                         {"role": "user", "content": prompts.CONTINUE_LINE}]
-            pending = [{"type": "text", "text": line}]
-            next_join = "prefill"
-            on_line = True
-            continue
-        if stop == "pause_turn" or memory.allows(request.model, request.prefill):
+            self.messages += [{"role": "assistant", "content": _sendable(content)},
+                              {"role": "user", "content": prompts.CONTINUE_LINE}]
+            self.pending = [{"type": "text", "text": line}]
+            self.next_join = "prefill"
+            self.on_line = True
+            return
+        if (stop == "pause_turn" or prefill) and _ends_in_text(content):
             # Sent back as the last message with no new user turn: the model resumes.
-            if _ends_in_text(content):
-                pending = content
-                next_join = "prefill"
-                continue
+            self.pending = content
+            self.next_join = "prefill"
+            return
         if _sendable(content):
-            messages += [{"role": "assistant", "content": _sendable(content)}]
+            self.messages += [{"role": "assistant", "content": _sendable(content)}]
             # The turn quotes where the code really ends (a model asked only to go on
             # goes on from where it thinks it stopped), and says so when the last answer
             # only repeated itself. Always a new turn, never an edit of an earlier one
             # (thinking models check the history).
-            messages += [{"role": "user", "content": prompts.continue_prompt(
-                draft.code, request.language, stalled=stalled)}]
-        pending = []
-        next_join = "user_turn" if chunks else "start"
+            self.messages += [{"role": "user", "content": prompts.continue_prompt(
+                self.draft.code, request.language, stalled=self.stalled)}]
+        self.pending = []
+        self.next_join = "user_turn" if self.chunks else "start"
 
 
 # A file whose answers add nothing this many times in a row is given up as cut: the
@@ -336,39 +342,9 @@ def _code_of(blocks: Sequence[Block]) -> str:
     return draft.code
 
 
-def _cache_breakpoint(messages: list[dict[str, Any]],
-                      cache_control: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The messages with a cache breakpoint after the last one that the next call will
-    send again unchanged: the last message, or the one before a prefill (which grows).
-
-    History is append-only and each answer of a user-turn conversation is its own
-    message, so every call's prefix up to this point is the next call's prefix too,
-    and is read from the cache. The history itself is never changed: the marked copy
-    exists only in the request.
-    """
-    if cache_control is None:
-        return messages
-    at = len(messages) - 1
-    if messages[at]["role"] == "assistant":
-        at -= 1  # a prefill: its text changes with every call
-    if at < 0:
-        return messages
-    marked = messages[at]
-    content = marked["content"]
-    blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
-    blocks[-1] = {**blocks[-1], "cache_control": cache_control}
-    return [*messages[:at], {**marked, "content": blocks}, *messages[at + 1:]]
-
-
 def _ends_in_text(content: list[Block]) -> bool:
     """A prefill must end in non-blank text (a bare thinking block is no place to resume)."""
     return bool(content) and content[-1].get("type") == "text" and bool(content[-1]["text"].strip())
-
-
-def thinking_off(thinking: dict[str, Any] | None) -> bool:
-    """With thinking on, a prefilled final turn must open with a thinking block, which a
-    new turn does not have: a line prefill needs thinking off."""
-    return thinking is None or thinking.get("type") == "disabled"
 
 
 def _last_line(content: list[Block]) -> str:

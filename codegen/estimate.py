@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import prompts
-from .build import select_files, thinking_param
-from .client import CountTokensUnavailable, MessagesClient, connection_from_env
-from .continuation import Request, thinking_off
 from .errors import MissingCredentialsError, UsageError
 from .files import read_text, resolve_inside
-from .models import ModelInfo, Usage, cost, lookup
-from .spec import Spec
+from .models import ModelInfo, Usage, lookup
+from .pricing import cost
+from .request import Request, line_prefill_pays, thinking_param
+from .spec import Spec, select_files
+from .streaming.anthropic import CountTokensUnavailable, MessagesClient, connection_from_env
 
 # What a file with no output yet is expected to be: about 350 lines of Python. A
 # heuristic from the prompt would be a guess dressed up as a measurement; a flat
@@ -247,11 +247,11 @@ def estimate_spec(spec: Spec, counter: Counter, *, only: Sequence[str] = ()) -> 
     budget = spec.thinking if isinstance(spec.thinking, int) else 0
     system = tuple(prompts.system_blocks(spec.context))
     # The system prompt alone: count_tokens needs a message, so a one-character one.
-    system_tokens, _ = counter.count(
-        Request(spec.model, system, ".", spec.max_tokens, thinking, info.prefill)
-        .body([{"role": "user", "content": "."}]))
-    # Line prefill as build asks for it: prefill, prices, thinking off.
-    line_prefill = info.prefill and info.prices is not None and thinking_off(thinking)
+    alone = Request(spec.model, system, ".", spec.max_tokens, thinking, info.prefill,
+                    line_prefill=line_prefill_pays(info))
+    system_tokens, _ = counter.count(alone.body([{"role": "user", "content": "."}]))
+    # Line prefill as build asks for it (`Request.by_line_prefill`), where the model takes prefill.
+    line_prefill = alone.prefill and alone.by_line_prefill
     # A user turn quotes the end of the code: counted as QUOTED_LINES lines of 40 characters.
     typical_end = "\n".join(["    " + "x" * 36] * prompts.QUOTED_LINES)
     continue_tokens = local_tokens(prompts.CONTINUE_LINE if line_prefill

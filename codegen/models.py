@@ -127,38 +127,3 @@ class Usage:
             self.cache_read_tokens + other.cache_read_tokens,
             self.cache_write_1h_tokens + other.cache_write_1h_tokens,
         )
-
-
-def cost(usage: Usage, info: ModelInfo) -> float | None:
-    """USD for `usage` at the model's prices, each cache write at its lifetime's price;
-    None when the prices are unknown."""
-    if info.prices is None:
-        return None
-    p = info.prices
-    return (
-        usage.input_tokens * p.input
-        + usage.output_tokens * p.output
-        + usage.cache_write_5m_tokens * p.cache_write_5m
-        + usage.cache_write_1h_tokens * p.cache_write_1h
-        + usage.cache_read_tokens * p.cache_read
-    ) / _M
-
-
-def cache_savings(usage: Usage, info: ModelInfo) -> float | None:
-    """USD the cache saved on `usage`; None when the prices are unknown.
-
-    savings = R x (input - read) - W5 x (write_5m - input) - W1h x (write_1h - input),
-    per million tokens, with R the tokens read from the cache, W5 and W1h the tokens
-    written with each lifetime: what the reads would have cost at the input price less
-    what they cost, less the premium the writes paid over the input price (a written
-    token would have been billed at the input price anyway). Negative when more was
-    written than read back.
-    """
-    if info.prices is None:
-        return None
-    p = info.prices
-    return (
-        usage.cache_read_tokens * (p.input - p.cache_read)
-        - usage.cache_write_5m_tokens * (p.cache_write_5m - p.input)
-        - usage.cache_write_1h_tokens * (p.cache_write_1h - p.input)
-    ) / _M

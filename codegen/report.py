@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import problems
-from .failures import clip
+from .verify.failures import clip
 
 if TYPE_CHECKING:  # names for annotations: `codegen check` need not load the SDK the build uses
     from .build import BuildResult, FileResult
@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # names for annotations: `codegen check` need not load the SD
     from .estimate import Estimate, SpecEstimate
     from .models import Usage
     from .spec import Spec
-    from .verify import CommandRun, Verification
+    from .verify.command import CommandRun
+    from .verify.results import Verification
 
 
 def render_build(results: Sequence[BuildResult], fmt: str) -> str:

@@ -347,3 +347,17 @@ def _at(shown: str, node: Any, loc: tuple[str | int, ...]) -> str:
         else:
             break
     return f"{shown}:{line + 1}" if line is not None else shown
+
+
+def select_files(spec: Spec, only: tuple[str, ...]) -> set[str]:
+    """The paths `--only` names (all when none); a path the spec lacks is a usage error."""
+    if not only:
+        return {f.path for f in spec.files}
+    known = {f.path for f in spec.files}
+    chosen = set()
+    for path in only:
+        normal = path.strip("/").removeprefix("./")
+        if normal not in known:
+            raise UsageError(f"--only {path}: {spec.path} has no file {path!r}")
+        chosen.add(normal)
+    return chosen

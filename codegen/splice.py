@@ -131,26 +131,26 @@ def _parse_shifted(code: str) -> tuple[ast.Module, list[str]]:
 def defines(code: str, qualname: str) -> bool:
     """Whether `code` (which parses) defines `qualname` by `def` or `class` at its own
     scope: `f` at module level, `Cls.method` in class `Cls`."""
-    return _follow(parse(code).body, qualname.split(".")) is not None
+    return follow(parse(code).body, qualname.split(".")) is not None
 
 
 def _lookup(body: Sequence[ast.stmt], parts: Sequence[str]) -> ast.stmt | None:
     """`parts` followed down from `body` through classes (the answer may wrap the
     definition in any tail of its enclosing classes: `class B:` for `A.B.m`)."""
     for start in range(len(parts)):
-        node = _follow(body, parts[start:])
+        node = follow(body, parts[start:])
         if node is not None:
             return node
     return None
 
 
-def _follow(body: Sequence[ast.stmt], parts: Sequence[str]) -> ast.stmt | None:
+def follow(body: Sequence[ast.stmt], parts: Sequence[str]) -> ast.stmt | None:
     for node in body:
         if isinstance(node, Definitions) and node.name == parts[0]:
             if len(parts) == 1:
                 return node
             if isinstance(node, ast.ClassDef):
-                found = _follow(node.body, parts[1:])
+                found = follow(node.body, parts[1:])
                 if found is not None:
                     return found
     return None
@@ -178,7 +178,7 @@ def _walk_classes(body: Sequence[ast.stmt]) -> Iterator[DefinitionNode]:
 def locate(code: str, qualname: str) -> Span:
     """The lines of `qualname`'s definition in `code` (which must parse)."""
     lines = code.splitlines(keepends=True)
-    node = _follow(parse(code).body, qualname.split("."))
+    node = follow(parse(code).body, qualname.split("."))
     if node is None:
         raise SpliceError(f"the file does not define `{qualname}`")
     return _node_span(node, lines)
@@ -245,7 +245,7 @@ def insert_definition(code: str, qualname: str, definition: Definition) -> str:
     lines = code.splitlines(keepends=True)
     parts = qualname.split(".")
     if len(parts) > 1:
-        owner = _follow(tree.body, parts[:-1])
+        owner = follow(tree.body, parts[:-1])
         if not isinstance(owner, ast.ClassDef):
             raise SpliceError(f"the file has no class `{'.'.join(parts[:-1])}` to add `{qualname}` to")
         span = _node_span(owner, lines)
@@ -276,7 +276,7 @@ def merge_imports(code: str, imports: Sequence[str]) -> str:
     its last module-level import (or its docstring and `__future__` imports)."""
     tree = parse(code)
     have = {ast.dump(s) for s in tree.body if isinstance(s, (ast.Import, ast.ImportFrom))}
-    bound = _bound_names(tree.body)
+    bound = bound_names(tree.body)
     new: list[str] = []
     for statement in imports:
         try:
@@ -285,10 +285,10 @@ def merge_imports(code: str, imports: Sequence[str]) -> str:
             continue
         if not parsed or ast.dump(parsed[0]) in have:
             continue
-        if _bound_names(parsed) <= bound:
+        if bound_names(parsed) <= bound:
             continue  # every name it binds is bound already (maybe by another import)
         have.add(ast.dump(parsed[0]))
-        bound |= _bound_names(parsed)
+        bound |= bound_names(parsed)
         text = _shift(statement, -len(_indent_of(statement)))
         new.append(text if text.endswith("\n") else text + "\n")
     if not new:
@@ -331,7 +331,7 @@ def _module_position(tree: ast.Module, lines: Sequence[str], definition: Definit
         # Before the first statement that needs it at import time.
         first_user = users[0]
         return _node_span(body[first_user - 1], lines).last if first_user else _top_of_module(body)
-    last_needed = max((i for i, s in enumerate(body) if _bound_names([s]) & needs), default=-1)
+    last_needed = max((i for i, s in enumerate(body) if bound_names([s]) & needs), default=-1)
     end = len(body)
     if body and _is_main_guard(body[-1]):
         end -= 1
@@ -371,7 +371,7 @@ def _import_time_names(node: ast.stmt) -> set[str]:
     return names
 
 
-def _bound_names(body: Sequence[ast.stmt]) -> set[str]:
+def bound_names(body: Sequence[ast.stmt]) -> set[str]:
     names: set[str] = set()
     for s in body:
         if isinstance(s, Definitions):

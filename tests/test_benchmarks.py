@@ -24,7 +24,8 @@ from benchmarks.compare import (
     time_jobs,
 )
 from benchmarks.seed_loop import clean_answer, is_prose
-from codegen.models import cost, lookup
+from codegen.models import lookup
+from codegen.pricing import cost
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 SMALL = ("_weakrefset.py", "copyreg.py", "hmac.py")  # 200-320 lines each

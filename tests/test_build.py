@@ -13,9 +13,10 @@ import yaml
 
 from codegen import prompts
 from codegen.build import BuildOptions, build_spec, incomplete_dir
-from codegen.client import Connection, MessagesClient
 from codegen.errors import EXIT_API, EXIT_FINDINGS, EXIT_OK, UsageError
 from codegen.spec import load_spec
+from codegen.streaming.anthropic import Connection, MessagesClient
+from codegen.testing import FakeStreamer, answer, cut
 from tests.double import MessagesDouble, ModuleAuthor, ScriptedAuthor, Seams, replies
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -107,10 +108,10 @@ def test_a_dependency_is_written_first_and_given_as_context(tmp_path: Path) -> N
 
 def test_an_incomplete_file_never_replaces_the_destination(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("GOOD = True\n")
-    double = MessagesDouble(ScriptedAuthor([replies.cut("```python\ndef f(x):\n    return (x +")]))
+    fake = FakeStreamer([cut("```python\ndef f(x):\n    return (x +")])
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}], max_continuations=0))
     # Even with --force (a.py was not written by codegen) a cut answer replaces nothing.
-    result = build_spec(spec, BuildOptions(force=True), client=client_for(double))
+    result = build_spec(spec, BuildOptions(force=True), client=fake)
     [f] = result.files
     assert f.status == "incomplete" and result.exit_code == EXIT_FINDINGS
     assert (tmp_path / "a.py").read_text() == "GOOD = True\n"
@@ -119,9 +120,9 @@ def test_an_incomplete_file_never_replaces_the_destination(tmp_path: Path) -> No
 
 
 def test_a_complete_answer_that_does_not_parse_is_kept_not_written(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nx = = 1\ny = 2\n```")]))
+    fake = FakeStreamer([answer("```python\nx = = 1\ny = 2\n```")])
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}], max_repairs=0))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "incomplete" and "[syntax]" in f.detail
     assert not (tmp_path / "a.py").exists()
 
@@ -135,21 +136,21 @@ def test_a_refusal_is_reported_and_exits_1(tmp_path: Path) -> None:
 
 
 def test_other_languages_are_written_but_not_validated(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text("```toml\n[tool]\nname = 'x'\n```")]))
+    fake = FakeStreamer([answer("```toml\n[tool]\nname = 'x'\n```")])
     spec = load_spec(write_spec(tmp_path, [{"path": "conf.toml", "prompt": "x"}]))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written" and "not validated" in f.detail
     assert (tmp_path / "conf.toml").read_text() == "[tool]\nname = 'x'\n"
 
 
 def test_a_second_build_with_nothing_changed_calls_nothing(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nX = 1\n```")]))
+    fake = FakeStreamer([answer("```python\nX = 1\n```")])
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
-    assert build_spec(spec, BuildOptions(), client=client_for(double)).files[0].status == "written"
+    assert build_spec(spec, BuildOptions(), client=fake).files[0].status == "written"
     mtime = (tmp_path / "a.py").stat().st_mtime_ns
-    again = build_spec(spec, BuildOptions(), client=client_for(double))
+    again = build_spec(spec, BuildOptions(), client=fake)
     assert again.files[0].status == "unchanged" and again.exit_code == EXIT_OK
-    assert len(double.requests) == 1 and (tmp_path / "a.py").stat().st_mtime_ns == mtime
+    assert len(fake.requests) == 1 and (tmp_path / "a.py").stat().st_mtime_ns == mtime
 
 
 def test_the_same_code_again_is_not_rewritten(tmp_path: Path) -> None:
@@ -164,18 +165,18 @@ def test_the_same_code_again_is_not_rewritten(tmp_path: Path) -> None:
 
 
 def test_hand_edits_are_kept_unless_forced(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nX = 1\n```")]))
+    fake = FakeStreamer([answer("```python\nX = 1\n```")])
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
-    build_spec(spec, BuildOptions(), client=client_for(double))
+    build_spec(spec, BuildOptions(), client=fake)
     (tmp_path / "a.py").write_text("X = 1  # mine\n")
-    kept = build_spec(spec, BuildOptions(), client=client_for(double))
+    kept = build_spec(spec, BuildOptions(), client=fake)
     assert kept.files[0].status == "skipped" and "edited by hand" in kept.files[0].detail
-    assert kept.exit_code == EXIT_FINDINGS and len(double.requests) == 1
+    assert kept.exit_code == EXIT_FINDINGS and len(fake.requests) == 1
     assert (tmp_path / "a.py").read_text() == "X = 1  # mine\n"
     # --force puts the generated file back; its answer is journalled, so no call is made.
-    forced = build_spec(spec, BuildOptions(force=True), client=client_for(double))
+    forced = build_spec(spec, BuildOptions(force=True), client=fake)
     assert forced.files[0].status == "written" and (tmp_path / "a.py").read_text() == "X = 1\n"
-    assert len(double.requests) == 1 and forced.files[0].replayed == 1
+    assert len(fake.requests) == 1 and forced.files[0].replayed == 1
 
 
 def test_an_api_failure_fails_that_file_and_the_others_carry_on(tmp_path: Path) -> None:
@@ -199,16 +200,16 @@ def test_a_file_whose_dependency_failed_is_skipped(tmp_path: Path) -> None:
 
 def test_max_cost_stops_before_a_call_that_could_pass_it(tmp_path: Path) -> None:
     long_answer = "```python\n" + "".join(f"A{i} = {i}\n" for i in range(1000)) + "```"
-    double = MessagesDouble(ScriptedAuthor([replies.text(long_answer)]))
+    fake = FakeStreamer([answer(long_answer)])
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"},
                                            {"path": "b.py", "prompt": "b"}],
                                 model="claude-sonnet-5-5", max_tokens=8192))
     # A call can cost up to 8192 output tokens at $10/MTok, about $0.08: the first fits
     # under $0.10, and once it has spent a few cents the second does not.
-    result = build_spec(spec, BuildOptions(max_cost=0.1), client=client_for(double))
+    result = build_spec(spec, BuildOptions(max_cost=0.1), client=fake)
     assert [f.status for f in result.files] == ["written", "incomplete"]
     assert result.files[0].cost is not None and result.files[0].cost > 0.02
-    assert "--max-cost" in result.files[1].detail and len(double.requests) == 1
+    assert "--max-cost" in result.files[1].detail and len(fake.requests) == 1
     assert result.exit_code == EXIT_FINDINGS
 
 
@@ -219,21 +220,21 @@ def test_max_cost_needs_known_prices(tmp_path: Path) -> None:
 
 
 def test_unknown_model_costs_are_unknown(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nA = 1\n```")]))
+    fake = FakeStreamer([answer("```python\nA = 1\n```")])
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"}], model="local-llama"))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     assert result.files[0].status == "written" and result.files[0].cost is None
     assert result.cost is None
 
 
 def test_dry_run_and_only_call_nothing_else(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text("```python\nB = 2\n```")]))
+    fake = FakeStreamer([answer("```python\nB = 2\n```")])
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"},
                                            {"path": "b.py", "prompt": "b"}]))
     planned = build_spec(spec, BuildOptions(dry_run=True), client=None)
     assert [f.status for f in planned.files] == ["planned", "planned"]
-    only = build_spec(spec, BuildOptions(only=("b.py",)), client=client_for(double))
-    assert [f.path for f in only.files] == ["b.py"] and len(double.requests) == 1
+    only = build_spec(spec, BuildOptions(only=("b.py",)), client=fake)
+    assert [f.path for f in only.files] == ["b.py"] and len(fake.requests) == 1
     with pytest.raises(UsageError, match="has no file"):
         build_spec(spec, BuildOptions(only=("c.py",)), client=None)
 
@@ -241,11 +242,11 @@ def test_dry_run_and_only_call_nothing_else(tmp_path: Path) -> None:
 def test_a_file_with_findings_is_kept_not_written(tmp_path: Path) -> None:
     lazy = ("```python\nclass Store:\n    def add(self, x):\n"
             "        # ... rest of implementation\n        pass\n```")
-    double = MessagesDouble(ScriptedAuthor([replies.text(lazy)]))
+    fake = FakeStreamer([answer(lazy)])
     spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x",
                                             "requires": ["Store.add", "Store.remove"]}],
                                 max_repairs=0))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "incomplete" and not (tmp_path / "store.py").exists()
     assert {str(g.code) for g in f.findings} == {"placeholder", "missing"}
     assert f.kept is not None and Path(f.kept).read_text().startswith("class Store:")

@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 
 from codegen import prompts
-from codegen.client import Answer
-from codegen.continuation import CallEvent, Generation, PrefillMemory, Request, StopBuild, generate
+from codegen.continuation import CallEvent, Generation, PrefillMemory, StopBuild, generate
 from codegen.errors import AuthenticationError
 from codegen.models import lookup
+from codegen.request import Request
 from codegen.stitch import stitch
+from codegen.streaming import Answer
 from tests.double import (
     MessagesDouble,
     ModuleAuthor,

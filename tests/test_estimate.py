@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codegen.client import Connection, CountTokensUnavailable, MessagesClient
 from codegen.errors import AuthenticationError, UsageError
 from codegen.estimate import (
     DEFAULT_OUTPUT_TOKENS,
@@ -27,6 +26,7 @@ from codegen.estimate import (
 from codegen.models import MODELS, lookup
 from codegen.report import render_estimate
 from codegen.spec import load_spec
+from codegen.streaming.anthropic import Connection, CountTokensUnavailable, MessagesClient
 from tests.double import MessagesDouble, ScriptedAuthor
 from tests.double.wire import estimate_input_tokens
 from tests.test_build import client_for

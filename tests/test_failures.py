@@ -11,18 +11,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from codegen.failures import (
-    Failure,
-    Frame,
-    GeneratedPaths,
-    Suspects,
-    assign,
-    at_line,
-    clip,
-    parse_failures,
-    suspects,
-    used_by_test,
-)
+from codegen.verify.failures import Failure, Frame, clip, parse_failures
+from codegen.verify.suspects import GeneratedPaths, Suspects, assign, at_line, suspects, used_by_test
 
 CALC = '''\
 """A calculator with bugs."""

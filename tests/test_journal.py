@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 
 from codegen import prompts
-from codegen.client import Answer
-from codegen.continuation import Generation, PrefillMemory, Request, generate
+from codegen.continuation import Generation, PrefillMemory, generate
 from codegen.errors import EXIT_API, APIError, CodegenError, OfflineMissError, PrefillRejectedError
-from codegen.journal import Journal, JournalledStreamer, request_key
 from codegen.models import Usage
+from codegen.request import Request
+from codegen.streaming import Answer
+from codegen.streaming.journal import Journal, JournalledStreamer, request_key
 from tests.double import (
     MessagesDouble,
     ModuleAuthor,
@@ -344,8 +345,8 @@ def test_the_api_key_is_never_on_disk(tmp_path: Path) -> None:
 KILLED_RUN = """
 import os, signal, sys
 from pathlib import Path
-from codegen.client import Connection, MessagesClient
-from codegen.journal import Journal, JournalledStreamer
+from codegen.streaming.anthropic import Connection, MessagesClient
+from codegen.streaming.journal import Journal, JournalledStreamer
 
 url, path, secret = sys.argv[1:]
 received = []

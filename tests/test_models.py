@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 import yaml
 
-from codegen.build import Budget, BuildOptions, build_spec
+from codegen.build import BuildOptions, build_spec
 from codegen.continuation import CallEvent, StopBuild
-from codegen.journal import Journal, JournalledStreamer
-from codegen.models import Usage, cache_savings, cost, lookup
+from codegen.models import Usage, lookup
+from codegen.pricing import Budget, cache_savings, cost
 from codegen.spec import load_spec
+from codegen.streaming.journal import Journal, JournalledStreamer
 from tests.double import MessagesDouble, ModuleAuthor, Reply, ScriptedAuthor, text_block
 from tests.test_build import client_for
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from codegen.build import BuildOptions, build_spec
-from codegen.client import Answer, MessagesClient
 from codegen.errors import EXIT_API
 from codegen.spec import load_spec
+from codegen.streaming import Answer
+from codegen.streaming.anthropic import MessagesClient
 from tests.double import MessagesDouble, replies
 from tests.double.wire import ErrorReply, Reply
 from tests.test_build import client_for, write_spec

@@ -16,7 +16,8 @@ from rich.console import Console
 
 from codegen.build import BuildOptions, build_spec
 from codegen.display import LiveProgress, print_summary, progress_display
-from codegen.models import cache_savings, lookup
+from codegen.models import lookup
+from codegen.pricing import cache_savings
 from codegen.progress import (
     Calling,
     Event,

@@ -14,6 +14,7 @@ from codegen.errors import EXIT_FINDINGS, EXIT_OK
 from codegen.repair import Repair, apply, finish_cut, plan, prefill_text
 from codegen.report import render_build
 from codegen.spec import load_spec
+from codegen.testing import FakeStreamer, answer, cut
 from tests.double import Laziness, MessagesDouble, ModuleAuthor, PromptCache, ScriptedAuthor, Seams, replies
 from tests.double.wire import estimate_input_tokens
 from tests.test_build import STDLIB, client_for, same_as_formatted, write_spec
@@ -56,11 +57,11 @@ def test_a_placeholder_and_a_missing_method_each_get_one_request(tmp_path: Path)
            "class Store:\n    # ... other methods ...\n\n    def add(self, item):\n"
            "        self.items.append(item)\n        return deque(self.items)\n```")
     remove = "    def remove(self, item):\n        self.items.remove(item)\n"
-    double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_STORE), replies.text(add),
-                                            replies.text(remove)]))
+    fake = FakeStreamer([answer(LAZY_STORE), answer(add),
+                                            answer(remove)])
     spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "A store.",
                                             "requires": ["Store.add", "Store.remove"]}]))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     [f] = result.files
     assert f.status == "written" and result.exit_code == EXIT_OK, f.detail
     written = (tmp_path / "store.py").read_text()
@@ -69,10 +70,10 @@ def test_a_placeholder_and_a_missing_method_each_get_one_request(tmp_path: Path)
     assert "self.items.append(item)" in written and "rest of implementation" not in written
     assert written.index("def dump") < written.index("def remove")  # added at the end of its class
     # One fresh conversation per repair, naming exactly what to write.
-    first, regenerate, insert = double.requests
+    first, regenerate, insert = fake.requests
     assert "Write the complete definition of `Store.add`" in first_user_text(regenerate)
     assert "Write the complete definition of `Store.remove`" in first_user_text(insert)
-    assert [len(r["messages"]) for r in double.requests] == [1, 1, 1]
+    assert [len(r["messages"]) for r in fake.requests] == [1, 1, 1]
     assert [(r.action, r.target, r.outcome) for r in f.repairs] == [
         ("regenerate", "Store.add", "applied"), ("add", "Store.remove", "applied")]
     assert f.calls == 3 and all(r.calls == 1 and r.usage.output_tokens > 0 for r in f.repairs)
@@ -90,16 +91,16 @@ EARLY_END = ("```python\ndef a():\n    return 1\n\n\n"
 
 
 def test_an_early_end_is_finished_by_prefill_where_the_model_takes_it(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text(EARLY_END),
-                                            replies.text("\n\n\ndef b():\n    return 2\n```")]))
+    fake = FakeStreamer([answer(EARLY_END),
+                                            answer("\n\n\ndef b():\n    return 2\n```")])
     spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}],
                                 model="claude-sonnet-4-5"))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert (tmp_path / "m.py").read_text() == "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
-    finish = double.requests[1]
+    finish = fake.requests[1]
     # The file's own conversation, its answer cut after the last line of code.
-    assert finish["messages"][0] == double.requests[0]["messages"][0]
+    assert finish["messages"][0] == fake.requests[0]["messages"][0]
     assert finish["messages"][-1] == {"role": "assistant", "content": [
         {"type": "text", "text": "```python\ndef a():\n    return 1"}]}
     assert [(r.action, r.outcome) for r in f.repairs] == [("finish", "applied")]
@@ -107,13 +108,13 @@ def test_an_early_end_is_finished_by_prefill_where_the_model_takes_it(tmp_path: 
 
 def test_an_early_end_is_finished_in_a_user_turn_where_prefill_is_refused(tmp_path: Path) -> None:
     seam = "Continuing from where the file stopped:\n\n```python\ndef b():\n    return 2\n```"
-    double = MessagesDouble(ScriptedAuthor([replies.text(EARLY_END), replies.text(seam)]))
+    fake = FakeStreamer([answer(EARLY_END), answer(seam)])
     spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}],
                                 model="claude-sonnet-5-5"))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert (tmp_path / "m.py").read_text() == "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
-    finish = double.requests[1]
+    finish = fake.requests[1]
     # The answer goes back unchanged; the user turn says what is wrong and names `b`.
     assert finish["messages"][1] == {"role": "assistant", "content": [
         {"type": "text", "text": EARLY_END}]}
@@ -165,23 +166,23 @@ def test_an_unknown_model_refusing_the_finish_prefill_goes_on_in_a_user_turn(tmp
 
 def test_a_statement_that_does_not_parse_is_rewritten_alone(tmp_path: Path) -> None:
     broken = "```python\nimport os\n\nSEP = = os.sep\n\n\ndef f():\n    return SEP\n```"
-    double = MessagesDouble(ScriptedAuthor([replies.text(broken),
-                                            replies.text("```python\nSEP = os.sep\n```")]))
+    fake = FakeStreamer([answer(broken),
+                                            answer("```python\nSEP = os.sep\n```")])
     spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x"}]))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert (tmp_path / "m.py").read_text() == "import os\n\nSEP = os.sep\n\n\ndef f():\n    return SEP\n"
-    ask = first_user_text(double.requests[1])
+    ask = first_user_text(fake.requests[1])
     assert "top-level statement that begins at line 3" in ask and "SEP = = os.sep" in ask
     assert [r.action for r in f.repairs] == ["statement"]
 
 
 def test_still_incomplete_after_max_repairs_is_kept_and_reported(tmp_path: Path) -> None:
     lazy_again = "```python\ndef add(self, item):\n    pass  # TODO: implement\n```"
-    double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_STORE), replies.text(lazy_again),
-                                            replies.text(lazy_again)]))
+    fake = FakeStreamer([answer(LAZY_STORE), answer(lazy_again),
+                                            answer(lazy_again)])
     spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x"}], max_repairs=2))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     [f] = result.files
     assert f.status == "incomplete" and result.exit_code == EXIT_FINDINGS
     assert not (tmp_path / "store.py").exists()
@@ -192,10 +193,10 @@ def test_still_incomplete_after_max_repairs_is_kept_and_reported(tmp_path: Path)
 
 
 def test_an_answer_without_the_definition_is_a_failed_repair(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_STORE),
-                                            replies.text("I could not find that method.")]))
+    fake = FakeStreamer([answer(LAZY_STORE),
+                                            answer("I could not find that method.")])
     spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x"}], max_repairs=1))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "incomplete"
     [record] = f.repairs
     assert record.outcome == "failed" and "no code" in record.detail
@@ -208,15 +209,15 @@ def test_a_file_whose_answers_keep_repeating_it_is_repaired_in_a_fresh_conversat
              "def apply(price, p):\n    if p <")
     whole = ("```python\ndef apply(price, p):\n    if p < 0:\n        raise ValueError(p)\n"
              "    return price * p\n```")
-    double = MessagesDouble(ScriptedAuthor([replies.cut(first)] * 4 + [replies.text(whole)]))
+    fake = FakeStreamer([cut(first)] * 4 + [answer(whole)])
     spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["apply"]}],
                                 model="claude-sonnet-5-5", max_repairs=1))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert f.stalls == 3 and [(r.action, r.target, r.outcome) for r in f.repairs] == [
         ("regenerate", "apply", "applied")]
     assert "apply(price, p):\n    if p < 0:" in (tmp_path / "m.py").read_text()
-    ask = last_user_text(double.requests[4])
+    ask = last_user_text(fake.requests[4])
     assert "`apply` was cut at `if p <` and the answers after it only repeated" in ask
 
 
@@ -225,39 +226,39 @@ def test_a_finish_that_only_repeats_fails_and_the_cut_definition_is_asked_for_by
     # Qwen2.5-Coder-0.5B, asked for the rest of a file cut in `peek`, typed the quoted
     # lines of the method above it again and stopped, twice.
     cut = "```python\ndef a():\n    return 1\n\ndef peek(x):\n    if not x\n```"
-    double = MessagesDouble(ScriptedAuthor([
-        replies.text(cut), replies.text("```python\ndef a():\n    return 1\n```"),
-        replies.text("```python\ndef peek(x):\n    if not x:\n        return 2\n```")]))
+    fake = FakeStreamer([
+        answer(cut), answer("```python\ndef a():\n    return 1\n```"),
+        answer("```python\ndef peek(x):\n    if not x:\n        return 2\n```")])
     spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x"}], model="claude-sonnet-5-5",
                                 max_repairs=2))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert [(r.label, r.outcome, r.detail) for r in f.repairs] == [
         ("finish the file", "failed", "the answer only repeated what was already written"),
         ("regenerate peek", "applied", "")]
     assert (tmp_path / "m.py").read_text().endswith("def peek(x):\n    if not x:\n        return 2\n")
-    assert "Write the complete definition of `peek`" in last_user_text(double.requests[2])
+    assert "Write the complete definition of `peek`" in last_user_text(fake.requests[2])
 
 
 def test_a_name_not_written_when_asked_alone_is_asked_for_in_the_files_own_conversation(
         tmp_path: Path) -> None:
     # Qwen2.5-Coder-0.5B, asked for `convert` alone, wrote another function again.
-    double = MessagesDouble(ScriptedAuthor([
-        replies.text("```python\ndef a():\n    return 1\n```"),
-        replies.text("```python\ndef a():\n    return 1\n```"),
-        replies.text("```python\ndef convert(x):\n    return x\n```")]))
+    fake = FakeStreamer([
+        answer("```python\ndef a():\n    return 1\n```"),
+        answer("```python\ndef a():\n    return 1\n```"),
+        answer("```python\ndef convert(x):\n    return x\n```")])
     spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["a", "convert"]}],
                                 model="claude-sonnet-5-5", max_repairs=2))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert [(r.label, r.outcome) for r in f.repairs] == [("add convert", "failed"),
                                                          ("finish the file", "applied")]
     assert (tmp_path / "m.py").read_text() == "def a():\n    return 1\n\n\ndef convert(x):\n    return x\n"
-    ask = last_user_text(double.requests[2])
+    ask = last_user_text(fake.requests[2])
     assert ask.startswith("Your answer ended before the file was complete") and "`convert`" in ask
     # The file's own conversation: its first request and answer, then the ask.
-    assert without_marks(double.requests[2]["messages"][:1]) == \
-        without_marks(double.requests[0]["messages"][:1])
+    assert without_marks(fake.requests[2]["messages"][:1]) == \
+        without_marks(fake.requests[0]["messages"][:1])
 
 
 def test_an_add_answer_that_writes_other_missing_names_too_adds_them_without_asking_again(
@@ -268,13 +269,13 @@ def test_an_add_answer_that_writes_other_missing_names_too_adds_them_without_ask
     whole = ("```python\nclass Ring:\n    def __init__(self):\n        self.items = []\n\n"
              "    def to_list(self):\n        return list(self.items)\n\n"
              "    def is_full(self):\n        return False\n```")
-    double = MessagesDouble(ScriptedAuthor([replies.text(first), replies.text(whole)]))
+    fake = FakeStreamer([answer(first), answer(whole)])
     spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x",
                                             "requires": ["Ring.to_list", "Ring.is_full"]}],
                                 model="claude-sonnet-5-5", max_repairs=2))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
-    assert len(double.requests) == 2
+    assert len(fake.requests) == 2
     assert [(r.label, r.outcome, r.calls) for r in f.repairs] == [
         ("add Ring.to_list", "applied", 1), ("add Ring.is_full", "applied", 0)]
     assert (tmp_path / "m.py").read_text() == (
@@ -293,19 +294,19 @@ def test_an_add_takes_only_names_still_missing_from_its_answer() -> None:
 
 def test_a_stuck_file_without_repairs_is_kept_as_cut(tmp_path: Path) -> None:
     first = "```python\ndef apply(price, p):\n    if p <"
-    double = MessagesDouble(ScriptedAuthor([replies.cut(first)] * 4))
+    fake = FakeStreamer([cut(first)] * 4)
     spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x"}], model="claude-sonnet-5-5",
                                 max_repairs=0))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "incomplete" and "3 answers in a row added nothing" in f.detail
-    assert len(double.requests) == 4
+    assert len(fake.requests) == 4
 
 
 def test_max_repairs_zero_sends_no_repair(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_STORE)]))
+    fake = FakeStreamer([answer(LAZY_STORE)])
     spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x"}], max_repairs=0))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
-    assert f.status == "incomplete" and f.repairs == () and len(double.requests) == 1
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
+    assert f.status == "incomplete" and f.repairs == () and len(fake.requests) == 1
 
 
 # -- planning, pure ------------------------------------------------------------------
@@ -385,11 +386,11 @@ def test_the_requests_of_one_repair_round_share_the_quoted_file_through_the_cach
 
 def test_a_repair_alone_in_its_round_marks_nothing_for_the_cache(tmp_path: Path) -> None:
     add = "```python\nclass Store:\n    def add(self, item):\n        self.items.append(item)\n```"
-    double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_STORE), replies.text(add)]))
+    fake = FakeStreamer([answer(LAZY_STORE), answer(add)])
     spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "A store."}]))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
-    [quote, ask] = double.requests[1]["messages"][0]["content"]
+    [quote, ask] = fake.requests[1]["messages"][0]["content"]
     # A write costs 1.25x the input price and nothing would read it.
     assert "cache_control" not in quote and "cache_control" not in ask
 
@@ -442,18 +443,18 @@ def test_a_definition_a_continuation_may_have_skipped_after_a_line_end_is_asked_
 
 def test_a_definition_that_does_not_parse_is_asked_for_by_name_then_another_way(tmp_path: Path) -> None:
     broken = CONVERT.replace("def c_to_k(c):\n    return c + 273.15\n", "def c_to_k(c\n")
-    double = MessagesDouble(ScriptedAuthor([
-        replies.text("```python\n" + broken + "```"),
-        replies.text("```python\ndef c_to_k(c\n```"),  # echoes the broken line: a failed repair
-        replies.text("```python\ndef c_to_k(c):\n    return c + 273.15\n```"),
-    ]))
+    fake = FakeStreamer([
+        answer("```python\n" + broken + "```"),
+        answer("```python\ndef c_to_k(c\n```"),  # echoes the broken line: a failed repair
+        answer("```python\ndef c_to_k(c):\n    return c + 273.15\n```"),
+    ])
     spec = load_spec(write_spec(tmp_path, [{"path": "convert.py", "prompt": "x"}]))
-    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert same_as_formatted(tmp_path / "convert.py", CONVERT)
     assert [(r.action, r.outcome) for r in f.repairs] == [("regenerate", "failed"), ("statement", "applied")]
-    assert "Write the complete definition of `c_to_k`" in first_user_text(double.requests[1])
-    assert "top-level statement that begins at line 6" in first_user_text(double.requests[2])
+    assert "Write the complete definition of `c_to_k`" in first_user_text(fake.requests[1])
+    assert "top-level statement that begins at line 6" in first_user_text(fake.requests[2])
 
 
 def test_every_syntax_finding_gets_a_repair_while_a_way_is_left() -> None:

@@ -24,7 +24,7 @@ from codegen.progress import Note, Tokens
 from codegen.report import render_build
 from codegen.spec import load_spec
 from codegen.splice import locate
-from codegen.verify import command_environment, run_command
+from codegen.verify.command import command_environment, run_command
 from tests.double import BuggyAuthor, Fix, MessagesDouble
 from tests.double.bugs import definition_text
 from tests.test_build import client_for, write_spec
@@ -403,7 +403,7 @@ def test_run_command_interleaves_both_streams_and_gives_no_stdin(tmp_path: Path)
 
 
 def test_run_command_clips_a_flood_of_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("codegen.verify.MAX_OUTPUT", 10_000)
+    monkeypatch.setattr("codegen.verify.command.MAX_OUTPUT", 10_000)
     script = "for n in range(100_000):\n    print(f'line {n}')\n"
     done = run_command([sys.executable, "-c", script], tmp_path, 60, dict(os.environ))
     assert done.passed and len(done.output) < 10_100

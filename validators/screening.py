@@ -110,7 +110,7 @@ class _Zones:
 
 def _start(statement: ast.stmt) -> int:
     """The first line of a statement, decorators included."""
-    decorators = getattr(statement, "decorator_list", None) or []
+    decorators: list[ast.expr] = getattr(statement, "decorator_list", None) or []
     return min([statement.lineno] + [decorator.lineno for decorator in decorators])
 
 

@@ -1,4 +1,5 @@
-"""The only module that talks to the Messages API (through the `anthropic` SDK).
+"""The only module that talks to the Messages API (through the `anthropic` SDK):
+`MessagesClient`, `LazyClient`, and the API's errors as codegen's.
 
 Every call streams: the SDK refuses non-streaming calls with a large max_tokens, and a
 stream that breaks half-way still leaves the text received so far, which is kept and
@@ -15,34 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import APIError, AuthenticationError, MissingCredentialsError, PrefillRejectedError
-from .models import Usage
+from ..errors import APIError, AuthenticationError, MissingCredentialsError, PrefillRejectedError
+from ..models import Usage
+from .base import Answer, Block
 
 if TYPE_CHECKING:
     import anthropic
     import httpx2
 
-Block = dict[str, Any]
-
 # Local servers (llama.cpp, Ollama, vLLM) accept any key; the SDK wants one to send.
 _NO_KEY = "no-key"
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One streamed response, complete or cut short."""
-
-    content: tuple[Block, ...]  # blocks as request params, fit to be sent back unchanged
-    stop_reason: str | None  # None when the stream broke before message_delta
-    stop_details: dict[str, Any] | None
-    usage: Usage
-    # Set when the stream broke after it had started: what went wrong.
-    interrupted: str | None = None
-
-    @property
-    def text(self) -> str:
-        """The code lives in `text` blocks only; thinking blocks are sent back, not used."""
-        return "".join(b["text"] for b in self.content if b.get("type") == "text")
 
 
 @dataclass(frozen=True)
@@ -237,3 +220,23 @@ def _error_body(exc: anthropic.APIStatusError) -> tuple[str, str]:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
+
+
+class LazyClient:
+    """Connects on the first request, so a build with nothing to generate needs no key."""
+
+    def __init__(self, http_client: Any = None) -> None:
+        self._http_client = http_client
+        self._client: MessagesClient | None = None
+
+    def connect(self) -> MessagesClient:
+        if self._client is None:
+            self._client = MessagesClient(connection_from_env(), http_client=self._http_client)
+        return self._client
+
+    def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
+        return self.connect().stream(request, on_text)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()

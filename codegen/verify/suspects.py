@@ -1,21 +1,9 @@
-"""What a failed verify command says, and which generated definitions it implicates.
+"""Which generated definitions a verify failure implicates, and one round's requests.
 
-Pure functions of text. `parse_failures` reads a command's output: pytest's report
-(its FAILURES and ERRORS sections, the short test summary, traceback frames in any
-`--tb` style) or, for any other command, Python's own tracebacks. `suspects` maps one
-failure to the definitions that may be at fault, in two groups:
-
-- the code under test: every frame of the traceback inside a generated file other
-  than the failing test's own file (innermost first), the name a test could not
-  import (`cannot import name 'x' from 'm'`), or, when the test failed in its own body
-  (an `assert` that compared a wrong value), the generated definitions the failing
-  statement uses, found through the test module's imports (a hand-written test file is
-  read for this too);
-- the test itself, when it is a generated file: the test function (or the frames
-  inside the test file).
-
-The verify loop repairs the code under test first and the test only when the same
-test fails again, since a wrong test is the rarer case.
+Pure functions of text. `suspects` maps one failure (`failures.py`) to the definitions
+that may be at fault: the code under test first (frames, a name a test could not
+import, what a failing statement uses), then the test itself when it is generated.
+`assign` merges a round's failures into one request per definition.
 """
 
 from __future__ import annotations
@@ -28,60 +16,16 @@ from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath
 from types import MappingProxyType
 
-from .repair import Repair
-from .splice import SpliceError, definition_target, locate
+from validators.parsing import parse
+
+from ..repair import Repair
+from ..splice import SpliceError, bound_names, definition_target, follow, locate
+from .failures import Failure
 
 # How many definitions of the code under test one failure may implicate.
 MAX_SUSPECTS = 3
 
-_HEADER = re.compile(r"^={3,} (?P<name>.+?) ={3,}$")
-_SECTION = re.compile(r"^_{3,} (?P<title>.+?) _{3,}$")
-# `FAILED tests/test_m.py::test_f[a b] - assert 1 == 2`, `ERROR tests/test_m.py` (collection).
-_SUMMARY = re.compile(r"^(?P<kind>FAILED|ERROR) (?P<id>[^\s(]\S*?\.py(?:::.+?)?)(?: - (?P<message>.*))?$")
-# `path.py:12: in name`, `path.py:12: AssertionError`, `path.py:12: ` (pytest's styles);
-# not the `E   ...` lines, nor source lines (indented, or marked `>`).
-_PYTEST_FRAME = re.compile(r"^(?!E\s)(?P<path>[^\s>][^:]*?\.pyi?):(?P<line>\d+):(?:\s|$)")
-_NATIVE_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+)')
 _CANNOT_IMPORT = re.compile(r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'")
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One traceback entry: a path as the output shows it, and a 1-based line."""
-
-    path: str
-    line: int
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One failing test (or one traceback, for a command that is not pytest)."""
-
-    title: str  # "test_add", "TestStack.test_pop", "ERROR collecting tests/test_m.py", "traceback"
-    test_id: str = ""  # "tests/test_m.py::TestStack::test_pop" ("" when not known)
-    text: str = ""  # the report's section for it (or its summary line)
-    frames: tuple[Frame, ...] = ()  # outermost first
-    message: str = ""  # the summary's one line: "assert -1 == 3"
-
-    @property
-    def key(self) -> str:
-        return self.test_id or self.title
-
-    @property
-    def test_path(self) -> str:
-        """The test's file as the test id names it ("" when there is no id)."""
-        return self.test_id.split("::")[0] if self.test_id else ""
-
-    @property
-    def test_name(self) -> str:
-        """The test's qualified name in its file: `TestStack.test_pop` (no parameters)."""
-        if "::" in self.test_id:
-            parts = self.test_id.split("::")[1:]
-        elif not self.test_id and " " not in self.title and self.title.split(".")[-1].startswith("test"):
-            parts = self.title.split(".")  # a section whose summary line was not shown (-rN)
-        else:
-            return ""
-        return ".".join(parts).split("[")[0]
 
 
 @dataclass(frozen=True)
@@ -109,99 +53,6 @@ class Assignment:
 
     suspect: Suspect
     failures: tuple[Failure, ...]
-
-
-# -- reading the output ----------------------------------------------------------------
-
-
-def parse_failures(output: str) -> tuple[Failure, ...]:
-    """The failures a command's output reports: pytest's (by test), else each Python
-    traceback in it; () when it holds neither."""
-    lines = output.splitlines()
-    if any(_SUMMARY.match(line) for line in lines) or any(
-            (h := _HEADER.match(line)) and h.group("name") in ("FAILURES", "ERRORS") for line in lines):
-        return _pytest_failures(lines)
-    return _tracebacks(lines)
-
-
-def _pytest_failures(lines: Sequence[str]) -> tuple[Failure, ...]:
-    sections: list[tuple[str, list[str]]] = []
-    summary: list[tuple[str, str, str]] = []  # (kind, id, message)
-    part = ""
-    current: list[str] | None = None  # the lines of the section being read
-    for line in lines:
-        header = _HEADER.match(line)
-        if header is not None:
-            part, current = header.group("name"), None
-            continue
-        if part in ("FAILURES", "ERRORS"):
-            section = _SECTION.match(line)
-            if section is not None:
-                current = []
-                sections.append((section.group("title"), current))
-            elif current is not None:
-                current.append(line)
-            continue
-        found = _SUMMARY.match(line)
-        if found is not None and part in ("short test summary info", ""):
-            summary.append((found.group("kind"), found.group("id"), found.group("message") or ""))
-
-    failures: list[Failure] = []
-    matched: set[int] = set()
-    for title, body in sections:
-        at = next((i for i, (kind, test_id, _) in enumerate(summary)
-                   if i not in matched and _same_test(title, kind, test_id)), None)
-        test_id, message, verdict = "", "", []
-        if at is not None:
-            matched.add(at)
-            kind, test_id, message = summary[at]
-            verdict = [f"{kind} {test_id}" + (f" - {message}" if message else "")]
-        text = "\n".join([f"___ {title} ___", *body]).rstrip() + "\n".join(["", *verdict])
-        failures.append(Failure(title, test_id, text, _frames(body), message))
-    for i, (kind, test_id, message) in enumerate(summary):
-        if i not in matched:  # --tb=no or --tb=line: the summary is all there is
-            line = f"{kind} {test_id}" + (f" - {message}" if message else "")
-            failures.append(Failure(test_id.split("::")[-1], test_id, line, (), message))
-    return tuple(failures)
-
-
-def _same_test(title: str, kind: str, test_id: str) -> bool:
-    """Whether a section titled `title` reports the summary line (`kind`, `test_id`)."""
-    for prefix in ("ERROR at setup of ", "ERROR at teardown of "):
-        if title.startswith(prefix):
-            return kind == "ERROR" and ".".join(test_id.split("::")[1:]) == title.removeprefix(prefix)
-    if title.startswith("ERROR collecting "):
-        return kind == "ERROR" and test_id == title.removeprefix("ERROR collecting ")
-    return kind == "FAILED" and ".".join(test_id.split("::")[1:]) == title
-
-
-def _frames(body: Iterable[str]) -> tuple[Frame, ...]:
-    frames = []
-    for line in body:
-        found = _PYTEST_FRAME.match(line) or _NATIVE_FRAME.match(line)
-        if found is not None:
-            frames.append(Frame(found.group("path"), int(found.group("line"))))
-    return tuple(frames)
-
-
-def _tracebacks(lines: Sequence[str]) -> tuple[Failure, ...]:
-    """Each `Traceback (most recent call last):` block, up to its exception line."""
-    failures = []
-    i = 0
-    while i < len(lines):
-        if lines[i].strip() != "Traceback (most recent call last):":
-            i += 1
-            continue
-        start = i
-        i += 1
-        while i < len(lines) and (lines[i].startswith((" ", "\t")) or not lines[i].strip()):
-            i += 1
-        end = min(i + 1, len(lines))  # the exception line itself
-        block = lines[start:end]
-        message = block[-1].strip() if len(block) > 1 else ""
-        failures.append(Failure("traceback", "", "\n".join(block), _frames(block), message))
-        i = end
-    return tuple(failures)
 
 
 # -- from frames to definitions ----------------------------------------------------------
@@ -318,7 +169,7 @@ def at_line(code: str, line: int) -> Repair | None:
     itself, the top-level statement for a line outside any definition; None when the
     code does not parse or has no such line."""
     try:
-        tree = ast.parse(code)
+        tree = parse(code)
     except (SyntaxError, ValueError):
         return None
     scope: list[str] = []
@@ -342,7 +193,8 @@ def at_line(code: str, line: int) -> Repair | None:
 
 
 def _first(node: ast.stmt) -> int:
-    return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
+    decorators: list[ast.expr] = getattr(node, "decorator_list", [])
+    return min([node.lineno, *(d.lineno for d in decorators)])
 
 
 def _definition(code: str, qualname: str) -> Repair | None:
@@ -359,25 +211,10 @@ def _definition(code: str, qualname: str) -> Repair | None:
 
 def _defines(code: str, name: str) -> bool:
     try:
-        tree = ast.parse(code)
+        tree = parse(code)
     except (SyntaxError, ValueError):
         return True  # nothing to add to a file that does not parse
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-            return True
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Import, ast.ImportFrom)):
-            if name in _bound_by(node):
-                return True
-    return False
-
-
-def _bound_by(node: ast.stmt) -> set[str]:
-    if isinstance(node, ast.Import):
-        return {(a.asname or a.name).split(".")[0] for a in node.names}
-    if isinstance(node, ast.ImportFrom):
-        return {a.asname or a.name for a in node.names}
-    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-    return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return name in bound_names(tree.body)
 
 
 # -- what a failing test uses --------------------------------------------------------------
@@ -391,7 +228,7 @@ def used_by_test(test_path: str, sources: Mapping[str, str], test_name: str, fai
     (`s.pop()`, with `s = Stack()` earlier: `Stack.pop`), else the class when the
     statement names it."""
     try:
-        tree = ast.parse(sources[test_path])
+        tree = parse(sources[test_path])
     except (SyntaxError, ValueError):
         return []
     test = _find(tree.body, test_name.split("."))
@@ -412,7 +249,7 @@ def used_by_test(test_path: str, sources: Mapping[str, str], test_name: str, fai
         if path is None or path not in sources or path == test_path:
             continue
         try:
-            defined = {n.name: n for n in ast.parse(sources[path]).body
+            defined = {n.name: n for n in parse(sources[path]).body
                        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
         except (SyntaxError, ValueError):
             continue
@@ -463,13 +300,8 @@ def _chain(node: ast.Attribute) -> tuple[str, ...]:
 
 
 def _find(body: Sequence[ast.stmt], parts: Sequence[str]) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    for node in body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == parts[0]:
-            if len(parts) == 1:
-                return None if isinstance(node, ast.ClassDef) else node
-            if isinstance(node, ast.ClassDef):
-                return _find(node.body, parts[1:])
-    return None
+    node = follow(body, parts)
+    return node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
 
 
 def _statement_at(test: ast.AST, line: int) -> ast.stmt | None:
@@ -528,21 +360,3 @@ def assign(failures: Sequence[Failure], sources: Mapping[str, str], paths: Gener
                     entry[1].append(failure)
                 break
     return [Assignment(suspect, tuple(found)) for suspect, found in merged.values()]
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` in at most `limit` characters (for a limit of 100 or more): its start and,
-    twice as long, its end (where a report's verdict is), cut at line breaks where one
-    is near, with a line saying what was left out."""
-    if len(text) <= limit:
-        return text
-    room = limit - 40  # the line that says what was cut
-    head, tail = text[: room // 3], text[len(text) - (room - room // 3):]
-    if (at := head.rfind("\n")) > len(head) // 2:
-        head = head[: at + 1]
-    if 0 <= (at := tail.find("\n")) < len(tail) // 2:
-        tail = tail[at + 1 :]
-    left_out = text[len(head) : len(text) - len(tail)]
-    lines = left_out.count("\n")
-    what = f"{lines:,} lines" if lines > 1 else f"{len(left_out):,} characters"
-    return f"{head.rstrip(chr(10))}\n[... {what} cut ...]\n{tail}"

@@ -32,10 +32,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from .client import Answer
-from .continuation import Streamer
-from .errors import CodegenError, OfflineMissError, PrefillRejectedError
-from .models import Usage
+from ..errors import CodegenError, OfflineMissError, PrefillRejectedError
+from ..models import Usage
+from .base import Answer, Streamer
 
 EntryStatus = Literal["partial", "complete", "prefill-refused"]
 

@@ -1,4 +1,4 @@
-"""Running a spec's verify command, and what came of it.
+"""Running a spec's verify command: `check_command` before a build, `run_command` after.
 
 The generated code is untrusted: the command runs only when the spec has `verify`,
 without a shell, in output_dir, in a session of its own (a timeout kills the whole
@@ -19,11 +19,10 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO
 
-from .errors import EXIT_API, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, UsageError
-from .repair import RepairRecord
-from .spec import Spec
+from ..errors import UsageError
+from ..spec import Spec
 
 # Output kept from one run: the start and (mostly) the end, where a report's verdict is.
 MAX_OUTPUT = 400_000
@@ -137,51 +136,3 @@ def _read_clipped(handle: IO[bytes]) -> str:
 
 
 # -- what came of it ---------------------------------------------------------------
-
-VerifyStatus = Literal["passed", "failed", "timeout", "error", "skipped", "planned", "not-run"]
-
-
-@dataclass(frozen=True)
-class VerifyRepair:
-    """One definition asked for again after a run failed through it."""
-
-    path: str
-    record: RepairRecord
-    test: bool = False  # the definition is the failing test
-
-
-@dataclass(frozen=True)
-class VerifyRound:
-    """One run of the command, and the repairs its failures led to. `run` is None when
-    the round followed one that changed no code: its failures are the last run's."""
-
-    run: CommandRun | None
-    failed: tuple[str, ...] = ()  # failing tests (ids) or tracebacks
-    repairs: tuple[VerifyRepair, ...] = ()
-    note: str = ""  # why nothing was repaired after it, when nothing was
-
-
-@dataclass(frozen=True)
-class Verification:
-    """The verify step of a build."""
-
-    command: str
-    cwd: str
-    status: VerifyStatus
-    detail: str = ""
-    rounds: tuple[VerifyRound, ...] = ()
-    api_error: bool = False  # a repair request failed at the API
-
-    @property
-    def repair_rounds(self) -> int:
-        return sum(1 for r in self.rounds if r.repairs)
-
-    @property
-    def exit_code(self) -> int:
-        if self.api_error:
-            return EXIT_API
-        if self.status == "error":
-            return EXIT_USAGE
-        if self.status in ("failed", "timeout"):
-            return EXIT_FINDINGS
-        return EXIT_OK

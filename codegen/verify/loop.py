@@ -1,9 +1,9 @@
 """The verify step of a build: run the spec's command, and repair what its failures
 go through, for up to `max_rounds` rounds.
 
-After every file is written, the command runs in output_dir (`verify.py`). When it
+After every file is written, the command runs in output_dir (`command.py`). When it
 fails, its output is read for failures and each is traced to the definitions of
-generated files it goes through (`failures.py`); each such definition is asked for
+generated files it goes through (`failures.py`, `suspects.py`); each such definition is asked for
 again in a fresh conversation that quotes the failure, spliced in place of the old one
 (`repair.apply`: every other line of the file stays as it was), validated, formatted,
 written and recorded in the lock file; then the command runs again.
@@ -19,35 +19,32 @@ from typing import TYPE_CHECKING, Literal
 
 import validators
 
-from . import lock, prompts, repair
-from .build import _Calls, file_request, finish_python
-from .continuation import Request
-from .errors import (
+from .. import lock, prompts, repair
+from ..calls import FileCalls
+from ..errors import (
     APIError,
     AuthenticationError,
     CodegenError,
     MissingCredentialsError,
     OfflineMissError,
 )
-from .failures import Assignment, Failure, GeneratedPaths, assign, clip, parse_failures
-from .files import read_text, resolve_inside, write_atomic
-from .models import Usage, cache_savings, cost
-from .progress import Finished, Note, Repairing
-from .repair import RepairRecord
-from .spec import FileSpec, Verify
-from .splice import SpliceError
-from .stitch import stitch
-from .verify import (
-    CommandRun,
-    Verification,
-    VerifyRepair,
-    VerifyRound,
-    command_environment,
-    run_command,
-)
+from ..files import read_text, resolve_inside, write_atomic
+from ..formatting import finish_python
+from ..mend import Unfinished, ask_and_splice
+from ..models import Usage
+from ..pricing import cache_savings, cost
+from ..progress import Finished, Note, Repairing
+from ..repair import RepairRecord
+from ..request import Request, file_request
+from ..spec import FileSpec, Verify
+from ..splice import SpliceError
+from .command import CommandRun, command_environment, run_command
+from .failures import Failure, clip, parse_failures
+from .results import Verification, VerifyRepair, VerifyRound
+from .suspects import Assignment, GeneratedPaths, assign
 
 if TYPE_CHECKING:
-    from .build import _Run
+    from ..build.session import BuildSession
 
 # How much failure output one repair request quotes: each failure, and all together.
 FAILURE_CHARS = 4_000
@@ -57,7 +54,7 @@ _ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
 Outcome = Literal["applied", "failed", "unchanged"]
 
 
-def verify_build(run: _Run) -> Verification | None:
+def verify_build(run: BuildSession) -> Verification | None:
     """The verify step after `run` built its files; None when the spec has no verify."""
     spec, options = run.spec, run.options
     settings = spec.verify
@@ -82,7 +79,7 @@ def verify_build(run: _Run) -> Verification | None:
 class _Verifier:
     """The rounds of one verify step."""
 
-    def __init__(self, run: _Run, settings: Verify) -> None:
+    def __init__(self, run: BuildSession, settings: Verify) -> None:
         self.run, self.settings = run, settings
         spec = run.spec
         self.env = command_environment(os.environ)
@@ -190,8 +187,8 @@ class _Verifier:
         run, spec = self.run, self.run.spec
         destination = resolve_inside(spec.output_dir, file.path)
         code = read_text(destination) or ""
-        streamer = run._streamer()
-        calls = _Calls(spec, file, streamer, info=run.info, memory=run.memory, budget=run.budget,
+        streamer = run.streamer()
+        calls = FileCalls(spec, file, streamer, info=run.info, memory=run.memory, budget=run.budget,
                        observe=run.observe, verbose=run.options.verbose, halt=run.halt,
                        earlier_output=run.results[file.path].usage.output_tokens)
         request = file_request(spec, file, run.info, "")  # each repair gives its prompt
@@ -249,7 +246,7 @@ class _Verifier:
         run.observe(Finished(file.path, finished.status, finished.detail))
         return repairs, stopped
 
-    def _ask(self, calls: _Calls, request: Request, file: FileSpec, code: str,
+    def _ask(self, calls: FileCalls, request: Request, file: FileSpec, code: str,
              assignment: Assignment, shared: prompts.SharedQuote) -> tuple[Outcome, str, str, str]:
         """One request: (outcome, detail, the code after it, why repairs must stop)."""
         step, suspect = assignment.suspect.repair, assignment.suspect
@@ -263,15 +260,10 @@ class _Verifier:
         else:
             prompt = prompts.verify_prompt(file.path, file.prompt, quoted, step.target, step.kind,
                                            command, failures, test=suspect.test)
-        generation = calls.generate(replace(request, prompt=prompt.blocks(shared.cache_control),
-                                            cache_prompt=False))
-        if generation.status == "stopped":
-            return "failed", generation.detail, code, generation.detail
-        if generation.status != "complete":
-            return "failed", generation.detail or generation.status, code, ""
-        answer = stitch(generation.chunks, python=True).code
         try:
-            spliced = repair.apply(code, step, answer)
+            spliced = ask_and_splice(calls, request, code, step, prompt, shared)
+        except Unfinished as exc:
+            return "failed", str(exc), code, str(exc) if exc.stopped else ""
         except SpliceError as exc:
             return "failed", str(exc), code, ""
         findings = validators.check(spliced, requires=file.requires, filename=file.path)
@@ -317,7 +309,7 @@ class _Verifier:
             record = run.records.get(other.path)
             if record is not None and file.path in other.depends_on:
                 run.records[other.path] = replace(record, depends={**record.depends, file.path: digest})
-        lock.save(spec, run.records)
+        run.save_lock()
 
 
 def _splice_order(assignments: Sequence[Assignment]) -> list[Assignment]:

@@ -1,0 +1,65 @@
+"""Building a spec: `build_spec`, the library entry point behind `codegen build`.
+
+results.py holds what a build is asked and what it gives, session.py a build's
+state, scheduler.py the order and threads files are built in, file.py one file's
+pipeline. The verify step (`codegen.verify`) goes on from the session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..continuation import PrefillMemory
+from ..errors import UsageError
+from ..models import lookup
+from ..progress import Note, Observer, ignore
+from ..spec import Spec, select_files
+from ..streaming import Streamer
+from ..verify.command import check_command
+from ..verify.loop import verify_build
+from ..verify.results import Verification
+from .file import build_file, incomplete_dir, lock_record
+from .results import BuildOptions, BuildResult, FileResult, FileStatus
+from .scheduler import run_files
+from .session import BuildSession, journal_path
+
+__all__ = [
+    "BuildOptions", "BuildResult", "BuildSession", "FileResult", "FileStatus", "build_file",
+    "build_spec", "incomplete_dir", "journal_path", "lock_record", "select_files",
+]
+
+
+def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = None,
+               progress: Observer | None = None,
+               memory: PrefillMemory | None = None) -> BuildResult:
+    """Generate every file of `spec` (or those named by --only): up to `options.jobs` at
+    once, each starting when the files it depends on are written. `progress` receives
+    the build's events (`codegen.progress`), from worker threads when jobs > 1."""
+    info = lookup(spec.model)
+    if not options.prefill:
+        info = replace(info, prefill=False)
+    if options.max_cost is not None and info.prices is None:
+        raise UsageError(f"--max-cost needs prices, and the model table has none for {spec.model}")
+    if spec.thinking == "off" and info.thinking == "always":
+        raise UsageError(f"{spec.path}: thinking: {spec.model} always thinks; remove `thinking: off`")
+    if options.verify:
+        check_command(spec)  # before anything is spent
+    session = BuildSession(spec, options, client, progress or ignore, memory or PrefillMemory(), info)
+    try:
+        run_files(session)
+        verification = _verify(session)
+    finally:
+        session.close()
+    return BuildResult(spec.path, spec.model, tuple(session.results[f.path] for f in spec.files
+                                                    if f.path in session.results), spec.output_dir,
+                       tuple(session.warnings), verification)
+
+
+def _verify(session: BuildSession) -> Verification | None:
+    """The spec's verify step, and a last progress line saying what came of it."""
+    verification = verify_build(session)
+    if verification is not None and verification.status not in ("skipped", "planned", "not-run"):
+        # The progress lines end with what came of it, not with "running ...".
+        session.observe(Note("verify", f"{verification.status}"
+                         + (f": {verification.detail}" if verification.detail else "")))
+    return verification

@@ -1,0 +1,129 @@
+"""One file's pipeline: prompt, generate, stitch, mend, format, write."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .. import lock, prompts
+from ..calls import FileCalls
+from ..continuation import Generation, PrefillMemory
+from ..errors import CodegenError, UsageError
+from ..files import read_text, resolve_inside, write_atomic
+from ..formatting import finish_python
+from ..mend import check, mend, stuck_at, unfinished_findings
+from ..models import ModelInfo
+from ..pricing import Budget, cache_savings, cost
+from ..progress import Observer, ignore
+from ..repair import RepairRecord
+from ..request import file_request
+from ..spec import FileSpec, Spec
+from ..stitch import stitch
+from ..streaming import Streamer
+from .results import FileResult, FileStatus
+
+
+def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
+               memory: PrefillMemory, budget: Budget, observe: Observer = ignore,
+               verbose: bool = False, halt: threading.Event | None = None,
+               write: bool = True) -> FileResult:
+    """Generate, stitch, finish and write one file (`write=False`: only say whether the
+    result is the file on disk: "unchanged", or "skipped")."""
+    dependencies = [(d, _read_dependency(spec, d)) for d in file.depends_on]
+    request = file_request(spec, file, info,
+                           prompts.file_prompt(file.path, file.prompt, file.requires, dependencies))
+
+    calls = FileCalls(spec, file, client, info=info, memory=memory, budget=budget, observe=observe,
+                   verbose=verbose, halt=halt)
+    generation = calls.generate(request)
+    python = file.language == "python"
+    stitched = stitch(generation.chunks, python=python)
+    base = FileResult(file.path, "incomplete", spec.model)
+
+    def done(code: str, **changes: Any) -> FileResult:
+        result = replace(base, calls=calls.calls, continuations=calls.continuations,
+                         stalls=calls.stalls, usage=calls.usage, cost=cost(calls.usage, info),
+                         cache_savings=cache_savings(calls.usage, info), repairs=tuple(records),
+                         **changes)
+        if result.status == "incomplete" and "kept" not in changes:
+            result = replace(result, kept=_keep(spec, file, code, generation))
+        return result
+
+    records: list[RepairRecord] = []
+    # Stuck (its answers kept repeating what was written): the file's conversation
+    # cannot find its place, but a repair of the cut definition, in a fresh one, may.
+    stuck = generation.stuck and python and spec.max_repairs > 0 and bool(stitched.code.strip())
+    if generation.status != "complete" and not stuck:
+        status: FileStatus = "refused" if generation.status == "refused" else "incomplete"
+        return done(stitched.code, status=status, detail=generation.detail)
+    if not stitched.code.strip():
+        return done("", detail="the answer held no code", kept=None)
+    code = stitched.code
+    if python:
+        left = unfinished_findings(code, stitched)
+        if stuck:
+            left.update(stuck_at(code, left))
+        findings = check(code, file, left)
+        if findings and spec.max_repairs:
+            code, findings = mend(calls, request, generation, code, findings, records, left)
+        if findings:
+            first = findings[0]
+            more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+            rounds = f" after {spec.max_repairs} repair rounds" if records else ""
+            return done(code, detail=f"line {first.line}: {first.message} [{first.code}]{more}{rounds}",
+                        validated=True, findings=findings)
+        final, problem = finish_python(code, pyi=file.path.endswith(".pyi"))
+        if final is None:
+            return done(code, detail=problem, validated=True)
+    else:
+        final = code
+    destination = resolve_inside(spec.output_dir, file.path)
+    if read_text(destination) == final:
+        return done(final, status="unchanged", validated=python)
+    if not write:
+        return done(final, status="skipped", validated=python, kept=None)
+    try:
+        write_atomic(destination, final)
+    except CodegenError as exc:  # the calls were paid for: report them with the failure
+        return done(final, status="failed", detail=exc.message, kept=None)
+    detail = "" if python else "not validated (no validator for this language yet)"
+    return done(final, status="written", validated=python, detail=detail)
+
+
+def lock_record(spec: Spec, file: FileSpec, result: FileResult) -> lock.Record:
+    """The lock file's record of a file just written (or found up to date)."""
+    written = read_text(resolve_inside(spec.output_dir, file.path)) or ""
+    return lock.Record(
+        entry=lock.entry_hash(spec, file),
+        depends={d: lock.digest(read_text(resolve_inside(spec.output_dir, d)) or "")
+                 for d in file.depends_on},
+        output=lock.digest(written),
+        model=result.model,
+        calls=result.calls,
+        input_tokens=result.usage.input_tokens,
+        output_tokens=result.usage.output_tokens,
+        cost_usd=None if result.cost is None else round(result.cost, 6),
+    )
+
+
+def _read_dependency(spec: Spec, dep: str) -> str:
+    text = read_text(resolve_inside(spec.output_dir, dep))
+    if text is None:
+        raise UsageError(f"{dep} is needed as context but not written yet: build it first")
+    return text
+
+
+def incomplete_dir(spec: Spec) -> Path:
+    return spec.path.resolve().parent / ".codegen" / "incomplete" / spec.path.stem
+
+
+def _keep(spec: Spec, file: FileSpec, code: str, generation: Generation) -> str | None:
+    """Keep an unfinished result for inspection; the destination is left as it was."""
+    text = code or "".join(c.text for c in generation.chunks)
+    if not text.strip():
+        return None
+    path = incomplete_dir(spec) / file.path
+    write_atomic(path, text)
+    return str(path)

@@ -1,0 +1,153 @@
+"""The state of one build of one spec, shared by the scheduler, the verify step and
+the batches: `BuildSession`."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from .. import lock
+from ..continuation import PrefillMemory
+from ..errors import APIError, AuthenticationError, CodegenError, MissingCredentialsError, UsageError
+from ..models import ModelInfo
+from ..pricing import Budget, cost
+from ..progress import Finished, Note, Observer, ignore
+from ..spec import FileSpec, Spec, select_files
+from ..streaming import Streamer
+from ..streaming.anthropic import LazyClient
+from ..streaming.journal import Journal, JournalledStreamer
+from .file import build_file, lock_record
+from .results import BuildOptions, FileResult
+
+
+class BuildSession:
+    """One build of one spec: its settings, what each file came to (`results`), the lock
+    file's records (`records`), the journal, the budget and the halt that stops every
+    call. The scheduler (`scheduler.py`) runs the files through it; the verify step
+    goes on from it, updating `results` and `records` as its repairs go in.
+
+    Results, the lock file and the journal's opening are handled on the calling
+    thread; only `build` runs on worker threads (when --jobs > 1).
+    """
+
+    def __init__(self, spec: Spec, options: BuildOptions, client: Streamer | None,
+                 observe: Observer, memory: PrefillMemory, info: ModelInfo) -> None:
+        self.spec, self.options, self.client, self.observe = spec, options, client, observe
+        self.memory, self.info = memory, info
+        self.selected = select_files(spec, options.only)
+        self.budget = Budget(options.max_cost)
+        self.results: dict[str, FileResult] = {}
+        self.records = lock.load(spec)
+        self.journal: Journal | None = None
+        self.warnings: list[str] = []
+        self.halt = threading.Event()  # Ctrl-C or a fatal error: start no more calls
+
+    def close(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
+
+    def without_call(self, file: FileSpec) -> FileResult | None:
+        """The file's result when it needs no generation (up to date, skipped...)."""
+        spec, options = self.spec, self.options
+        try:
+            where = lock.current_state(spec, file, self.records)
+        except CodegenError as exc:
+            return FileResult(file.path, "failed", spec.model, detail=exc.message)
+        if not where.problem:
+            return FileResult(file.path, "unchanged", spec.model, detail="up to date",
+                              validated=file.language == "python")
+        if where.edited and not options.force:
+            adopted = self._adopt(file)
+            if adopted is not None:
+                return adopted
+            return FileResult(file.path, "skipped", spec.model,
+                              detail=f"{where.problem}: not overwritten (--force does)")
+        if options.dry_run:
+            return FileResult(file.path, "planned", spec.model,
+                              detail=f"{where.problem}; max_tokens {file.max_tokens}")
+        blocked = [d for d in file.depends_on
+                   if d in self.results and self.results[d].status not in ("written", "unchanged")]
+        if blocked:
+            return FileResult(file.path, "skipped", spec.model,
+                              detail=f"depends on {', '.join(blocked)}, which was not written")
+        if self.budget.reached:
+            return FileResult(file.path, "skipped", spec.model, detail="--max-cost reached")
+        if self.halt.is_set():
+            return FileResult(file.path, "skipped", spec.model, detail="the build was stopped")
+        return None
+
+    def _adopt(self, file: FileSpec) -> FileResult | None:
+        """An output codegen wrote but could not record (killed between the rename and
+        the lock file) is what the journal's answers give: recognise it, for free."""
+        if self.options.dry_run or not journal_path(self.spec).exists():
+            return None
+        streamer = self.streamer(offline=True)
+        try:
+            result = build_file(self.spec, file, streamer, info=self.info, memory=self.memory,
+                                budget=Budget(None), observe=ignore, write=False)
+        except CodegenError:
+            return None  # the journal cannot rebuild it: someone else's file
+        if result.status != "unchanged":
+            return None
+        try:
+            self.records[file.path] = lock_record(self.spec, file, result)
+            lock.save(self.spec, self.records)
+        except CodegenError as exc:
+            return replace(result, status="failed", detail=exc.message)
+        return replace(result, detail="written by an earlier build; now recorded",
+                       replayed=streamer.tally.replayed)
+
+    def streamer(self, *, offline: bool = False) -> JournalledStreamer:
+        """A file's way to the API: through the journal, which answers what was paid for."""
+        client, options = self.client, self.options
+        offline = offline or options.offline
+        if client is None and not offline:
+            raise UsageError("no client to send requests with")
+        if isinstance(client, LazyClient) and not offline:
+            client.connect()  # a missing key is one line, before any progress
+        if self.journal is None:
+            # Opened only when a file needs answers: an up-to-date build writes nothing.
+            self.journal = Journal.open(journal_path(self.spec))
+            if self.journal.warning:
+                self.warnings.append(self.journal.warning)
+                self.observe(Note(str(self.spec.path), f"warning: {self.journal.warning}"))
+        return JournalledStreamer(None if offline else client, self.journal, offline=offline)
+
+    def build(self, file: FileSpec, streamer: JournalledStreamer) -> FileResult:
+        spec = self.spec
+        try:
+            return build_file(spec, file, streamer, info=self.info, memory=self.memory,
+                              budget=self.budget, observe=self.observe, verbose=self.options.verbose,
+                              halt=self.halt)
+        except (AuthenticationError, MissingCredentialsError):
+            raise  # every other file would fail the same way
+        except APIError as exc:
+            return FileResult(file.path, "failed", spec.model, detail=exc.message, api_error=True)
+        except CodegenError as exc:  # a file that cannot be read or written
+            return FileResult(file.path, "failed", spec.model, detail=exc.message)
+
+    def finish(self, file: FileSpec, result: FileResult, streamer: JournalledStreamer) -> None:
+        tally = streamer.tally
+        result = replace(result, replayed=tally.replayed + tally.resumed)
+        self.budget.finish(file.path, cost(result.usage - tally.saved, self.info) or 0.0)
+        if result.status in ("written", "unchanged"):
+            try:
+                self.records[file.path] = lock_record(self.spec, file, result)
+                lock.save(self.spec, self.records)
+            except CodegenError as exc:
+                result = replace(result, status="failed", detail=exc.message)
+        self.record(file, result)
+
+    def record(self, file: FileSpec, result: FileResult) -> None:
+        self.results[file.path] = result
+        self.observe(Finished(file.path, result.status, result.detail))
+
+    def save_lock(self) -> None:
+        """The lock file as `records` hold it."""
+        lock.save(self.spec, self.records)
+
+
+def journal_path(spec: Spec) -> Path:
+    """Where a spec's answers are journalled (beside the spec, meant to be git-ignored)."""
+    return spec.path.resolve().parent / ".codegen" / "journal.sqlite3"
