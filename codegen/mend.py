@@ -205,6 +205,8 @@ def _finish(calls: FileCalls, request: Request, conversation: tuple[dict[str, An
         chunks[0] = Chunk(chunks[0].text, "answer")
     stitched = stitch([start, *chunks], python=True)
     finished = stitched.code
+    if not stitched.unfinished and not stitched.unsure:  # (their lines would move)
+        finished = splice.drop_repeats(finished, len(kept.splitlines()))
     if finished.rstrip() in (kept.rstrip(), code.rstrip()):
         # Asked again, it would answer the same: the next round asks another way.
         raise Unfinished("the answer only repeated what was already written")

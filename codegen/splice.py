@@ -228,6 +228,44 @@ def _node_span(node: ast.stmt, lines: Sequence[str]) -> Span:
     return Span(first, last, indent)
 
 
+def drop_repeats(code: str, after: int) -> str:
+    """`code` without each definition that starts after line `after` and repeats, line
+    for line, one of the same name in the same scope that starts at or before it. A
+    model asked to go on from the end of a file often writes the last definitions over
+    before the one it was asked for; the copies would be redefinitions. Unchanged when
+    the code does not parse."""
+    try:
+        tree = parse(code)
+    except (SyntaxError, ValueError):
+        return code
+    lines = code.splitlines(keepends=True)
+    drop: list[Span] = []
+
+    def scan(body: Sequence[ast.stmt]) -> None:
+        seen: dict[str, list[str]] = {}
+        for node in body:
+            if not isinstance(node, Definitions):
+                continue
+            span = _node_span(node, lines)
+            text = [line.strip() for line in lines[span.first - 1 : span.last] if line.strip()]
+            if span.first > after and seen.get(node.name) == text:
+                drop.append(span)
+                continue
+            if span.first <= after:
+                seen[node.name] = text
+            if isinstance(node, ast.ClassDef):
+                scan(node.body)
+
+    scan(tree.body)
+    for span in sorted(drop, key=lambda s: -s.first):
+        first = span.first
+        # The blank lines before the copy go with it.
+        while first > 1 and not lines[first - 2].strip():
+            first -= 1
+        del lines[first - 1 : span.last]
+    return "".join(lines)
+
+
 # -- splicing -----------------------------------------------------------------------
 
 

@@ -478,3 +478,29 @@ def test_a_definition_left_unfinished_is_replaced_up_to_where_it_was_cut() -> No
     found = Finding(Code.UNFINISHED, 1, 1, "text", "`text` may be unfinished", end_line=6)
     [step] = plan(code, [found])
     assert (step.action, step.target, step.first, step.last) == ("regenerate", "text", 1, 6)
+
+
+def test_a_finish_that_writes_the_last_definitions_over_adds_only_what_is_new(tmp_path: Path) -> None:
+    # Qwen2.5-Coder-0.5B: asked for the missing `Stack.is_empty` alone it wrote something
+    # else; asked to go on from the end of the file, it wrote is_empty, then the class's
+    # last two methods again. Written as stitched, the file defined each of them twice.
+    whole = ("```python\nclass Stack:\n    def __init__(self):\n        self.items = []\n\n"
+             "    def clear(self):\n        self.items = []\n\n"
+             "    def __len__(self):\n        return len(self.items)\n```")
+    other = "```python\ndef helper():\n    return 1\n```"
+    again = ("```python\n    def is_empty(self):\n        return not self.items\n\n"
+             "    def clear(self):\n        self.items = []\n\n"
+             "    def __len__(self):\n        return len(self.items)\n```")
+    fake = FakeStreamer([whole, other, again])
+    spec = load_spec(write_spec(tmp_path, [{"path": "stack.py", "prompt": "x",
+                                            "requires": ["Stack.is_empty", "Stack.clear"]}],
+                                model="claude-sonnet-5-5", max_repairs=2))
+    [f] = build_spec(spec, BuildOptions(), client=fake).files
+    assert f.status == "written", f.detail
+    assert [(r.label, r.outcome) for r in f.repairs] == [
+        ("add Stack.is_empty", "failed"), ("finish the file", "applied")]
+    assert (tmp_path / "stack.py").read_text() == (
+        "class Stack:\n    def __init__(self):\n        self.items = []\n\n"
+        "    def clear(self):\n        self.items = []\n\n"
+        "    def __len__(self):\n        return len(self.items)\n\n"
+        "    def is_empty(self):\n        return not self.items\n")

@@ -17,6 +17,7 @@ from codegen.splice import (
     broken_statement,
     definition_around,
     definition_target,
+    drop_repeats,
     find_definition,
     insert_definition,
     locate,
@@ -234,3 +235,20 @@ def test_replace_lines_keeps_a_missing_final_newline() -> None:
     assert replace_lines("a = 1\nb = 2", 2, 2, "b = 3\n") == "a = 1\nb = 3"
     with pytest.raises(SpliceError):
         replace_lines("a = 1\n", 2, 3, "x\n")
+
+
+def test_definitions_an_answer_wrote_over_are_dropped_once_line_for_line() -> None:
+    # Qwen2.5-Coder-0.5B, asked to go on after `__len__` for a missing `is_empty`, wrote
+    # is_empty, then clear and __len__ again.
+    code = ("class Stack:\n    def clear(self):\n        self.items = []\n\n"
+            "    def __len__(self):\n        return len(self.items)\n\n"
+            "    def is_empty(self):\n        return not self.items\n\n"
+            "    def clear(self):\n        self.items = []\n\n"
+            "    def __len__(self):\n        return 0\n")
+    assert drop_repeats(code, 6) == (
+        "class Stack:\n    def clear(self):\n        self.items = []\n\n"
+        "    def __len__(self):\n        return len(self.items)\n\n"
+        "    def is_empty(self):\n        return not self.items\n\n"
+        "    def __len__(self):\n        return 0\n")  # not the same lines: kept
+    assert drop_repeats(code, 0) == code  # nothing was there before
+    assert drop_repeats("def f(:\n", 0) == "def f(:\n"
