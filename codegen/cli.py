@@ -88,8 +88,8 @@ def build(
     from rich.console import Console
 
     from .build import BuildOptions, build_spec
-    from .display import print_summary, progress_display
     from .report import render_build
+    from .report.terminal import print_summary, progress_display
     from .spec import load_spec
     from .streaming.anthropic import LazyClient
 
@@ -155,7 +155,7 @@ def validate(
     """Completeness findings: syntax, truncated, placeholder, premature-end, missing."""
     from validators import render
 
-    from .validation import validate_files
+    from .validate import validate_files
 
     try:
         results = validate_files(files, tuple(requires or ()))

@@ -20,7 +20,7 @@ import yaml
 import validators
 from codegen.build import BuildResult, FileResult
 from codegen.check import Problem
-from codegen.problems import build_problems, check_problems, problem_line, shown
+from codegen.report.problems import build_problems, check_problems, problem_line, shown
 from codegen.spec import load_spec
 from tests.double import MessagesDouble, replies
 from tests.test_cli import ROOT, SECRET

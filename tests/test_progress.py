@@ -15,7 +15,6 @@ import pytest
 from rich.console import Console
 
 from codegen.build import BuildOptions, build_spec
-from codegen.display import LiveProgress, print_summary, progress_display
 from codegen.models import lookup
 from codegen.pricing import cache_savings
 from codegen.progress import (
@@ -30,6 +29,7 @@ from codegen.progress import (
     describe,
 )
 from codegen.report import render_build
+from codegen.report.terminal import LiveProgress, print_summary, progress_display
 from codegen.spec import load_spec
 from tests.cli_runner import CommandResult, run_codegen
 from tests.double import MessagesDouble, ScriptedAuthor, count_tokens, replies

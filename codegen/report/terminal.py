@@ -23,8 +23,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from .build import BuildResult
-from .progress import (
+from ..build import BuildResult
+from ..progress import (
     Calling,
     Event,
     Finished,
@@ -37,7 +37,7 @@ from .progress import (
     ignore,
     token_count,
 )
-from .report import summary_notes, summary_rows
+from .render import summary_notes, summary_rows
 
 # How each final status is coloured: done, not done, not attempted.
 _STATUS_STYLE = {"written": "green", "unchanged": "green", "planned": "cyan",

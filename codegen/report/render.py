@@ -7,17 +7,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..verify.failures import clip
 from . import problems
-from .verify.failures import clip
 
 if TYPE_CHECKING:  # names for annotations: `codegen check` need not load the SDK the build uses
-    from .build import BuildResult, FileResult
-    from .check import Problem
-    from .estimate import Estimate, SpecEstimate
-    from .models import Usage
-    from .spec import Spec
-    from .verify.command import CommandRun
-    from .verify.results import Verification
+    from ..build import BuildResult, FileResult
+    from ..check import Problem
+    from ..estimate import Estimate, SpecEstimate
+    from ..models import Usage
+    from ..spec import Spec
+    from ..verify.command import CommandRun
+    from ..verify.results import Verification
 
 
 def render_build(results: Sequence[BuildResult], fmt: str) -> str:

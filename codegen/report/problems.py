@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # names for annotations: `codegen check` need not load the SDK the build uses
-    from .build import BuildResult
-    from .check import Problem
-    from .spec import Spec
+    from ..build import BuildResult
+    from ..check import Problem
+    from ..spec import Spec
 
 # A file with no finding to point at is reported at its start.
 START = (1, 1)
