@@ -198,29 +198,41 @@ def _dump(target: str, *, formatted: bool) -> str:
 
 def author_for(targets: Mapping[str, str], setup: Setup) -> ModuleAuthor:
     """The simulated model: the same for every approach given the same setup."""
-    return ModuleAuthor(targets, prefill_accepted=setup.info.prefill, seams=Seams(seed=setup.seed),
-                        laziness=Laziness(seed=setup.seed) if setup.lazy else None,
-                        min_cache_tokens=setup.info.min_cache_tokens)
+    return ModuleAuthor(
+        targets,
+        prefill_accepted=setup.info.prefill,
+        seams=Seams(seed=setup.seed),
+        laziness=Laziness(seed=setup.seed) if setup.lazy else None,
+        min_cache_tokens=setup.info.min_cache_tokens,
+    )
 
 
 def double_for(targets: Mapping[str, str], setup: Setup) -> MessagesDouble:
-    return MessagesDouble(author_for(targets, setup), delta_chars=setup.delta_chars,
-                          token_delay=setup.token_delay)
+    return MessagesDouble(
+        author_for(targets, setup), delta_chars=setup.delta_chars, token_delay=setup.token_delay
+    )
 
 
 def run_codegen(targets: Mapping[str, str], setup: Setup, *, jobs: int = 1) -> tuple[list[Outcome], float]:
     """`codegen build` of every target (one spec), as `benchmarks.reproduce` runs it."""
     double = double_for(targets, setup)
-    client = MessagesClient(Connection("test", "http://double.test"),
-                            http_client=double.http_client(), max_retries=0)
+    client = MessagesClient(
+        Connection("test", "http://double.test"), http_client=double.http_client(), max_retries=0
+    )
     outcomes = []
     with tempfile.TemporaryDirectory() as tmp:
         spec_path = Path(tmp) / "spec.yaml"
-        spec_path.write_text(yaml.safe_dump({
-            "version": 1, "model": setup.model, "max_tokens": setup.max_tokens,
-            "max_continuations": setup.max_continuations,
-            "files": [{"path": path, "prompt": f"Write {path}."} for path in targets],
-        }))
+        spec_path.write_text(
+            yaml.safe_dump(
+                {
+                    "version": 1,
+                    "model": setup.model,
+                    "max_tokens": setup.max_tokens,
+                    "max_continuations": setup.max_continuations,
+                    "files": [{"path": path, "prompt": f"Write {path}."} for path in targets],
+                }
+            )
+        )
         started = time.perf_counter()
         result = build_spec(load_spec(spec_path), BuildOptions(jobs=jobs), client=client)
         elapsed = time.perf_counter() - started
@@ -228,11 +240,19 @@ def run_codegen(targets: Mapping[str, str], setup: Setup, *, jobs: int = 1) -> t
         for f in result.files:
             written = Path(tmp) / f.path
             text = written.read_text(encoding="utf-8") if written.exists() else None
-            outcomes.append(Outcome(CODEGEN, f.path, same_module(text, targets[f.path]), calls[f.path],
-                                    f.usage, cost(f.usage, setup.info) or 0.0,
-                                    count_tokens(targets[f.path]),
-                                    f"{f.status}: {f.detail}" if f.detail else f.status,
-                                    Usage.total(r.usage for r in f.repairs)))
+            outcomes.append(
+                Outcome(
+                    CODEGEN,
+                    f.path,
+                    same_module(text, targets[f.path]),
+                    calls[f.path],
+                    f.usage,
+                    cost(f.usage, setup.info) or 0.0,
+                    count_tokens(targets[f.path]),
+                    f"{f.status}: {f.detail}" if f.detail else f.status,
+                    Usage.total(r.usage for r in f.repairs),
+                )
+            )
     client.close()
     double.check()
     return outcomes, elapsed
@@ -242,14 +262,20 @@ def run_seed(targets: Mapping[str, str], setup: Setup) -> tuple[list[Outcome], f
     """The seed loop on every target, one after another; each conversation gives two
     outcomes, its answers as they came and cleaned."""
     double = double_for(targets, setup)
-    sdk = anthropic.Anthropic(api_key="test", base_url="http://double.test",
-                              http_client=double.http_client(), max_retries=0)
+    sdk = anthropic.Anthropic(
+        api_key="test", base_url="http://double.test", http_client=double.http_client(), max_retries=0
+    )
     outcomes = []
     started = time.perf_counter()
     for path, target in targets.items():
-        run = seed_loop(sdk, model=setup.model, system=seed_system(),
-                        prompt=prompts.file_prompt(path, f"Write {path}.", (), ()),
-                        max_tokens=setup.max_tokens, max_continuations=setup.max_continuations)
+        run = seed_loop(
+            sdk,
+            model=setup.model,
+            system=seed_system(),
+            prompt=prompts.file_prompt(path, f"Write {path}.", (), ()),
+            max_tokens=setup.max_tokens,
+            max_continuations=setup.max_continuations,
+        )
         outcomes += seed_outcomes(path, target, run, setup.info)
     elapsed = time.perf_counter() - started
     sdk.close()
@@ -265,9 +291,19 @@ def seed_system() -> str:
 def seed_outcomes(path: str, target: str, run: SeedRun, info: ModelInfo) -> list[Outcome]:
     paid = cost(run.usage, info) or 0.0
     detail = f"{run.calls} calls, last stop {run.stop_reason}"
-    return [Outcome(approach, path, same_module(text, target), run.calls, run.usage, paid,
-                    count_tokens(target), detail)
-            for approach, text in ((SEED, run.raw), (CLEANED, run.cleaned))]
+    return [
+        Outcome(
+            approach,
+            path,
+            same_module(text, target),
+            run.calls,
+            run.usage,
+            paid,
+            count_tokens(target),
+            detail,
+        )
+        for approach, text in ((SEED, run.raw), (CLEANED, run.cleaned))
+    ]
 
 
 def calls_by_path(requests: Iterable[Mapping[str, Any]], paths: Iterable[str]) -> dict[str, int]:
@@ -285,11 +321,17 @@ def calls_by_path(requests: Iterable[Mapping[str, Any]], paths: Iterable[str]) -
 
 def summarize(approach: str, outcomes: Sequence[Outcome]) -> Summary:
     mine = [o for o in outcomes if o.approach == approach]
-    return Summary(approach, len(mine), sum(o.exact for o in mine), sum(o.calls for o in mine),
-                   Usage.total(o.usage for o in mine), sum(o.cost for o in mine),
-                   sum(o.file_tokens for o in mine),
-                   tuple(f"{o.path} ({o.detail})" for o in mine if not o.exact),
-                   Usage.total(o.repair_usage for o in mine))
+    return Summary(
+        approach,
+        len(mine),
+        sum(o.exact for o in mine),
+        sum(o.calls for o in mine),
+        Usage.total(o.usage for o in mine),
+        sum(o.cost for o in mine),
+        sum(o.file_tokens for o in mine),
+        tuple(f"{o.path} ({o.detail})" for o in mine if not o.exact),
+        Usage.total(o.repair_usage for o in mine),
+    )
 
 
 # -- wall time --------------------------------------------------------------------------
@@ -314,15 +356,24 @@ def time_jobs(targets: Mapping[str, str], setup: Setup, jobs: Sequence[int] = (1
         if n == jobs[0]:
             out = sum(o.usage.output_tokens for o in outcomes)
             longest = max(o.usage.output_tokens for o in outcomes)
-    return Timing(tuple(targets), tuple(count_tokens(t) for t in targets.values()), seconds, cpu, exact,
-                  out, longest, setup.token_delay)
+    return Timing(
+        tuple(targets),
+        tuple(count_tokens(t) for t in targets.values()),
+        seconds,
+        cpu,
+        exact,
+        out,
+        longest,
+        setup.token_delay,
+    )
 
 
 # -- the run ------------------------------------------------------------------------------
 
 
-def compare(modules: Sequence[Path], setups: Sequence[Setup],
-            say: Callable[[str], None] = lambda line: None) -> Comparison:
+def compare(
+    modules: Sequence[Path], setups: Sequence[Setup], say: Callable[[str], None] = lambda line: None
+) -> Comparison:
     """Every approach on `modules` under each setup; the summaries are per model, over
     its setups (seeds)."""
     targets = {f"mods/{p.stem}.py": p.read_text(encoding="utf-8") for p in modules}
@@ -334,9 +385,11 @@ def compare(modules: Sequence[Path], setups: Sequence[Setup],
         for approach, seconds in ((CODEGEN, ours_seconds), (SEED, seed_seconds)):
             key = (setup.model, approach)
             result.seconds[key] = result.seconds.get(key, 0.0) + seconds
-        say(f"  {setup.model} seed {setup.seed}: codegen {sum(o.exact for o in ours)}/{len(ours)} exact "
+        say(
+            f"  {setup.model} seed {setup.seed}: codegen {sum(o.exact for o in ours)}/{len(ours)} exact "
             f"({ours_seconds:.0f} s), seed loop {sum(o.exact for o in theirs if o.approach == SEED)}"
-            f"/{len(ours)} ({seed_seconds:.0f} s)")
+            f"/{len(ours)} ({seed_seconds:.0f} s)"
+        )
     for model, outcomes in result.outcomes.items():
         for approach in APPROACHES:
             result.summaries[(model, approach)] = summarize(approach, outcomes)
@@ -349,60 +402,86 @@ def compare(modules: Sequence[Path], setups: Sequence[Setup],
 def render(result: Comparison, command: str) -> str:
     lines = [f"{command}", f"{date.today().isoformat()}, {result.modules} stdlib modules of 200-1500 lines"]
     first = result.setups[0]
-    lines.append(f"max_tokens {first.max_tokens}, max_continuations {first.max_continuations}, seeds "
-                 + " ".join(str(s) for s in dict.fromkeys(s.seed for s in result.setups))
-                 + (", lazy author" if first.lazy else ""))
+    lines.append(
+        f"max_tokens {first.max_tokens}, max_continuations {first.max_continuations}, seeds "
+        + " ".join(str(s) for s in dict.fromkeys(s.seed for s in result.setups))
+        + (", lazy author" if first.lazy else "")
+    )
     for model in dict.fromkeys(s.model for s in result.setups):
         info = lookup(model)
         how = "accepts prefill" if info.prefill else "refuses prefill"
-        lines += ["", f"{model} ({how}; minimum cacheable prompt {info.min_cache_tokens:,} tokens)", "",
-                  "| approach | exact | output tokens / file | cost per file | API calls per file "
-                  "| seconds |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"{model} ({how}; minimum cacheable prompt {info.min_cache_tokens:,} tokens)",
+            "",
+            "| approach | exact | output tokens / file | cost per file | API calls per file | seconds |",
+            "|---|---|---|---|---|---|",
+        ]
         seed = result.summaries[(model, SEED)]
         for approach in APPROACHES:
             s = result.summaries[(model, approach)]
             seconds = result.seconds.get((model, approach))
-            lines.append(f"| {approach} | {s.exact}/{s.files} ({100 * s.exact_rate:.1f}%) | "
-                         f"{s.out_per_file:.3f} | ${s.cost_per_file:.4f} "
-                         f"({s.cost / max(seed.cost, 1e-12):.2f}x seed) | {s.calls_per_file:.1f} | "
-                         + (f"{seconds:.1f} |" if seconds is not None else "(same conversation) |"))
+            lines.append(
+                f"| {approach} | {s.exact}/{s.files} ({100 * s.exact_rate:.1f}%) | "
+                f"{s.out_per_file:.3f} | ${s.cost_per_file:.4f} "
+                f"({s.cost / max(seed.cost, 1e-12):.2f}x seed) | {s.calls_per_file:.1f} | "
+                + (f"{seconds:.1f} |" if seconds is not None else "(same conversation) |")
+            )
         ours = result.summaries[(model, CODEGEN)]
         lines.append("")
-        lines.append(f"tokens billed per file, codegen vs seed loop: input {_per(ours, 'input_tokens')} vs "
-                     f"{_per(seed, 'input_tokens')}, cache write {_per(ours, 'cache_write_tokens')} vs "
-                     f"{_per(seed, 'cache_write_tokens')}, cache read {_per(ours, 'cache_read_tokens')} vs "
-                     f"{_per(seed, 'cache_read_tokens')}, output {_per(ours, 'output_tokens')} vs "
-                     f"{_per(seed, 'output_tokens')}")
+        lines.append(
+            f"tokens billed per file, codegen vs seed loop: input {_per(ours, 'input_tokens')} vs "
+            f"{_per(seed, 'input_tokens')}, cache write {_per(ours, 'cache_write_tokens')} vs "
+            f"{_per(seed, 'cache_write_tokens')}, cache read {_per(ours, 'cache_read_tokens')} vs "
+            f"{_per(seed, 'cache_read_tokens')}, output {_per(ours, 'output_tokens')} vs "
+            f"{_per(seed, 'output_tokens')}"
+        )
         floor = ours.floor(info)
-        lines.append(f"floor (each token of the files bought once at the output price, no input): "
-                     f"${floor / max(ours.files, 1):.4f} per file = {floor / max(seed.cost, 1e-12):.2f}x "
-                     f"the seed loop's cost; codegen pays {ours.cost / max(floor, 1e-12):.2f}x the floor")
+        lines.append(
+            f"floor (each token of the files bought once at the output price, no input): "
+            f"${floor / max(ours.files, 1):.4f} per file = {floor / max(seed.cost, 1e-12):.2f}x "
+            f"the seed loop's cost; codegen pays {ours.cost / max(floor, 1e-12):.2f}x the floor"
+        )
         repairs = ours.repair_usage
-        lines.append(f"of codegen's, its repairs: output {repairs.output_tokens / max(ours.files, 1):,.0f} "
-                     f"tokens ({repairs.output_tokens / max(ours.file_tokens, 1):.3f}x the files), "
-                     f"${(cost(repairs, info) or 0.0) / max(ours.files, 1):.4f} per file")
-        worst = sorted((o for o in result.outcomes[model] if o.approach == CODEGEN),
-                       key=lambda o: -o.usage.output_tokens / max(o.file_tokens, 1))[:3]
-        lines.append("codegen's largest output overheads: " + ", ".join(
-            f"{o.path} {o.usage.output_tokens / max(o.file_tokens, 1):.2f}x" for o in worst))
+        lines.append(
+            f"of codegen's, its repairs: output {repairs.output_tokens / max(ours.files, 1):,.0f} "
+            f"tokens ({repairs.output_tokens / max(ours.file_tokens, 1):.3f}x the files), "
+            f"${(cost(repairs, info) or 0.0) / max(ours.files, 1):.4f} per file"
+        )
+        worst = sorted(
+            (o for o in result.outcomes[model] if o.approach == CODEGEN),
+            key=lambda o: -o.usage.output_tokens / max(o.file_tokens, 1),
+        )[:3]
+        lines.append(
+            "codegen's largest output overheads: "
+            + ", ".join(f"{o.path} {o.usage.output_tokens / max(o.file_tokens, 1):.2f}x" for o in worst)
+        )
         for miss in ours.misses:
             lines.append(f"    codegen not exact: {miss}")
     if result.timing is not None:
         t = result.timing
         rate = 1 / t.token_delay if t.token_delay else 0
-        lines += ["", f"wall time, codegen build of {len(t.paths)} independent modules "
-                      f"({min(t.file_tokens):,}-{max(t.file_tokens):,} tokens each), "
-                      f"{first.model}, the double streaming {rate:.0f} tokens/s:", "",
-                  "modules: " + ", ".join(t.paths), "",
-                  "| --jobs | seconds | CPU seconds | exact |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"wall time, codegen build of {len(t.paths)} independent modules "
+            f"({min(t.file_tokens):,}-{max(t.file_tokens):,} tokens each), "
+            f"{first.model}, the double streaming {rate:.0f} tokens/s:",
+            "",
+            "modules: " + ", ".join(t.paths),
+            "",
+            "| --jobs | seconds | CPU seconds | exact |",
+            "|---|---|---|---|",
+        ]
         for n, seconds in t.seconds.items():
             lines.append(f"| {n} | {seconds:.1f} | {t.cpu_seconds[n]:.1f} | {t.exact[n]}/{len(t.paths)} |")
         low, high = min(t.seconds), max(t.seconds)
         floor = t.longest_tokens * t.token_delay
-        lines += ["", f"--jobs {high} is {t.speedup(low, high):.2f}x faster than --jobs {low} "
-                      f"(streaming alone: {t.output_tokens * t.token_delay:.1f} s for all files, "
-                      f"{floor:.1f} s for the longest)"]
+        lines += [
+            "",
+            f"--jobs {high} is {t.speedup(low, high):.2f}x faster than --jobs {low} "
+            f"(streaming alone: {t.output_tokens * t.token_delay:.1f} s for all files, "
+            f"{floor:.1f} s for the longest)",
+        ]
     return "\n".join(lines)
 
 
@@ -419,58 +498,89 @@ def targets_missed(result: Comparison) -> list[str]:
         if ours.exact_rate < TARGET_EXACT:
             missed.append(f"{model}: exact {100 * ours.exact_rate:.1f}% < {100 * TARGET_EXACT:.0f}%")
         if ours.out_per_file > TARGET_OUT_PER_FILE:
-            missed.append(f"{model}: output tokens {ours.out_per_file:.3f}x the file "
-                          f"> {TARGET_OUT_PER_FILE}x")
+            missed.append(
+                f"{model}: output tokens {ours.out_per_file:.3f}x the file > {TARGET_OUT_PER_FILE}x"
+            )
         ratio = ours.cost / max(seed.cost, 1e-12)
         if model == main and ratio > TARGET_COST_RATIO:
             floor = ours.floor(lookup(model)) / max(seed.cost, 1e-12)
-            why = (f" (out of reach: the files' tokens alone, bought once, cost {floor:.2f}x)"
-                   if floor > TARGET_COST_RATIO else "")
+            why = (
+                f" (out of reach: the files' tokens alone, bought once, cost {floor:.2f}x)"
+                if floor > TARGET_COST_RATIO
+                else ""
+            )
             missed.append(f"{model}: cost per file {ratio:.2f}x the seed loop's > {TARGET_COST_RATIO}x{why}")
     if result.timing is not None and len(result.timing.seconds) > 1:
         t = result.timing
         low, high = min(t.seconds), max(t.seconds)
         if t.speedup(low, high) < TARGET_SPEEDUP:
-            missed.append(f"--jobs {high} only {t.speedup(low, high):.2f}x faster than --jobs {low} "
-                          f"< {TARGET_SPEEDUP}x")
+            missed.append(
+                f"--jobs {high} only {t.speedup(low, high):.2f}x faster than --jobs {low} < {TARGET_SPEEDUP}x"
+            )
     return missed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--modules", type=int, default=60,
-                        help="the first N stdlib modules of 200-1500 lines")
+    parser.add_argument(
+        "--modules", type=int, default=60, help="the first N stdlib modules of 200-1500 lines"
+    )
     parser.add_argument("--max-tokens", type=int, default=512)
-    parser.add_argument("--max-continuations", type=int, default=100,
-                        help="for codegen and the seed loop alike")
+    parser.add_argument(
+        "--max-continuations", type=int, default=100, help="for codegen and the seed loop alike"
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
-    parser.add_argument("--models", nargs="+", default=list(MODELS),
-                        help="the first is the main case (the cost target)")
+    parser.add_argument(
+        "--models", nargs="+", default=list(MODELS), help="the first is the main case (the cost target)"
+    )
     parser.add_argument("--lazy", action="store_true", help="the author leaves placeholders and stops early")
     parser.add_argument("--timing-files", type=int, default=8, help="0: no wall-time run")
-    parser.add_argument("--timing-tokens", type=int, default=4500,
-                        help="the timed modules are those closest to this many tokens")
-    parser.add_argument("--tokens-per-second", type=float, default=200.0,
-                        help="the double's streaming speed in the wall-time run")
-    parser.add_argument("--timing-delta-chars", type=int, default=64,
-                        help="characters of text per streamed event in the wall-time run")
+    parser.add_argument(
+        "--timing-tokens",
+        type=int,
+        default=4500,
+        help="the timed modules are those closest to this many tokens",
+    )
+    parser.add_argument(
+        "--tokens-per-second",
+        type=float,
+        default=200.0,
+        help="the double's streaming speed in the wall-time run",
+    )
+    parser.add_argument(
+        "--timing-delta-chars",
+        type=int,
+        default=64,
+        help="characters of text per streamed event in the wall-time run",
+    )
     args = parser.parse_args(argv)
     # The SDK warns that claude-sonnet-4-5 retires; the double plays it all the same.
     warnings.filterwarnings("ignore", message="The model .* is deprecated", category=DeprecationWarning)
 
     modules = list(stdlib_modules()[: args.modules])
-    setups = [Setup(model, args.max_tokens, args.max_continuations, seed, args.lazy)
-              for model in args.models for seed in args.seeds]
+    setups = [
+        Setup(model, args.max_tokens, args.max_continuations, seed, args.lazy)
+        for model in args.models
+        for seed in args.seeds
+    ]
     say = functools.partial(print, file=sys.stderr, flush=True)
     say(f"comparing on {len(modules)} modules...")
     result = compare(modules, setups, say)
     if args.timing_files:
         timed = similar_modules(stdlib_modules(), args.timing_files, args.timing_tokens)
-        setup = Setup(args.models[0], args.max_tokens, args.max_continuations, args.seeds[0], args.lazy,
-                      delta_chars=args.timing_delta_chars, token_delay=1 / args.tokens_per_second)
+        setup = Setup(
+            args.models[0],
+            args.max_tokens,
+            args.max_continuations,
+            args.seeds[0],
+            args.lazy,
+            delta_chars=args.timing_delta_chars,
+            token_delay=1 / args.tokens_per_second,
+        )
         say(f"timing {len(timed)} modules at --jobs 1 and --jobs {args.timing_files}...")
-        result.timing = time_jobs({f"mods/{p.stem}.py": p.read_text(encoding="utf-8") for p in timed},
-                                  setup, (1, args.timing_files))
+        result.timing = time_jobs(
+            {f"mods/{p.stem}.py": p.read_text(encoding="utf-8") for p in timed}, setup, (1, args.timing_files)
+        )
     command = "python -m benchmarks.compare " + " ".join(sys.argv[1:] if argv is None else argv)
     print(render(result, command))
     missed = targets_missed(result)

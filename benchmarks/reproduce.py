@@ -45,22 +45,31 @@ from tests.test_stitch_property import stdlib_modules  # noqa: E402
 MODELS = {True: "claude-sonnet-4-5", False: "claude-sonnet-5-5"}
 
 
-def run(modules: list[Path], *, prefill: bool, max_tokens: int, seed: int,
-        lazy: bool = False, tough: bool = False) -> dict[str, object]:
+def run(
+    modules: list[Path], *, prefill: bool, max_tokens: int, seed: int, lazy: bool = False, tough: bool = False
+) -> dict[str, object]:
     targets = {f"mods/{p.stem}.py": p.read_text(encoding="utf-8") for p in modules}
     seams = Seams.tough(seed) if tough else Seams(seed=seed)
-    author = ModuleAuthor(targets, prefill_accepted=prefill, seams=seams,
-                          laziness=Laziness(seed=seed) if lazy else None)
+    author = ModuleAuthor(
+        targets, prefill_accepted=prefill, seams=seams, laziness=Laziness(seed=seed) if lazy else None
+    )
     double = MessagesDouble(author, delta_chars=256)
-    client = MessagesClient(Connection("test", "http://double.test"),
-                            http_client=double.http_client(), max_retries=0)
+    client = MessagesClient(
+        Connection("test", "http://double.test"), http_client=double.http_client(), max_retries=0
+    )
     with tempfile.TemporaryDirectory() as tmp:
         spec_path = Path(tmp) / "spec.yaml"
-        spec_path.write_text(yaml.safe_dump({
-            "version": 1, "model": MODELS[prefill], "max_tokens": max_tokens,
-            "max_continuations": 1000,
-            "files": [{"path": path, "prompt": f"Write {path}."} for path in targets],
-        }))
+        spec_path.write_text(
+            yaml.safe_dump(
+                {
+                    "version": 1,
+                    "model": MODELS[prefill],
+                    "max_tokens": max_tokens,
+                    "max_continuations": 1000,
+                    "files": [{"path": path, "prompt": f"Write {path}."} for path in targets],
+                }
+            )
+        )
         started = time.perf_counter()
         result = build_spec(load_spec(spec_path), BuildOptions(), client=client)
         elapsed = time.perf_counter() - started
@@ -77,12 +86,18 @@ def run(modules: list[Path], *, prefill: bool, max_tokens: int, seed: int,
     double.check()
     spent = sum(f.usage.output_tokens for f in result.files)
     return {
-        "prefill": prefill, "seed": seed, "files": len(result.files), "exact": exact,
+        "prefill": prefill,
+        "seed": seed,
+        "files": len(result.files),
+        "exact": exact,
         "calls": sum(f.calls for f in result.files),
         "continuations": sum(f.continuations for f in result.files),
         "repairs": sum(len(f.repairs) for f in result.files),
-        "output_tokens": spent, "out_per_final": spent / max(final_tokens, 1),
-        "seams": len(author.continuations), "seconds": elapsed, "misses": misses,
+        "output_tokens": spent,
+        "out_per_final": spent / max(final_tokens, 1),
+        "seams": len(author.continuations),
+        "seconds": elapsed,
+        "misses": misses,
         "stalls": sum(getattr(f, "stalls", 0) for f in result.files),
     }
 
@@ -92,28 +107,45 @@ def main() -> int:
     parser.add_argument("--modules", type=int, default=60)
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
-    parser.add_argument("--lazy", action="store_true",
-                        help="the author leaves placeholders and stops early; codegen repairs")
-    parser.add_argument("--tough", action="store_true",
-                        help="seams as real models make them: restarts of a whole block, a model "
-                             "lost after a repeat, skip-ahead to the next definition (Seams.tough)")
+    parser.add_argument(
+        "--lazy", action="store_true", help="the author leaves placeholders and stops early; codegen repairs"
+    )
+    parser.add_argument(
+        "--tough",
+        action="store_true",
+        help="seams as real models make them: restarts of a whole block, a model "
+        "lost after a repeat, skip-ahead to the next definition (Seams.tough)",
+    )
     parser.add_argument("--refused-only", action="store_true", help="only the user-turn runs")
     args = parser.parse_args()
     modules = list(stdlib_modules()[: args.modules])
-    print(f"{len(modules)} stdlib modules of 200-1500 lines, max_tokens {args.max_tokens}"
-          + (", lazy author" if args.lazy else "") + (", tough seams" if args.tough else ""))
-    print(f"{'prefill':8} {'seed':>4} {'exact':>9} {'calls':>6} {'repairs':>7} {'seams':>6} "
-          f"{'out/final':>9} {'stalls':>6} {'seconds':>8}")
+    print(
+        f"{len(modules)} stdlib modules of 200-1500 lines, max_tokens {args.max_tokens}"
+        + (", lazy author" if args.lazy else "")
+        + (", tough seams" if args.tough else "")
+    )
+    print(
+        f"{'prefill':8} {'seed':>4} {'exact':>9} {'calls':>6} {'repairs':>7} {'seams':>6} "
+        f"{'out/final':>9} {'stalls':>6} {'seconds':>8}"
+    )
     failed = False
     for seed in args.seeds:
-        for prefill in ((False,) if args.refused_only else (True, False)):
-            r = run(modules, prefill=prefill, max_tokens=args.max_tokens, seed=seed, lazy=args.lazy,
-                    tough=args.tough)
+        for prefill in (False,) if args.refused_only else (True, False):
+            r = run(
+                modules,
+                prefill=prefill,
+                max_tokens=args.max_tokens,
+                seed=seed,
+                lazy=args.lazy,
+                tough=args.tough,
+            )
             label = "accepted" if prefill else "refused"
-            print(f"{label:8} {seed:>4} {r['exact']:>4}/{r['files']:<4} {r['calls']:>6} "
-                  f"{r['repairs']:>7} {r['seams']:>6} {r['out_per_final']:>9.3f} {r['stalls']:>6} "
-                  f"{r['seconds']:>8.1f}",
-                  flush=True)
+            print(
+                f"{label:8} {seed:>4} {r['exact']:>4}/{r['files']:<4} {r['calls']:>6} "
+                f"{r['repairs']:>7} {r['seams']:>6} {r['out_per_final']:>9.3f} {r['stalls']:>6} "
+                f"{r['seconds']:>8.1f}",
+                flush=True,
+            )
             for miss in r["misses"]:  # type: ignore[attr-defined]
                 print(f"    not exact: {miss}")
             failed = failed or r["exact"] != r["files"]

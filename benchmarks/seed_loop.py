@@ -25,7 +25,7 @@ CONTINUE = "Continue."
 
 # Statements begin with these; a line that does is code, whatever follows.
 _KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
-_CODE_CHARACTERS = frozenset("=()[]{}#\"")
+_CODE_CHARACTERS = frozenset('=()[]{}#"')
 
 
 @dataclass(frozen=True)
@@ -48,21 +48,27 @@ class SeedRun:
         return "".join(clean_answer(chunk) for chunk in self.chunks)
 
 
-def seed_loop(sdk: anthropic.Anthropic, *, model: str, system: str, prompt: str,
-              max_tokens: int, max_continuations: int) -> SeedRun:
+def seed_loop(
+    sdk: anthropic.Anthropic, *, model: str, system: str, prompt: str, max_tokens: int, max_continuations: int
+) -> SeedRun:
     """Run the loop for one file through the real SDK."""
     messages: list[MessageParam] = [{"role": "user", "content": prompt}]
     chunks: list[str] = []
     usage = Usage()
     calls = 0
     while True:
-        with sdk.messages.stream(model=model, max_tokens=max_tokens, system=system,
-                                 messages=messages) as stream:
+        with sdk.messages.stream(
+            model=model, max_tokens=max_tokens, system=system, messages=messages
+        ) as stream:
             message = stream.get_final_message()
         calls += 1
         u = message.usage
-        usage = usage + Usage(u.input_tokens, u.output_tokens,
-                              u.cache_creation_input_tokens or 0, u.cache_read_input_tokens or 0)
+        usage = usage + Usage(
+            u.input_tokens,
+            u.output_tokens,
+            u.cache_creation_input_tokens or 0,
+            u.cache_read_input_tokens or 0,
+        )
         text = "".join(b.text for b in message.content if b.type == "text")
         chunks.append(text)
         # An empty answer cannot be sent back (the API rejects a blank turn): the loop ends.
@@ -85,8 +91,11 @@ def clean_answer(answer: str) -> str:
         while prose and start < len(lines) and not lines[start].strip():
             start += 1
     end = len(lines)
-    while end > start and (is_fence(lines[end - 1]) or is_prose(lines[end - 1])
-                           or (not lines[end - 1].strip() and _prose_below(lines, end))):
+    while end > start and (
+        is_fence(lines[end - 1])
+        or is_prose(lines[end - 1])
+        or (not lines[end - 1].strip() and _prose_below(lines, end))
+    ):
         end -= 1
     return "".join(lines[start:end])
 
@@ -111,6 +120,10 @@ def is_prose(line: str) -> bool:
     if text.startswith("(") and text.endswith(")") and text[1:-1].isalpha():
         return True
     words = text.split()
-    return (text[0].isupper() and len(words) >= 3 and text[-1] in ".:!?"
-            and words[0].rstrip(".:!?,") not in _KEYWORDS
-            and not any(c in _CODE_CHARACTERS for c in text))
+    return (
+        text[0].isupper()
+        and len(words) >= 3
+        and text[-1] in ".:!?"
+        and words[0].rstrip(".:!?,") not in _KEYWORDS
+        and not any(c in _CODE_CHARACTERS for c in text)
+    )

@@ -18,9 +18,20 @@ class FileCalls:
     verify repairs) goes through `generate` here, which checks the budget and the
     build's halt before each call, reports progress, and keeps the running totals."""
 
-    def __init__(self, spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
-                 memory: PrefillMemory, budget: Budget, observe: Observer, verbose: bool,
-                 halt: threading.Event | None = None, earlier_output: int = 0) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        file: FileSpec,
+        client: Streamer,
+        *,
+        info: ModelInfo,
+        memory: PrefillMemory,
+        budget: Budget,
+        observe: Observer,
+        verbose: bool,
+        halt: threading.Event | None = None,
+        earlier_output: int = 0,
+    ) -> None:
         self.spec, self.file, self.info, self.memory = spec, file, info, memory
         self.verbose = verbose
         # Output tokens the file took before these calls (a verify repair comes after
@@ -28,8 +39,7 @@ class FileCalls:
         self.earlier_output = earlier_output
         self.halt = halt
         self.budget, self.observe = budget, observe
-        self.client = (Traced(client, lambda line: observe(Note(file.path, line))) if verbose
-                       else client)
+        self.client = Traced(client, lambda line: observe(Note(file.path, line))) if verbose else client
         self.calls = self.continuations = self.stalls = 0
         self.usage = Usage()
         self.doing = ""  # the repair under way, for progress lines
@@ -47,8 +57,9 @@ class FileCalls:
             self.budget.check(path, event, self.info, self.usage)
             if event.kind in ("continue", "retry-empty"):
                 continued += 1
-            self.observe(Calling(path, event.kind, continued, self.spec.max_continuations,
-                                 self.doing, self.spec.model))
+            self.observe(
+                Calling(path, event.kind, continued, self.spec.max_continuations, self.doing, self.spec.model)
+            )
             known = self.earlier_output + self.usage.output_tokens + event.spent.output_tokens
             streamed = 0
             self.observe(Tokens(path, known, estimated=False))
@@ -58,15 +69,26 @@ class FileCalls:
             streamed += len(text)
             self.observe(Tokens(path, known + round(streamed / CHARS_PER_TOKEN), estimated=True))
 
-        generation = generate(self.client, request, max_continuations=self.spec.max_continuations,
-                              memory=self.memory, before_call=before_call, on_text=on_text,
-                              opening=opening)
+        generation = generate(
+            self.client,
+            request,
+            max_continuations=self.spec.max_continuations,
+            memory=self.memory,
+            before_call=before_call,
+            on_text=on_text,
+            opening=opening,
+        )
         self.calls += generation.calls
         self.continuations += generation.continuations
         self.stalls += generation.stalls
         if generation.stalls and self.verbose:
-            self.observe(Note(path, f"{generation.stalls} answer(s) added nothing (repeats of what "
-                                    "was written); each was followed by a quote of the end of the code"))
+            self.observe(
+                Note(
+                    path,
+                    f"{generation.stalls} answer(s) added nothing (repeats of what "
+                    "was written); each was followed by a quote of the end of the code",
+                )
+            )
         self.usage = self.usage + generation.usage
         self.observe(Tokens(path, self.earlier_output + self.usage.output_tokens, estimated=False))
         return generation

@@ -38,7 +38,12 @@ def check_spec(spec: Spec) -> list[Problem]:
         elif file.language == "python":
             output = read_text(resolve_inside(spec.output_dir, file.path)) or ""
             for finding in validators.check(output, requires=file.requires, filename=file.path):
-                problems.append(Problem(file.path, f"incomplete: line {finding.line}: "
-                                                   f"{finding.message} [{finding.code}]",
-                                        str(finding.code), finding))
+                problems.append(
+                    Problem(
+                        file.path,
+                        f"incomplete: line {finding.line}: {finding.message} [{finding.code}]",
+                        str(finding.code),
+                        finding,
+                    )
+                )
     return problems

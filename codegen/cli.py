@@ -26,8 +26,10 @@ class Format(StrEnum):
     problems = "problems"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", help="text, json, or problems "
-                                              "(path:line:col: severity: message \\[code])")]
+FormatOption = Annotated[
+    Format,
+    typer.Option("--format", help="text, json, or problems (path:line:col: severity: message \\[code])"),
+]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary; no progress.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr.")]
 
@@ -53,33 +55,48 @@ def _emit(text: str) -> None:
 
 
 def _interrupted() -> NoReturn:
-    typer.echo("codegen: interrupted; files already written are kept, and the answers so far "
-               "are journalled: build again to resume", err=True)
+    typer.echo(
+        "codegen: interrupted; files already written are kept, and the answers so far "
+        "are journalled: build again to resume",
+        err=True,
+    )
     raise typer.Exit(EXIT_INTERRUPTED)
 
 
 @app.command()
 def build(
     specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML).", show_default=False)],
-    only: Annotated[list[str] | None, typer.Option(
-        "--only", help="Build only this output path (repeatable).")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Build only this output path (repeatable).")
+    ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Files generated at once.")] = 4,
-    model: Annotated[str | None, typer.Option(
-        "--model", help="Model id, over the spec and CODEGEN_MODEL.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(
-        "--max-tokens", min=1, help="Output tokens per call, over the spec.")] = None,
-    max_cost: Annotated[float | None, typer.Option(
-        "--max-cost", min=0.0, help="Stop before a call that could pass this many USD.")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model id, over the spec and CODEGEN_MODEL.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", min=1, help="Output tokens per call, over the spec.")
+    ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option("--max-cost", min=0.0, help="Stop before a call that could pass this many USD."),
+    ] = None,
     offline: Annotated[bool, typer.Option("--offline", help="Answer from recorded responses only.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite outputs edited by hand.")] = False,
-    prefill: Annotated[bool, typer.Option(
-        "--prefill/--no-prefill", envvar="CODEGEN_PREFILL",
-        help="Continue cut answers by assistant prefill where the model takes it; "
-             "--no-prefill for a server that ignores prefill without refusing it.")] = True,
-    dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Check the specs and show the plan; call nothing.")] = False,
-    no_verify: Annotated[bool, typer.Option(
-        "--no-verify", help="Do not run the spec's verify command.")] = False,
+    prefill: Annotated[
+        bool,
+        typer.Option(
+            "--prefill/--no-prefill",
+            envvar="CODEGEN_PREFILL",
+            help="Continue cut answers by assistant prefill where the model takes it; "
+            "--no-prefill for a server that ignores prefill without refusing it.",
+        ),
+    ] = True,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the specs and show the plan; call nothing.")
+    ] = False,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Do not run the spec's verify command.")
+    ] = False,
     fmt: FormatOption = Format.text,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -93,9 +110,17 @@ def build(
     from .spec import load_spec
     from .streaming.anthropic import LazyClient
 
-    options = BuildOptions(only=tuple(only or ()), jobs=jobs, max_cost=max_cost,
-                           offline=offline, force=force, dry_run=dry_run, verbose=verbose,
-                           prefill=prefill, verify=not no_verify)
+    options = BuildOptions(
+        only=tuple(only or ()),
+        jobs=jobs,
+        max_cost=max_cost,
+        offline=offline,
+        force=force,
+        dry_run=dry_run,
+        verbose=verbose,
+        prefill=prefill,
+        verify=not no_verify,
+    )
     # Progress on stderr (live on a terminal, else plain lines); stdout holds the summary only.
     progress_console = Console(stderr=True)
     try:
@@ -146,8 +171,10 @@ def check(
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Python files to check.", show_default=False)],
-    requires: Annotated[list[str] | None, typer.Option(
-        "--requires", help="A name the files must define: Name or Class.member (repeatable).")] = None,
+    requires: Annotated[
+        list[str] | None,
+        typer.Option("--requires", help="A name the files must define: Name or Class.member (repeatable)."),
+    ] = None,
     fmt: FormatOption = Format.text,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -189,14 +216,16 @@ class EstimateFormat(StrEnum):
 @app.command()
 def estimate(
     specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML).", show_default=False)],
-    only: Annotated[list[str] | None, typer.Option(
-        "--only", help="Estimate only this output path (repeatable).")] = None,
-    model: Annotated[str | None, typer.Option(
-        "--model", help="Model id, over the spec and CODEGEN_MODEL.")] = None,
-    max_tokens: Annotated[int | None, typer.Option(
-        "--max-tokens", min=1, help="Output tokens per call, over the spec.")] = None,
-    local: Annotated[bool, typer.Option(
-        "--local", help="Count tokens locally: no network, no key.")] = False,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Estimate only this output path (repeatable).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model id, over the spec and CODEGEN_MODEL.")
+    ] = None,
+    max_tokens: Annotated[
+        int | None, typer.Option("--max-tokens", min=1, help="Output tokens per call, over the spec.")
+    ] = None,
+    local: Annotated[bool, typer.Option("--local", help="Count tokens locally: no network, no key.")] = False,
     fmt: Annotated[EstimateFormat, typer.Option("--format", help="text or json")] = EstimateFormat.text,
 ) -> None:
     """Expected calls, tokens and cost per file, before spending anything (count_tokens only)."""

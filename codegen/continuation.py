@@ -90,11 +90,16 @@ class CallEvent:
     spent: Usage = Usage()  # what this file's earlier calls used
 
 
-def generate(client: Streamer, request: Request, *, max_continuations: int,
-             memory: PrefillMemory,
-             before_call: Callable[[CallEvent], None] | None = None,
-             on_text: Callable[[str], None] | None = None,
-             opening: Opening | None = None) -> Generation:
+def generate(
+    client: Streamer,
+    request: Request,
+    *,
+    max_continuations: int,
+    memory: PrefillMemory,
+    before_call: Callable[[CallEvent], None] | None = None,
+    on_text: Callable[[str], None] | None = None,
+    opening: Opening | None = None,
+) -> Generation:
     """Run one file's conversation to its end: complete, cut for good, refused or failed.
 
     With an `opening`, the conversation goes on from there (a repair finishing a file);
@@ -124,8 +129,9 @@ class _Conversation:
     and the counts. `take` reads each answer and says how to go on (None) or what the
     conversation came to."""
 
-    def __init__(self, request: Request, memory: PrefillMemory, max_continuations: int,
-                 opening: Opening | None) -> None:
+    def __init__(
+        self, request: Request, memory: PrefillMemory, max_continuations: int, opening: Opening | None
+    ) -> None:
         self.request, self.memory, self.max_continuations = request, memory, max_continuations
         prompt = request.prompt if isinstance(request.prompt, str) else list(request.prompt)
         self.messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
@@ -140,8 +146,11 @@ class _Conversation:
             elif opening.prefill:
                 self.messages += [
                     {"role": "assistant", "content": _sendable(list(opening.prefill))},
-                    {"role": "user", "content": prompts.continue_prompt(
-                        _code_of(opening.prefill), request.language)}]
+                    {
+                        "role": "user",
+                        "content": prompts.continue_prompt(_code_of(opening.prefill), request.language),
+                    },
+                ]
                 self.next_join = "user_turn"
             else:
                 self.next_join = "user_turn"
@@ -161,14 +170,23 @@ class _Conversation:
     def finish(self, status: Status, detail: str = "", stuck: bool = False) -> Generation:
         turn = _sendable(self.last)
         conversation = tuple(self.messages + ([{"role": "assistant", "content": turn}] if turn else []))
-        return Generation(tuple(self.chunks), status, self.calls, self.continuations, self.usage,
-                          detail, self.prefill_used, conversation, self.stalls, stuck)
+        return Generation(
+            tuple(self.chunks),
+            status,
+            self.calls,
+            self.continuations,
+            self.usage,
+            detail,
+            self.prefill_used,
+            conversation,
+            self.stalls,
+            stuck,
+        )
 
     def body(self) -> dict[str, Any]:
         # The API rejects a final assistant message that ends in whitespace.
         self.prefill = _without_trailing_space(self.pending) if self.pending else []
-        outgoing = self.messages + ([{"role": "assistant", "content": self.prefill}]
-                                    if self.prefill else [])
+        outgoing = self.messages + ([{"role": "assistant", "content": self.prefill}] if self.prefill else [])
         return self.request.body(outgoing)
 
     def prefill_refused(self) -> None:
@@ -180,8 +198,10 @@ class _Conversation:
             self.messages[-1] = {"role": "user", "content": ask}
         else:
             # Same cut answer, sent back unchanged, then a user turn asking to go on.
-            self.messages += [{"role": "assistant", "content": _sendable(self.pending)},
-                              {"role": "user", "content": ask}]
+            self.messages += [
+                {"role": "assistant", "content": _sendable(self.pending)},
+                {"role": "user", "content": ask},
+            ]
         self.pending = []
         self.on_line = False
         self.next_join = "user_turn"
@@ -246,8 +266,12 @@ class _Conversation:
             self.kind = "continue"
             if _sendable(list(answer.content)):
                 self.messages += [{"role": "assistant", "content": _sendable(list(answer.content))}]
-            self.messages += [{"role": "user", "content": prompts.continue_prompt(
-                self.draft.code, request.language, stalled=True)}]
+            self.messages += [
+                {
+                    "role": "user",
+                    "content": prompts.continue_prompt(self.draft.code, request.language, stalled=True),
+                }
+            ]
             return None
         if any(c.text.strip() for c in self.chunks):
             return self.finish("complete")
@@ -277,9 +301,12 @@ class _Conversation:
         if self.stalled:
             self._stall()
             if self.stalled_in_a_row >= MAX_STALLS:
-                return self.finish("cut", f"{self.stalled_in_a_row} answers in a row added nothing to "
-                                          "the file: each only repeated what was already written",
-                                   stuck=True)
+                return self.finish(
+                    "cut",
+                    f"{self.stalled_in_a_row} answers in a row added nothing to "
+                    "the file: each only repeated what was already written",
+                    stuck=True,
+                )
         else:
             self.stalled_in_a_row = 0
         if self.continuations >= self.max_continuations:
@@ -299,8 +326,10 @@ class _Conversation:
         prefill = memory.allows(request.model, request.prefill)
         if request.by_line_prefill and stop != "pause_turn" and prefill and line:
             # The cut turn as it was written, then the line it stopped in, resumed.
-            self.messages += [{"role": "assistant", "content": _sendable(content)},
-                              {"role": "user", "content": prompts.CONTINUE_LINE}]
+            self.messages += [
+                {"role": "assistant", "content": _sendable(content)},
+                {"role": "user", "content": prompts.CONTINUE_LINE},
+            ]
             self.pending = [{"type": "text", "text": line}]
             self.next_join = "prefill"
             self.on_line = True
@@ -316,8 +345,14 @@ class _Conversation:
             # goes on from where it thinks it stopped), and says so when the last answer
             # only repeated itself. Always a new turn, never an edit of an earlier one
             # (thinking models check the history).
-            self.messages += [{"role": "user", "content": prompts.continue_prompt(
-                self.draft.code, request.language, stalled=self.stalled)}]
+            self.messages += [
+                {
+                    "role": "user",
+                    "content": prompts.continue_prompt(
+                        self.draft.code, request.language, stalled=self.stalled
+                    ),
+                }
+            ]
         self.pending = []
         self.next_join = "user_turn" if self.chunks else "start"
 
@@ -350,7 +385,7 @@ def _ends_in_text(content: list[Block]) -> bool:
 def _last_line(content: list[Block]) -> str:
     """The last line of a turn's text without trailing whitespace ("" when blank)."""
     text = "".join(b["text"] for b in content if b.get("type") == "text").rstrip()
-    return text[text.rfind("\n") + 1:]
+    return text[text.rfind("\n") + 1 :]
 
 
 def _merged(pending: list[Block], new: list[Block]) -> list[Block]:

@@ -76,11 +76,21 @@ class SpecEstimate:
 # -- the core: pure ----------------------------------------------------------------
 
 
-def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_tokens: int,
-                  max_tokens: int, info: ModelInfo, continue_tokens: int,
-                  max_continuations: int, thinking_budget: int = 0,
-                  system_cached: bool = False, history_cached: bool = True,
-                  line_prefill: bool = False) -> Estimate:
+def estimate_file(
+    path: str,
+    *,
+    system_tokens: int,
+    prompt_tokens: int,
+    output_tokens: int,
+    max_tokens: int,
+    info: ModelInfo,
+    continue_tokens: int,
+    max_continuations: int,
+    thinking_budget: int = 0,
+    system_cached: bool = False,
+    history_cached: bool = True,
+    line_prefill: bool = False,
+) -> Estimate:
     """Calls, tokens and cost of one file's conversation, from its token counts.
 
     Calls: every answer is assumed to stop exactly at max_tokens, of which a thinking
@@ -150,11 +160,23 @@ def estimate_file(path: str, *, system_tokens: int, prompt_tokens: int, output_t
         uncached += sent - end
         previous = marked
     one_hour = prompts.cache_control(max_tokens).get("ttl") == "1h"
-    usage = Usage(input_tokens=uncached, output_tokens=text_out + calls * thinking_budget,
-                  cache_write_tokens=written, cache_read_tokens=read,
-                  cache_write_1h_tokens=written if one_hour else 0)
-    return Estimate(path, calls, calls - 1, usage, cost(usage, info), prompt_tokens=prompt_tokens,
-                    expected_output=output_tokens, cut=needed > calls)
+    usage = Usage(
+        input_tokens=uncached,
+        output_tokens=text_out + calls * thinking_budget,
+        cache_write_tokens=written,
+        cache_read_tokens=read,
+        cache_write_1h_tokens=written if one_hour else 0,
+    )
+    return Estimate(
+        path,
+        calls,
+        calls - 1,
+        usage,
+        cost(usage, info),
+        prompt_tokens=prompt_tokens,
+        expected_output=output_tokens,
+        cut=needed > calls,
+    )
 
 
 def local_tokens(text: str) -> int:
@@ -168,8 +190,11 @@ def request_text(request: dict[str, Any]) -> str:
     parts = [system] if isinstance(system, str) else [b.get("text", "") for b in system]
     for message in request["messages"]:
         content = message["content"]
-        parts += [content] if isinstance(content, str) else [
-            b.get("text", "") or b.get("thinking", "") for b in content]
+        parts += (
+            [content]
+            if isinstance(content, str)
+            else [b.get("text", "") or b.get("thinking", "") for b in content]
+        )
     return "".join(parts)
 
 
@@ -218,8 +243,10 @@ class ServerCounter:
     def note(self) -> str:
         if self.unavailable is None:
             return f"prompts counted by count_tokens at {self._where}"
-        return (f"local count: count_tokens is not available ({self.unavailable}); prompts "
-                f"counted locally ({CHARS_PER_TOKEN} characters a token)")
+        return (
+            f"local count: count_tokens is not available ({self.unavailable}); prompts "
+            f"counted locally ({CHARS_PER_TOKEN} characters a token)"
+        )
 
 
 @contextmanager
@@ -247,15 +274,17 @@ def estimate_spec(spec: Spec, counter: Counter, *, only: Sequence[str] = ()) -> 
     budget = spec.thinking if isinstance(spec.thinking, int) else 0
     system = tuple(prompts.system_blocks(spec.context))
     # The system prompt alone: count_tokens needs a message, so a one-character one.
-    alone = Request(spec.model, system, ".", spec.max_tokens, thinking, info.prefill,
-                    line_prefill=line_prefill_pays(info))
+    alone = Request(
+        spec.model, system, ".", spec.max_tokens, thinking, info.prefill, line_prefill=line_prefill_pays(info)
+    )
     system_tokens, _ = counter.count(alone.body([{"role": "user", "content": "."}]))
     # Line prefill as build asks for it (`Request.by_line_prefill`), where the model takes prefill.
     line_prefill = alone.prefill and alone.by_line_prefill
     # A user turn quotes the end of the code: counted as QUOTED_LINES lines of 40 characters.
     typical_end = "\n".join(["    " + "x" * 36] * prompts.QUOTED_LINES)
-    continue_tokens = local_tokens(prompts.CONTINUE_LINE if line_prefill
-                                   else prompts.continue_prompt(typical_end, "python"))
+    continue_tokens = local_tokens(
+        prompts.CONTINUE_LINE if line_prefill else prompts.continue_prompt(typical_end, "python")
+    )
 
     expected: dict[str, int] = {}
     notes: list[str] = []
@@ -269,8 +298,9 @@ def estimate_spec(spec: Spec, counter: Counter, *, only: Sequence[str] = ()) -> 
                 size = expected.get(dep, DEFAULT_OUTPUT_TOKENS)
                 unwritten += size
                 if file.path in selected:
-                    notes.append(f"{file.path}: {dep} is not written yet: counted at its "
-                                 f"expected {size:,} tokens")
+                    notes.append(
+                        f"{file.path}: {dep} is not written yet: counted at its expected {size:,} tokens"
+                    )
             else:
                 dependencies.append((dep, text))
         existing = read_text(resolve_inside(spec.output_dir, file.path))
@@ -282,67 +312,101 @@ def estimate_spec(spec: Spec, counter: Counter, *, only: Sequence[str] = ()) -> 
         request = Request(spec.model, system, prompt, file.max_tokens, thinking, info.prefill)
         first, local = counter.count(request.body([{"role": "user", "content": prompt}]))
         estimate = estimate_file(
-            file.path, system_tokens=system_tokens,
-            prompt_tokens=max(1, first - system_tokens) + unwritten, output_tokens=output,
-            max_tokens=file.max_tokens, info=info, continue_tokens=continue_tokens,
-            max_continuations=spec.max_continuations, thinking_budget=budget,
-            system_cached=bool(files), line_prefill=line_prefill)
-        files.append(replace(estimate, output_from="default" if existing is None else "existing file",
-                             local_count=local))
+            file.path,
+            system_tokens=system_tokens,
+            prompt_tokens=max(1, first - system_tokens) + unwritten,
+            output_tokens=output,
+            max_tokens=file.max_tokens,
+            info=info,
+            continue_tokens=continue_tokens,
+            max_continuations=spec.max_continuations,
+            thinking_budget=budget,
+            system_cached=bool(files),
+            line_prefill=line_prefill,
+        )
+        files.append(
+            replace(
+                estimate, output_from="default" if existing is None else "existing file", local_count=local
+            )
+        )
         if estimate.cut:
-            notes.append(f"{file.path}: needs more than max_continuations "
-                         f"({spec.max_continuations}) continuations: it would stay cut")
-    return SpecEstimate(spec.path, spec.model, tuple(files),
-                        tuple(_assumptions(spec, info, files, system_tokens, counter.note,
-                                           line_prefill) + notes))
+            notes.append(
+                f"{file.path}: needs more than max_continuations "
+                f"({spec.max_continuations}) continuations: it would stay cut"
+            )
+    return SpecEstimate(
+        spec.path,
+        spec.model,
+        tuple(files),
+        tuple(_assumptions(spec, info, files, system_tokens, counter.note, line_prefill) + notes),
+    )
 
 
-def _assumptions(spec: Spec, info: ModelInfo, files: list[Estimate], system_tokens: int,
-                 counted: str, line_prefill: bool) -> list[str]:
+def _assumptions(
+    spec: Spec, info: ModelInfo, files: list[Estimate], system_tokens: int, counted: str, line_prefill: bool
+) -> list[str]:
     out = [counted]
     fresh = [f.path for f in files if f.output_from == "default"]
     existing = [f.path for f in files if f.output_from != "default"]
     if fresh:
-        out.append(f"{DEFAULT_OUTPUT_TOKENS:,} output tokens for a file with no output yet "
-                   f"(the default): {', '.join(fresh)}")
+        out.append(
+            f"{DEFAULT_OUTPUT_TOKENS:,} output tokens for a file with no output yet "
+            f"(the default): {', '.join(fresh)}"
+        )
     if existing:
         out.append(f"output as long as the existing file (counted locally): {', '.join(existing)}")
-    out.append("every answer stops at max_tokens; no repairs; every file generated afresh "
-               "(build skips outputs that are up to date)")
+    out.append(
+        "every answer stops at max_tokens; no repairs; every file generated afresh "
+        "(build skips outputs that are up to date)"
+    )
     if line_prefill:
-        out.append(f"continued by line prefill ({spec.model} accepts prefill): each cut answer "
-                   "goes back as a turn, then a 'continue' message, then the line it stopped in "
-                   f"(taken as {LINE_TOKENS} tokens)")
+        out.append(
+            f"continued by line prefill ({spec.model} accepts prefill): each cut answer "
+            "goes back as a turn, then a 'continue' message, then the line it stopped in "
+            f"(taken as {LINE_TOKENS} tokens)"
+        )
     elif info.prefill:
-        out.append(f"continued by prefill ({spec.model} accepts it): each call re-sends the "
-                   "prompt and the answer so far")
+        out.append(
+            f"continued by prefill ({spec.model} accepts it): each call re-sends the "
+            "prompt and the answer so far"
+        )
     else:
-        out.append(f"continued in user turns ({spec.model} refuses prefill): each call re-sends "
-                   "the prompt, every answer so far and a 'continue' message")
+        out.append(
+            f"continued in user turns ({spec.model} refuses prefill): each call re-sends "
+            "the prompt, every answer so far and a 'continue' message"
+        )
     if not info.known:
-        out.append(f"{spec.model} is not in the model table: no prices (cost unknown), "
-                   "no caching assumed")
+        out.append(f"{spec.model} is not in the model table: no prices (cost unknown), no caching assumed")
     elif system_tokens >= info.min_cache_tokens:
-        out.append(f"the system prompt ({system_tokens:,} tokens) is cached: written by the "
-                   "first call, read by every later one")
+        out.append(
+            f"the system prompt ({system_tokens:,} tokens) is cached: written by the "
+            "first call, read by every later one"
+        )
     else:
-        out.append(f"the system prompt ({system_tokens:,} tokens) is below {spec.model}'s "
-                   f"caching minimum ({info.min_cache_tokens:,}): not cached")
+        out.append(
+            f"the system prompt ({system_tokens:,} tokens) is below {spec.model}'s "
+            f"caching minimum ({info.min_cache_tokens:,}): not cached"
+        )
     if info.known:
         if info.prefill and not line_prefill:
-            out.append("the prompt carries a cache breakpoint, read by each continuation where it "
-                       f"is at least {info.min_cache_tokens:,} tokens; the answer so far, the "
-                       "prefill, is re-sent at the full rate on every call (with thinking on, "
-                       "a prefill is the whole turn)")
+            out.append(
+                "the prompt carries a cache breakpoint, read by each continuation where it "
+                f"is at least {info.min_cache_tokens:,} tokens; the answer so far, the "
+                "prefill, is re-sent at the full rate on every call (with thinking on, "
+                "a prefill is the whole turn)"
+            )
         else:
             where = "before the line prefill" if line_prefill else "at its end"
-            out.append(f"every request's history carries a cache breakpoint {where}: each call "
-                       f"writes its input to the cache where it is at least "
-                       f"{info.min_cache_tokens:,} tokens, and a continuation reads the previous "
-                       "call's from it")
+            out.append(
+                f"every request's history carries a cache breakpoint {where}: each call "
+                f"writes its input to the cache where it is at least "
+                f"{info.min_cache_tokens:,} tokens, and a continuation reads the previous "
+                "call's from it"
+            )
     if isinstance(spec.thinking, int):
-        out.append(f"thinking spends its whole budget ({spec.thinking:,} tokens) in every call, "
-                   "billed as output")
+        out.append(
+            f"thinking spends its whole budget ({spec.thinking:,} tokens) in every call, billed as output"
+        )
     elif spec.thinking != "off":
         out.append("thinking tokens, if the model thinks, are not counted")
     return out

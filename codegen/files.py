@@ -38,7 +38,8 @@ def write_atomic(path: Path, text: str) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise CodegenError(
-            f"{path}: cannot write: {exc.strerror or exc}; the old file is unchanged") from None
+            f"{path}: cannot write: {exc.strerror or exc}; the old file is unchanged"
+        ) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -84,7 +84,8 @@ def write_example(spec: Path, project: Path) -> None:
         with spec.open("x", encoding="utf-8") as out:
             out.write(text)
     except FileExistsError:
-        raise UsageError(f"{shown}: already exists; codegen init never overwrites a file "
-                         "(name another path, or delete it)") from None
+        raise UsageError(
+            f"{shown}: already exists; codegen init never overwrites a file (name another path, or delete it)"
+        ) from None
     except OSError as exc:
         raise UsageError(f"{shown}: cannot write: {exc.strerror or exc}") from None

@@ -23,8 +23,9 @@ def top_level_start(lines: Sequence[str], line: int) -> int:
     """The index of the last line at or before `line` that opens a definition at column
     0 (its decorator included), else 0: where the top-level block holding `line`
     begins, so that a search stays within it rather than read the whole file."""
-    return next((x for x in range(min(line, len(lines) - 1), -1, -1)
-                 if _TOP_LEVEL_DEFINITION.match(lines[x])), 0)
+    return next(
+        (x for x in range(min(line, len(lines) - 1), -1, -1) if _TOP_LEVEL_DEFINITION.match(lines[x])), 0
+    )
 
 
 def string_lines(lines: Sequence[str], start: int = 0) -> set[int]:

@@ -94,8 +94,13 @@ class State:
     code: str = ""
 
 
-def state(spec: Spec, file: FileSpec, record: Record | None, output: str | None,
-          dependency_outputs: dict[str, str | None]) -> State:
+def state(
+    spec: Spec,
+    file: FileSpec,
+    record: Record | None,
+    output: str | None,
+    dependency_outputs: dict[str, str | None],
+) -> State:
     """Pure: compare one output (its text, or None when missing) with its record."""
     if record is None:
         if output is not None:

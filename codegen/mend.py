@@ -28,9 +28,15 @@ from .splice import SpliceError
 from .stitch import Chunk, Stitched, has_fence, stitch
 
 
-def mend(calls: FileCalls, request: Request, generation: Generation, code: str,
-            findings: tuple[Finding, ...], records: list[RepairRecord],
-            unfinished: dict[str, Finding]) -> tuple[str, tuple[Finding, ...]]:
+def mend(
+    calls: FileCalls,
+    request: Request,
+    generation: Generation,
+    code: str,
+    findings: tuple[Finding, ...],
+    records: list[RepairRecord],
+    unfinished: dict[str, Finding],
+) -> tuple[str, tuple[Finding, ...]]:
     """Fix what the validators found, one small request per repair, for up to
     max_repairs rounds. Returns the code and what is still wrong with it.
     `unfinished`: definitions the stitcher saw left unfinished, by name; each stays a
@@ -54,10 +60,16 @@ def mend(calls: FileCalls, request: Request, generation: Generation, code: str,
         for step in planned:
             if step.action == "add" and _defines(code, step.target):
                 # An earlier answer of this round wrote it too (`Repair.names`).
-                records.append(RepairRecord(
-                    step.action, step.target, step.label,
-                    tuple(f"{f.code} at line {f.line}" for f in step.findings), "applied",
-                    "written in an earlier answer of this round"))
+                records.append(
+                    RepairRecord(
+                        step.action,
+                        step.target,
+                        step.label,
+                        tuple(f"{f.code} at line {f.line}" for f in step.findings),
+                        "applied",
+                        "written in an earlier answer of this round",
+                    )
+                )
                 continue
             calls.doing = step.label
             calls.observe(Repairing(file.path, step.label))
@@ -68,8 +80,9 @@ def mend(calls: FileCalls, request: Request, generation: Generation, code: str,
             left = dict(unfinished)  # a finish may find definitions unfinished anew
             try:
                 if step.action == "finish":
-                    code, conversation, prefilled = _finish(calls, request, conversation, code, step,
-                                                            as_answered, unfinished, rewritten)
+                    code, conversation, prefilled = _finish(
+                        calls, request, conversation, code, step, as_answered, unfinished, rewritten
+                    )
                     as_answered = as_answered and prefilled
                 else:
                     code = _splice(calls, request, code, step, shared)
@@ -86,10 +99,18 @@ def mend(calls: FileCalls, request: Request, generation: Generation, code: str,
                 for name in {step.target, *(f.scope for f in step.findings if f.code == Code.UNFINISHED)}:
                     if name in unfinished and unfinished[name] is left.get(name):
                         del unfinished[name]
-            records.append(RepairRecord(
-                step.action, step.target, step.label,
-                tuple(f"{f.code} at line {f.line}" for f in step.findings), outcome, detail,
-                calls=calls.calls - before_calls, usage=calls.usage - before_usage))
+            records.append(
+                RepairRecord(
+                    step.action,
+                    step.target,
+                    step.label,
+                    tuple(f"{f.code} at line {f.line}" for f in step.findings),
+                    outcome,
+                    detail,
+                    calls=calls.calls - before_calls,
+                    usage=calls.usage - before_usage,
+                )
+            )
             if stopped:
                 calls.doing = ""
                 return code, check(code, file, unfinished)
@@ -108,10 +129,11 @@ def stuck_at(code: str, found: Mapping[str, Finding]) -> dict[str, Finding]:
     region = splice.definition_around(code, len(lines)) if lines else None
     if region is None or region.name in found:
         return {}
-    message = (f"`{region.name}` was cut at `{lines[-1].strip()}` and the answers after it only "
-               "repeated what was already written; it is asked for in full")
-    return {region.name: Finding(Code.UNFINISHED, region.first, 1, region.name, message,
-                                 end_line=len(lines))}
+    message = (
+        f"`{region.name}` was cut at `{lines[-1].strip()}` and the answers after it only "
+        "repeated what was already written; it is asked for in full"
+    )
+    return {region.name: Finding(Code.UNFINISHED, region.first, 1, region.name, message, end_line=len(lines))}
 
 
 def _defines(code: str, qualname: str) -> bool:
@@ -137,13 +159,17 @@ def check(code: str, file: FileSpec, unfinished: dict[str, Finding] | None = Non
         region = splice.definition_named(code, name)
         if region is not None:
             moved = region.first - finding.line
-            found.append(replace(finding, line=region.first,
-                                 end_line=finding.end_line + moved if finding.end_line else 0))
+            found.append(
+                replace(
+                    finding, line=region.first, end_line=finding.end_line + moved if finding.end_line else 0
+                )
+            )
     return tuple(sorted(found, key=lambda f: (f.line, f.column)))
 
 
-def unfinished_findings(code: str, stitched: Stitched,
-                        rewritten: Set[str] = frozenset()) -> dict[str, Finding]:
+def unfinished_findings(
+    code: str, stitched: Stitched, rewritten: Set[str] = frozenset()
+) -> dict[str, Finding]:
     """Findings for the definitions a continuation left unfinished, or may have
     (`Stitched.unfinished`, `unsure`), by the name of the definition to regenerate;
     none for a definition a repair has written out in full (`rewritten`)."""
@@ -154,18 +180,32 @@ def unfinished_findings(code: str, stitched: Stitched,
         if region is None or region.name in found or (not sure and region.name in rewritten):
             continue
         cut = text[line - 1].strip()
-        message = (f"`{region.name}` was left unfinished (cut at `{cut}`): the answer went on to the "
-                   "next definition") if sure else (
-                   f"`{region.name}` may be unfinished: an answer stopped after `{cut}` and the next "
-                   "one began a new definition; it is asked for in full")
+        message = (
+            (
+                f"`{region.name}` was left unfinished (cut at `{cut}`): the answer went on to the "
+                "next definition"
+            )
+            if sure
+            else (
+                f"`{region.name}` may be unfinished: an answer stopped after `{cut}` and the next "
+                "one began a new definition; it is asked for in full"
+            )
+        )
         # It ends where it was cut: what follows is the definition the answer went on to.
         found[region.name] = Finding(Code.UNFINISHED, region.first, 1, region.name, message, end_line=line)
     return found
 
 
-def _finish(calls: FileCalls, request: Request, conversation: tuple[dict[str, Any], ...], code: str,
-            step: Repair, as_answered: bool, unfinished: dict[str, Finding],
-            rewritten: Set[str]) -> tuple[str, tuple[dict[str, Any], ...], bool]:
+def _finish(
+    calls: FileCalls,
+    request: Request,
+    conversation: tuple[dict[str, Any], ...],
+    code: str,
+    step: Repair,
+    as_answered: bool,
+    unfinished: dict[str, Finding],
+    rewritten: Set[str],
+) -> tuple[str, tuple[dict[str, Any], ...], bool]:
     """Go on with the file's own conversation from where its code stopped: by prefill
     (the last answer cut after its last good line) where the model takes it, else a
     user turn quoting the end of the file. Returns the code, the conversation to go
@@ -214,14 +254,21 @@ def _finish(calls: FileCalls, request: Request, conversation: tuple[dict[str, An
     return finished, generation.conversation, prefill is not None and generation.prefill_used
 
 
-def ask_and_splice(calls: FileCalls, request: Request, code: str, step: Repair,
-                   prompt: prompts.RepairPrompt, shared: prompts.SharedQuote) -> str:
+def ask_and_splice(
+    calls: FileCalls,
+    request: Request,
+    code: str,
+    step: Repair,
+    prompt: prompts.RepairPrompt,
+    shared: prompts.SharedQuote,
+) -> str:
     """One request in a fresh conversation (`prompt`, quoting `shared`), its answer
     spliced into `code` in place of what `step` names (`repair.apply`). Raises
     Unfinished when no whole answer came, SpliceError when it cannot go in. The build's
     repairs and the verify step's both ask this way."""
-    generation = calls.generate(replace(request, prompt=prompt.blocks(shared.cache_control),
-                                        cache_prompt=False))
+    generation = calls.generate(
+        replace(request, prompt=prompt.blocks(shared.cache_control), cache_prompt=False)
+    )
     if generation.status == "stopped":
         raise Unfinished(generation.detail, stopped=True)
     if generation.status != "complete":
@@ -229,25 +276,29 @@ def ask_and_splice(calls: FileCalls, request: Request, code: str, step: Repair,
     return repair.apply(code, step, stitch(generation.chunks, python=True).code)
 
 
-def _splice(calls: FileCalls, request: Request, code: str, step: Repair,
-            shared: prompts.SharedQuote) -> str:
+def _splice(calls: FileCalls, request: Request, code: str, step: Repair, shared: prompts.SharedQuote) -> str:
     """Ask for one definition or statement and put it in place of the old one."""
     file = calls.file
     quoted = shared.code
     if step.action == "statement":
-        prompt = prompts.statement_prompt(file.path, file.prompt, quoted, step.first,
-                                          repair.statement_text(quoted, step), step.why)
+        prompt = prompts.statement_prompt(
+            file.path, file.prompt, quoted, step.first, repair.statement_text(quoted, step), step.why
+        )
     else:
-        why = (f"`{step.target}` is not written out in full:\n{step.why}" if step.action == "regenerate"
-               else f"`{step.target}` is required but not defined:\n{step.why}")
+        why = (
+            f"`{step.target}` is not written out in full:\n{step.why}"
+            if step.action == "regenerate"
+            else f"`{step.target}` is required but not defined:\n{step.why}"
+        )
         prompt = prompts.definition_prompt(file.path, file.prompt, quoted, step.target, step.kind, why)
     spliced = ask_and_splice(calls, request, code, step, prompt, shared)
     try:
         libcst.parse_module(spliced)
     except libcst.ParserSyntaxError as exc:
         if not _fault_elsewhere(code, spliced, step, exc.raw_line):
-            raise SpliceError(f"the file would not parse with the answer: line {exc.raw_line}: "
-                              f"{exc.message}") from None
+            raise SpliceError(
+                f"the file would not parse with the answer: line {exc.raw_line}: {exc.message}"
+            ) from None
     return spliced
 
 
@@ -271,8 +322,11 @@ def _assistant_texts(conversation: tuple[dict[str, Any], ...]) -> list[str]:
     for message in conversation:
         if message["role"] == "assistant":
             content = message["content"]
-            texts.append(content if isinstance(content, str) else
-                         "".join(b.get("text", "") for b in content if b.get("type") == "text"))
+            texts.append(
+                content
+                if isinstance(content, str)
+                else "".join(b.get("text", "") for b in content if b.get("type") == "text")
+            )
     return texts
 
 

@@ -73,8 +73,15 @@ def lookup(model_id: str) -> ModelInfo:
     # Dated snapshots ("claude-sonnet-4-5-20250929") share their alias's entry.
     for known_id, info in MODELS.items():
         if model_id.startswith(known_id + "-"):
-            return ModelInfo(model_id, info.context_window, info.max_output, info.prices,
-                             info.prefill, info.thinking, info.min_cache_tokens)
+            return ModelInfo(
+                model_id,
+                info.context_window,
+                info.max_output,
+                info.prices,
+                info.prefill,
+                info.thinking,
+                info.min_cache_tokens,
+            )
     return ModelInfo(
         id=model_id,
         context_window=0,

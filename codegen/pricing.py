@@ -61,8 +61,9 @@ def worst_case(request: dict[str, Any], prices: Prices) -> float:
     """The most a request can cost: every input token (about 3 characters a token for
     code) billed as a cache write at the lifetime asked for, the dearest input price,
     and the whole max_tokens written."""
-    per_input = max(prices.input, prices.cache_write_1h if requested_ttl(request) == "1h"
-                    else prices.cache_write_5m)
+    per_input = max(
+        prices.input, prices.cache_write_1h if requested_ttl(request) == "1h" else prices.cache_write_5m
+    )
     input_tokens = len(repr(request["messages"])) // 3 + len(repr(request["system"])) // 3
     max_tokens: int = request["max_tokens"]
     return (input_tokens * per_input + max_tokens * prices.output) / _M

@@ -102,7 +102,7 @@ def describe(event: Event) -> str | None:
 
 
 def token_count(tokens: int, estimated: bool) -> str:
-    """"1,234 tokens", or "~1,234 tokens" when part of it is counted by characters."""
+    """ "1,234 tokens", or "~1,234 tokens" when part of it is counted by characters."""
     return f"{'~' if estimated else ''}{tokens:,} token{'s' if tokens != 1 else ''}"
 
 

@@ -67,11 +67,15 @@ def continue_prompt(code: str, language: str, *, stalled: bool = False) -> str:
     quoted (`CONTINUE_QUOTED`), or the plain CONTINUE when there is no code yet."""
     if not code.strip():
         return CONTINUE
-    mid_line = bool(code[code.rfind("\n") + 1:].strip())
+    mid_line = bool(code[code.rfind("\n") + 1 :].strip())
     lines = (code if mid_line else code.rstrip()).split("\n")
     tail = "\n".join(lines[-QUOTED_LINES:])
-    return CONTINUE_QUOTED.format(stalled=_STALLED if stalled else "", language=language, tail=tail,
-                                  resume=_RESUME_MID_LINE if mid_line else _RESUME_AFTER_LINE)
+    return CONTINUE_QUOTED.format(
+        stalled=_STALLED if stalled else "",
+        language=language,
+        tail=tail,
+        resume=_RESUME_MID_LINE if mid_line else _RESUME_AFTER_LINE,
+    )
 
 
 EMPTY_ANSWER = """\
@@ -96,16 +100,22 @@ def cache_control(max_tokens: int) -> dict[str, object]:
     return {"type": "ephemeral"}
 
 
-def file_prompt(path: str, prompt: str, requires: Sequence[str],
-                dependencies: Sequence[tuple[str, str]]) -> str:
+def file_prompt(
+    path: str, prompt: str, requires: Sequence[str], dependencies: Sequence[tuple[str, str]]
+) -> str:
     """The user message asking for one file; `dependencies` are (path, source) pairs."""
     language = _fence_language(path)
     parts = [f"Write the file `{path}`.", "", prompt.strip()]
     if requires:
         parts += ["", "It must define: " + ", ".join(f"`{n}`" for n in requires) + "."]
     for dep_path, source in dependencies:
-        parts += ["", f"`{dep_path}`, already written, which this file builds on:",
-                  f"```{_fence_language(dep_path)}", source.rstrip("\n"), "```"]
+        parts += [
+            "",
+            f"`{dep_path}`, already written, which this file builds on:",
+            f"```{_fence_language(dep_path)}",
+            source.rstrip("\n"),
+            "```",
+        ]
     parts += ["", f"Answer with the complete `{path}` in one ```{language} code block."]
     return "\n".join(parts)
 
@@ -119,6 +129,7 @@ class RepairPrompt:
 
     quote: str
     ask: str
+
     def blocks(self, cache_control: dict[str, Any] | None = None) -> tuple[dict[str, Any], ...]:
         """The message content; `cache_control` marks the quote (worth it when another
         request of the round will read it)."""
@@ -147,9 +158,20 @@ class SharedQuote:
 
 def _repair_quote(path: str, request: str, code: str) -> str:
     """What every repair request opens with: the file's request and the file."""
-    return "\n".join([f"Repair the file `{path}`, written for this request:", "", request.strip(), "",
-                      "The file as it stands:", f"```{_fence_language(path)}", code.rstrip("\n"),
-                      "```", "", ""])
+    return "\n".join(
+        [
+            f"Repair the file `{path}`, written for this request:",
+            "",
+            request.strip(),
+            "",
+            "The file as it stands:",
+            f"```{_fence_language(path)}",
+            code.rstrip("\n"),
+            "```",
+            "",
+            "",
+        ]
+    )
 
 
 def _fence_language(path: str) -> str:
@@ -176,35 +198,46 @@ commentary."""
 def finish_prompt(why: str, tail: str, names: Sequence[str], language: str) -> str:
     """A user turn asking for the rest of a file that stopped early."""
     named = (", including " + ", ".join(f"`{n}`" for n in names)) if names else ""
-    return FINISH.format(why=why.rstrip(".") + ".", names=named, language=language,
-                         tail=tail.rstrip("\n"))
+    return FINISH.format(why=why.rstrip(".") + ".", names=named, language=language, tail=tail.rstrip("\n"))
 
 
-def definition_prompt(path: str, request: str, code: str, target: str, kind: str,
-                      why: str) -> RepairPrompt:
+def definition_prompt(path: str, request: str, code: str, target: str, kind: str, why: str) -> RepairPrompt:
     """A fresh conversation asking for one definition of a file, whole."""
     language = _fence_language(path)
-    return RepairPrompt(_repair_quote(path, request, code), "\n".join([
-        why.strip(), "",
-        f"Write the complete definition of `{target}`: that {kind} alone, every line of it "
-        f"in full (with its decorators), in one ```{language} code block. Do not write any "
-        "other part of the file; add the imports it needs above it.",
-    ]))
+    return RepairPrompt(
+        _repair_quote(path, request, code),
+        "\n".join(
+            [
+                why.strip(),
+                "",
+                f"Write the complete definition of `{target}`: that {kind} alone, every line of it "
+                f"in full (with its decorators), in one ```{language} code block. Do not write any "
+                "other part of the file; add the imports it needs above it.",
+            ]
+        ),
+    )
 
 
-def statement_prompt(path: str, request: str, code: str, first_line: int, statement: str,
-                     why: str) -> RepairPrompt:
+def statement_prompt(
+    path: str, request: str, code: str, first_line: int, statement: str, why: str
+) -> RepairPrompt:
     """A fresh conversation asking for one top-level statement that does not parse."""
     language = _fence_language(path)
-    return RepairPrompt(_repair_quote(path, request, code), "\n".join([
-        why.strip(), "",
-        f"Write the corrected top-level statement that begins at line {first_line}:",
-        f"```{language}",
-        statement.rstrip("\n"),
-        "```",
-        f"Answer with that statement alone, complete and valid, in one ```{language} code "
-        "block. Do not write any other part of the file.",
-    ]))
+    return RepairPrompt(
+        _repair_quote(path, request, code),
+        "\n".join(
+            [
+                why.strip(),
+                "",
+                f"Write the corrected top-level statement that begins at line {first_line}:",
+                f"```{language}",
+                statement.rstrip("\n"),
+                "```",
+                f"Answer with that statement alone, complete and valid, in one ```{language} code "
+                "block. Do not write any other part of the file.",
+            ]
+        ),
+    )
 
 
 # -- verify --------------------------------------------------------------------------
@@ -213,45 +246,66 @@ def statement_prompt(path: str, request: str, code: str, first_line: int, statem
 # answer it unchanged when the fault is elsewhere (the test, when asked about the code).
 
 
-def verify_prompt(path: str, request: str, code: str, target: str, kind: str, command: str,
-                  failures: str, *, test: bool) -> RepairPrompt:
+def verify_prompt(
+    path: str, request: str, code: str, target: str, kind: str, command: str, failures: str, *, test: bool
+) -> RepairPrompt:
     """A fresh conversation asking for one definition again (`kind` "definition": for
     the first time), with the output of the verify command that failed through it;
     `test`: the definition is the failing test."""
     language = _fence_language(path)
     what = f"the test `{target}`" if test else _what(target, kind)
-    why = (f"The project's checks (`{command}`) fail, and the failure goes through {what}:"
-           f"\n\n{_quoted(failures)}")
+    why = (
+        f"The project's checks (`{command}`) fail, and the failure goes through {what}:"
+        f"\n\n{_quoted(failures)}"
+    )
     if test:
-        ask = (f"Write the complete definition of `{target}` again: if the test itself is wrong "
-               "(it expects what the request does not ask for, or is broken), correct it; if the "
-               "code it tests is at fault, write the test unchanged.")
+        ask = (
+            f"Write the complete definition of `{target}` again: if the test itself is wrong "
+            "(it expects what the request does not ask for, or is broken), correct it; if the "
+            "code it tests is at fault, write the test unchanged."
+        )
     elif kind == "definition":
-        ask = (f"Write the complete definition of `{target}`, which the checks need and the file "
-               "does not define.")
+        ask = (
+            f"Write the complete definition of `{target}`, which the checks need and the file "
+            "does not define."
+        )
     else:
-        ask = (f"Write the complete definition of `{target}` again, corrected so that the checks "
-               f"pass. If the fault is not in `{target}`, write it unchanged.")
-    return RepairPrompt(_repair_quote(path, request, code), "\n".join([
-        why.strip(), "",
-        ask + f" Write that {kind} alone, every line of it in full (with its decorators), in one "
-        f"```{language} code block. Do not write any other part of the file; add the imports it "
-        "needs above it.",
-    ]))
+        ask = (
+            f"Write the complete definition of `{target}` again, corrected so that the checks "
+            f"pass. If the fault is not in `{target}`, write it unchanged."
+        )
+    return RepairPrompt(
+        _repair_quote(path, request, code),
+        "\n".join(
+            [
+                why.strip(),
+                "",
+                ask + f" Write that {kind} alone, every line of it in full (with its decorators), in one "
+                f"```{language} code block. Do not write any other part of the file; add the imports it "
+                "needs above it.",
+            ]
+        ),
+    )
 
 
-def verify_statement_prompt(path: str, request: str, code: str, first_line: int, statement: str,
-                            command: str, failures: str) -> RepairPrompt:
+def verify_statement_prompt(
+    path: str, request: str, code: str, first_line: int, statement: str, command: str, failures: str
+) -> RepairPrompt:
     """A fresh conversation asking for one top-level statement again (one outside any
     definition that a failure goes through)."""
-    why = (f"The project's checks (`{command}`) fail, and the failure goes through the "
-           f"top-level statement at line {first_line}:\n\n{_quoted(failures)}")
+    why = (
+        f"The project's checks (`{command}`) fail, and the failure goes through the "
+        f"top-level statement at line {first_line}:\n\n{_quoted(failures)}"
+    )
     return statement_prompt(path, request, code, first_line, statement, why)
 
 
 def _what(target: str, kind: str) -> str:
-    return {"definition": f"`{target}`, which is not defined", "class": f"the class `{target}`",
-            "method": f"the method `{target}`"}.get(kind, f"the function `{target}`")
+    return {
+        "definition": f"`{target}`, which is not defined",
+        "class": f"the class `{target}`",
+        "method": f"the method `{target}`",
+    }.get(kind, f"the function `{target}`")
 
 
 def _quoted(output: str) -> str:

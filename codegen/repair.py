@@ -93,9 +93,14 @@ class RepairRecord:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "action": self.action, "target": self.target, "findings": list(self.findings),
-            "outcome": self.outcome, "detail": self.detail, "calls": self.calls,
-            "input_tokens": self.usage.input_tokens, "output_tokens": self.usage.output_tokens,
+            "action": self.action,
+            "target": self.target,
+            "findings": list(self.findings),
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "calls": self.calls,
+            "input_tokens": self.usage.input_tokens,
+            "output_tokens": self.usage.output_tokens,
             "cache_read_tokens": self.usage.cache_read_tokens,
             "cache_write_tokens": self.usage.cache_write_tokens,
         }
@@ -111,48 +116,81 @@ def plan(code: str, findings: Sequence[Finding], tried: Collection[str] = ()) ->
     ends = [f for f in findings if f.code in (Code.TRUNCATED, Code.PREMATURE_END)]
     missing = [f for f in findings if f.code == Code.MISSING]
     unfinished = [f for f in findings if f.code == Code.UNFINISHED]
-    repairs: list[Repair] = []
     if unfinished:
-        # A round of their own, bottom up so that each splice leaves the lines of the
-        # others where they were; what else is wrong is judged on the result.
-        regions: dict[int, tuple[Region, list[Finding]]] = {}
-        for finding in unfinished:
-            region = definition_around(code, finding.line)
-            if region is not None and finding.end_line >= region.first:
-                region = replace(region, last=finding.end_line)
-            if region is not None:
-                regions.setdefault(region.first, (region, []))[1].append(finding)
-        for _, (region, found) in sorted(regions.items(), reverse=True):
-            step = Repair("regenerate", tuple(found), target=region.name, kind=region.kind,
-                          first=region.first, last=region.last)
-            if step.label in tried:
-                # Asked by name and failed (an answer cut and broken in turn): the file's
-                # own conversation writes it again, and everything after it.
-                return [Repair("finish", tuple(found), first=region.first)]
-            repairs.append(step)
+        repairs = _unfinished_round(code, unfinished, tried)
         if repairs:
             return repairs
     if ends:
-        names = tuple(_missing_name(f) for f in missing)
-        finish = Repair("finish", tuple(ends + missing), names=tuple(n for n in names if n))
-        region = definition_around(code, ends[-1].line)
-        if finish.label in tried and region is not None:
-            step = Repair("regenerate", tuple(ends), target=region.name, kind=region.kind,
-                          first=region.first, last=region.last)
-            if step.label in tried:
-                return []  # both ways failed: the finding stays in the report
-
-            # The file's own conversation could not get past the cut (its answer only
-            # repeated what was written): the definition holding it, by name, in a
-            # fresh one; what follows it is judged on the result.
-            return [step]
-        repairs.append(finish)
-        return repairs  # what else is wrong is judged on the finished file
+        return _end_round(code, ends, missing, tried)  # the rest is judged on the finished file
     if syntax:
         # Python reports one syntax error: one repair, the first way not tried yet.
         finding = syntax[0]
         way = next((r for r in _syntax_repairs(code, finding) if r.label not in tried), None)
         return [way] if way is not None else []
+    return _definition_round(code, findings, missing, tried)
+
+
+def _unfinished_round(code: str, unfinished: Sequence[Finding], tried: Collection[str]) -> list[Repair]:
+    """Unfinished definitions: a round of their own, bottom up so that each splice
+    leaves the lines of the others where they were; what else is wrong is judged on
+    the result."""
+    regions: dict[int, tuple[Region, list[Finding]]] = {}
+    for finding in unfinished:
+        region = definition_around(code, finding.line)
+        if region is not None and finding.end_line >= region.first:
+            region = replace(region, last=finding.end_line)
+        if region is not None:
+            regions.setdefault(region.first, (region, []))[1].append(finding)
+    repairs: list[Repair] = []
+    for _, (region, found) in sorted(regions.items(), reverse=True):
+        step = Repair(
+            "regenerate",
+            tuple(found),
+            target=region.name,
+            kind=region.kind,
+            first=region.first,
+            last=region.last,
+        )
+        if step.label in tried:
+            # Asked by name and failed (an answer cut and broken in turn): the file's
+            # own conversation writes it again, and everything after it.
+            return [Repair("finish", tuple(found), first=region.first)]
+        repairs.append(step)
+    return repairs
+
+
+def _end_round(
+    code: str, ends: Sequence[Finding], missing: Sequence[Finding], tried: Collection[str]
+) -> list[Repair]:
+    """A file cut or ended early: a finish, naming the required names not written yet;
+    where a finish failed, the definition holding the cut, by name."""
+    names = tuple(_missing_name(f) for f in missing)
+    finish = Repair("finish", tuple([*ends, *missing]), names=tuple(n for n in names if n))
+    region = definition_around(code, ends[-1].line)
+    if finish.label in tried and region is not None:
+        step = Repair(
+            "regenerate",
+            tuple(ends),
+            target=region.name,
+            kind=region.kind,
+            first=region.first,
+            last=region.last,
+        )
+        if step.label in tried:
+            return []  # both ways failed: the finding stays in the report
+
+        # The file's own conversation could not get past the cut (its answer only
+        # repeated what was written): the definition holding it, by name, in a
+        # fresh one; what follows it is judged on the result.
+        return [step]
+    return [finish]
+
+
+def _definition_round(
+    code: str, findings: Sequence[Finding], missing: Sequence[Finding], tried: Collection[str]
+) -> list[Repair]:
+    """Placeholders (each outermost definition once) and missing names, one request
+    each; names an add failed to get are asked of the file's own conversation."""
     by_target: dict[str, list[Finding]] = {}
     kinds: dict[str, str] = {}
     for finding in findings:
@@ -169,15 +207,26 @@ def plan(code: str, findings: Sequence[Finding], tried: Collection[str] = ()) ->
         outer = next((o for o in by_target if name.startswith(o + ".")), None)
         if outer is not None:
             by_target[outer] += by_target.pop(name)
-    for name, found in by_target.items():
-        repairs.append(Repair("regenerate", tuple(found), target=name, kind=kinds[name]))
+    repairs = [
+        Repair("regenerate", tuple(found), target=name, kind=kinds[name]) for name, found in by_target.items()
+    ]
     wanted = [(f, name) for f in missing if (name := _missing_name(f))]
-    adds = [Repair("add", (f,), target=name, kind="method" if "." in name else "definition",
-                   names=tuple(n for _, n in wanted if n != name))
-            for f, name in wanted]
+    adds = [
+        Repair(
+            "add",
+            (f,),
+            target=name,
+            kind="method" if "." in name else "definition",
+            names=tuple(n for _, n in wanted if n != name),
+        )
+        for f, name in wanted
+    ]
     retry = [step for step in adds if step.label in tried]
-    finish = Repair("finish", tuple(f for step in retry for f in step.findings),
-                    names=tuple(step.target for step in retry))
+    finish = Repair(
+        "finish",
+        tuple(f for step in retry for f in step.findings),
+        names=tuple(step.target for step in retry),
+    )
     if retry and finish.label not in tried:
         # Asked alone, the model did not write them (a small one writes the file over
         # instead): the file's own conversation goes on with them, in a round of its own.
@@ -193,8 +242,14 @@ def _syntax_repairs(code: str, finding: Finding) -> Iterator[Repair]:
     the rest of the file from the last top-level statement before the error."""
     region = broken_definition(code, finding.line)
     if region is not None:
-        yield Repair("regenerate", (finding,), target=region.name, kind=region.kind,
-                     first=region.first, last=region.last)
+        yield Repair(
+            "regenerate",
+            (finding,),
+            target=region.name,
+            kind=region.kind,
+            first=region.first,
+            last=region.last,
+        )
     span = broken_statement(code, finding.line) or statement_around(code, finding.line)
     if span is not None:
         yield Repair("statement", (finding,), kind="statement", first=span.first, last=span.last)
@@ -222,7 +277,7 @@ def prefill_text(raw: str, code: str, kept: str) -> str | None:
     if not kept.strip() or not code.startswith(kept.rstrip()):
         return None
     last = kept.rstrip().splitlines()[-1].strip()
-    removed = code[len(kept.rstrip()):].strip()
+    removed = code[len(kept.rstrip()) :].strip()
     limit = raw.rfind(removed.splitlines()[0].strip()) if removed else len(raw)
     at = raw.rfind(last, 0, max(limit, 0))
     if at < 0:
@@ -241,8 +296,9 @@ def apply(code: str, repair: Repair, answer: str) -> str:
             if all(f.code == Code.UNFINISHED for f in repair.findings):
                 return code  # the model writes it as it stands: it was whole after all
             raise SpliceError(f"the answer repeats the broken lines of `{repair.target}`")
-        spliced = replace_region(code, Region(repair.target, repair.kind, repair.first, repair.last),
-                                 definition)
+        spliced = replace_region(
+            code, Region(repair.target, repair.kind, repair.first, repair.last), definition
+        )
         try:
             return merge_imports(spliced, definition.imports)
         except SyntaxError:  # the rest of the file still does not parse: imports later
@@ -284,6 +340,7 @@ def statement_text(code: str, repair: Repair) -> str:
 
 def _same_lines(a: str, b: str) -> bool:
     """Whether two texts hold the same lines but for indentation and blank lines."""
+
     def lines(text: str) -> list[str]:
         return [x.strip() for x in text.splitlines() if x.strip()]
 

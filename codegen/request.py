@@ -97,8 +97,9 @@ def thinking_off(thinking: dict[str, Any] | None) -> bool:
     return thinking is None or thinking.get("type") == "disabled"
 
 
-def _cache_breakpoint(messages: list[dict[str, Any]],
-                      cache_control: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _cache_breakpoint(
+    messages: list[dict[str, Any]], cache_control: dict[str, Any] | None
+) -> list[dict[str, Any]]:
     """The messages with a cache breakpoint after the last one that the next call will
     send again unchanged: the last message, or the one before a prefill (which grows).
 
@@ -118,4 +119,4 @@ def _cache_breakpoint(messages: list[dict[str, Any]],
     content = marked["content"]
     blocks = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
     blocks[-1] = {**blocks[-1], "cache_control": cache_control}
-    return [*messages[:at], {**marked, "content": blocks}, *messages[at + 1:]]
+    return [*messages[:at], {**marked, "content": blocks}, *messages[at + 1 :]]

@@ -113,11 +113,45 @@ class Spec:
         return next(f for f in self.files if f.path == path)
 
 
-def load_spec(path: str | Path, *, model_override: str | None = None,
-              max_tokens_override: int | None = None) -> Spec:
+def load_spec(
+    path: str | Path, *, model_override: str | None = None, max_tokens_override: int | None = None
+) -> Spec:
     """Read and check a spec file; raise SpecError naming the key path at fault."""
     spec_path = Path(path)
     shown = str(path)
+    node, raw = _read_yaml(spec_path, shown)
+    model = _validated(raw, node, shown)
+
+    def fail(loc: tuple[str | int, ...], reason: str) -> SpecError:
+        return SpecError(_at(shown, node, loc), _key_path(loc), reason)
+
+    spec_dir = spec_path.resolve().parent
+    if os.path.isabs(model.output_dir):
+        output_dir = Path(model.output_dir)
+    else:
+        output_dir = spec_dir / model.output_dir
+    output_dir = Path(os.path.normpath(output_dir))
+
+    max_tokens = max_tokens_override or model.max_tokens
+    _check_thinking(model.thinking, max_tokens, ("thinking",), fail)
+    ordered = _dependency_order(_files(model, output_dir, max_tokens_override, fail), fail)
+    chosen_model = model_override or model.model or os.environ.get("CODEGEN_MODEL") or DEFAULT_MODEL
+    return Spec(
+        path=spec_path,
+        model=chosen_model,
+        max_tokens=max_tokens,
+        max_continuations=model.max_continuations,
+        max_repairs=model.max_repairs,
+        thinking=model.thinking,
+        output_dir=output_dir,
+        context=model.context,
+        files=tuple(ordered),
+        verify=_verify_settings(model, fail),
+    )
+
+
+def _read_yaml(spec_path: Path, shown: str) -> tuple[yaml.Node | None, dict[str, Any]]:
+    """The spec's YAML node (for line numbers) and its mapping."""
     try:
         text = spec_path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -136,7 +170,10 @@ def load_spec(path: str | Path, *, model_override: str | None = None,
         raise SpecError(f"{shown}{where}", "", f"not valid YAML: {problem}") from None
     if not isinstance(raw, dict):
         raise SpecError(shown, "", "a spec is a YAML mapping with `version` and `files`")
+    return node, raw
 
+
+def _validated(raw: dict[str, Any], node: yaml.Node | None, shown: str) -> SpecModel:
     try:
         model = SpecModel.model_validate(raw)
     except ValidationError as exc:
@@ -149,22 +186,16 @@ def load_spec(path: str | Path, *, model_override: str | None = None,
         raise SpecError(_at(shown, node, loc), _key_path(loc), _reason(error, loc)) from None
 
     if model.version != 1:
-        raise SpecError(_at(shown, node, ("version",)), "version",
-                        f"unsupported version {model.version}; this codegen reads version 1")
+        raise SpecError(
+            _at(shown, node, ("version",)),
+            "version",
+            f"unsupported version {model.version}; this codegen reads version 1",
+        )
+    return model
 
-    def fail(loc: tuple[str | int, ...], reason: str) -> SpecError:
-        return SpecError(_at(shown, node, loc), _key_path(loc), reason)
 
-    spec_dir = spec_path.resolve().parent
-    if os.path.isabs(model.output_dir):
-        output_dir = Path(model.output_dir)
-    else:
-        output_dir = (spec_dir / model.output_dir)
-    output_dir = Path(os.path.normpath(output_dir))
-
-    max_tokens = max_tokens_override or model.max_tokens
-    _check_thinking(model.thinking, max_tokens, ("thinking",), fail)
-
+def _files(model: SpecModel, output_dir: Path, max_tokens_override: int | None, fail: Any) -> list[FileSpec]:
+    """The spec's files, their paths and dependencies checked, in the spec's order."""
     files: list[FileSpec] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(model.files):
@@ -188,37 +219,27 @@ def load_spec(path: str | Path, *, model_override: str | None = None,
                 raise fail(("files", f.index, "depends_on", j), "a file cannot depend on itself")
             deps.append(dep_rel)
         resolved.append(FileSpec(f.path, f.prompt, f.requires, tuple(deps), f.max_tokens, f.index))
+    return resolved
 
-    ordered = _dependency_order(resolved, fail)
-    verify = None
-    if model.verify is not None:
-        try:
-            argv = tuple(shlex.split(model.verify.command))
-        except ValueError as exc:
-            raise fail(("verify", "command"), f"cannot be split into words: {exc}") from None
-        if not argv:
-            raise fail(("verify", "command"), "must name a command")
-        verify = Verify(model.verify.command, argv, model.verify.timeout, model.verify.max_rounds)
-    chosen_model = model_override or model.model or os.environ.get("CODEGEN_MODEL") or DEFAULT_MODEL
-    return Spec(
-        path=spec_path,
-        model=chosen_model,
-        max_tokens=max_tokens,
-        max_continuations=model.max_continuations,
-        max_repairs=model.max_repairs,
-        thinking=model.thinking,
-        output_dir=output_dir,
-        context=model.context,
-        files=tuple(ordered),
-        verify=verify,
-    )
+
+def _verify_settings(model: SpecModel, fail: Any) -> Verify | None:
+    if model.verify is None:
+        return None
+    try:
+        argv = tuple(shlex.split(model.verify.command))
+    except ValueError as exc:
+        raise fail(("verify", "command"), f"cannot be split into words: {exc}") from None
+    if not argv:
+        raise fail(("verify", "command"), "must name a command")
+    return Verify(model.verify.command, argv, model.verify.timeout, model.verify.max_rounds)
 
 
 _UNION_TAGS = {"int", "str", "literal['off','adaptive']", "none"}
 
 
-def _check_thinking(thinking: Thinking | None, max_tokens: int,
-                    loc: tuple[str | int, ...], fail: Any) -> None:
+def _check_thinking(
+    thinking: Thinking | None, max_tokens: int, loc: tuple[str | int, ...], fail: Any
+) -> None:
     if isinstance(thinking, int) and not isinstance(thinking, bool):
         if thinking < 1024:
             raise fail(("thinking",), f"a thinking budget is at least 1024 tokens, got {thinking}")
@@ -255,7 +276,7 @@ def _dependency_order(files: list[FileSpec], fail: Any) -> list[FileSpec]:
         if f.path in done:
             return
         if f.path in visiting:
-            cycle = visiting[visiting.index(f.path):] + [f.path]
+            cycle = visiting[visiting.index(f.path) :] + [f.path]
             raise fail(("files", f.index, "depends_on"), "dependency cycle: " + " -> ".join(cycle))
         visiting.append(f.path)
         for dep in f.depends_on:
@@ -287,8 +308,9 @@ def _reason(error: Any, loc: tuple[str | int, ...]) -> str:
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
-        known = _KNOWN_KEYS[{"files": "file", "verify": "verify"}.get(str(loc[0]), "spec")
-                            if len(loc) > 1 else "spec"]
+        known = _KNOWN_KEYS[
+            {"files": "file", "verify": "verify"}.get(str(loc[0]), "spec") if len(loc) > 1 else "spec"
+        ]
         close = difflib.get_close_matches(str(loc[-1]), known, n=1)
         hint = f" (did you mean `{close[0]}`?)" if close else ""
         return f"unknown key{hint}; known keys: {', '.join(known)}"
@@ -318,12 +340,14 @@ def _reject_duplicate_keys(shown: str, node: Any, path: str) -> None:
         seen: set[str] = set()
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise SpecError(f"{shown}:{key_node.start_mark.line + 1}", path,
-                                "keys must be plain names")
+                raise SpecError(f"{shown}:{key_node.start_mark.line + 1}", path, "keys must be plain names")
             key = key_node.value
             if key in seen:
-                raise SpecError(f"{shown}:{key_node.start_mark.line + 1}",
-                                f"{path}.{key}" if path else key, "key appears twice")
+                raise SpecError(
+                    f"{shown}:{key_node.start_mark.line + 1}",
+                    f"{path}.{key}" if path else key,
+                    "key appears twice",
+                )
             seen.add(key)
             _reject_duplicate_keys(shown, value_node, f"{path}.{key}" if path else key)
     elif isinstance(node, yaml.SequenceNode):

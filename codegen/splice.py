@@ -426,8 +426,11 @@ def bound_names(body: Sequence[ast.stmt]) -> set[str]:
 
 
 def _is_docstring(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
         and isinstance(node.value.value, str)
+    )
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
@@ -501,8 +504,12 @@ def _decorated(lines: Sequence[str], line: int) -> int:
     at = line - 1
     while at < len(lines) and lines[at].lstrip().startswith("@") and _indent_of(lines[at]) == depth:
         at += 1
-    if at != line - 1 and at < len(lines) and _DEFINITION_LINE.match(lines[at]) \
-            and _indent_of(lines[at]) == depth:
+    if (
+        at != line - 1
+        and at < len(lines)
+        and _DEFINITION_LINE.match(lines[at])
+        and _indent_of(lines[at]) == depth
+    ):
         return at + 1
     return line
 
@@ -526,10 +533,19 @@ def broken_definition(code: str, error_line: int) -> Region | None:
     only at the next one (`def peek(s` then `def __len__`), so the definition above
     the error line is tried first."""
     lines = code.splitlines(keepends=True)
-    above = next((x for x in range(error_line - 1, 0, -1)
-                  if lines[x - 1].strip() and not lines[x - 1].lstrip().startswith("#")), 0)
-    candidates = [r for r in (definition_around(code, above) if above else None,
-                              definition_around(code, error_line)) if r is not None]
+    above = next(
+        (
+            x
+            for x in range(error_line - 1, 0, -1)
+            if lines[x - 1].strip() and not lines[x - 1].lstrip().startswith("#")
+        ),
+        0,
+    )
+    candidates = [
+        r
+        for r in (definition_around(code, above) if above else None, definition_around(code, error_line))
+        if r is not None
+    ]
     for region in candidates:
         if _parses("".join(lines[: region.first - 1] + lines[region.last :])):
             return region
@@ -545,8 +561,11 @@ def replace_region(code: str, region: Region, definition: Definition) -> str:
 
 def _first_decorator(lines: Sequence[str], at: int) -> int:
     depth = len(lines[at]) - len(lines[at].lstrip())
-    while at > 0 and lines[at - 1].lstrip().startswith("@") and \
-            len(lines[at - 1]) - len(lines[at - 1].lstrip()) == depth:
+    while (
+        at > 0
+        and lines[at - 1].lstrip().startswith("@")
+        and len(lines[at - 1]) - len(lines[at - 1].lstrip()) == depth
+    ):
         at -= 1
     return at
 
@@ -585,8 +604,9 @@ def broken_statement(code: str, error_line: int) -> Span | None:
     starts = _statement_starts(lines)
     if not starts:
         return None
-    spans = [Span(s, (starts[i + 1] - 1) if i + 1 < len(starts) else len(lines), "")
-             for i, s in enumerate(starts)]
+    spans = [
+        Span(s, (starts[i + 1] - 1) if i + 1 < len(starts) else len(lines), "") for i, s in enumerate(starts)
+    ]
     at = max((i for i, s in enumerate(spans) if s.first <= error_line), default=0)
     for i in (at, at - 1, at + 1):
         if 0 <= i < len(spans):
@@ -671,6 +691,5 @@ def _shift(text: str, by: int) -> str:
             out.append(pad + line)
         else:
             spaces = len(line) - len(line.lstrip(" "))
-            out.append(line[min(spaces, -by):])
+            out.append(line[min(spaces, -by) :])
     return "".join(out)
-

@@ -73,9 +73,7 @@ _STRONG_PREAMBLE = re.compile(
     r"i'll continue\b|let me continue\b|(here('s| is) )?(the )?rest of the (file|code|module)\b).*[:.])\s*$",
     re.IGNORECASE,
 )
-_WEAK_PREAMBLE = re.compile(
-    r"^\s*(here('s| is| are)|sure,?|certainly,?)\s+[a-z].*[:.!]\s*$", re.IGNORECASE
-)
+_WEAK_PREAMBLE = re.compile(r"^\s*(here('s| is| are)|sure,?|certainly,?)\s+[a-z].*[:.!]\s*$", re.IGNORECASE)
 _SENTENCE = re.compile(r"^[A-Z][A-Za-z']*[,!.:]?( +[^\s]+){2,}$")
 _PREFACE = re.compile(r"^[A-Z][^=]*\s[^=]*[.:!]$")
 # "Done." or "That's all!" after a closing fence.
@@ -114,8 +112,7 @@ class _Fold:
     groups: int = 0
 
 
-def _fold(state: _Fold, earlier: Sequence[str], raw: str, *, last: bool,
-          asked_after: bool = False) -> _Fold:
+def _fold(state: _Fold, earlier: Sequence[str], raw: str, *, last: bool, asked_after: bool = False) -> _Fold:
     """`state` with one more group, `raw`, read; `earlier` are the groups before it."""
     n = state.groups
     if n and state.ever_opened and not state.fence_open and state.closed and not has_fence(raw):
@@ -160,14 +157,14 @@ class Draft:
         new_turn = chunk.joins in ("user_turn", "answer")
         if groups and not (new_turn and not _finishes_fence_line(groups[-1], text)):
             groups[-1] += text  # an exact continuation
-            del self._folds[len(groups):]
+            del self._folds[len(groups) :]
             return
         if groups:
             # Cut inside the closing fence ("``") and the fence typed again in full.
             partial = groups[-1][groups[-1].rfind("\n") + 1 :]
             if _PARTIAL_FENCE.match(partial) and text.startswith(("```", "~~~")):
                 groups[-1] = groups[-1][: len(groups[-1]) - len(partial)]
-                del self._folds[len(groups):]
+                del self._folds[len(groups) :]
         groups.append(text)
         self._asked_after.append(chunk.joins == "answer")
 
@@ -180,8 +177,15 @@ class Draft:
     def _read_up_to(self, groups: int) -> None:
         while len(self._folds) <= groups:
             k = len(self._folds) - 1
-            self._folds.append(_fold(self._folds[k], self._groups[:k], self._groups[k], last=False,
-                                     asked_after=self._asked_after[k]))
+            self._folds.append(
+                _fold(
+                    self._folds[k],
+                    self._groups[:k],
+                    self._groups[k],
+                    last=False,
+                    asked_after=self._asked_after[k],
+                )
+            )
 
     def stitched(self, *, python: bool = True) -> Stitched:
         """The whole answer's code: the last group read as the end of the answer, and
@@ -190,12 +194,12 @@ class Draft:
             return Stitched("", False, False)
         k = len(self._groups) - 1
         self._read_up_to(k)  # every group but the last, read as it came
-        state = _fold(self._folds[k], self._groups[:k], self._groups[k], last=True,
-                      asked_after=self._asked_after[k])
+        state = _fold(
+            self._folds[k], self._groups[:k], self._groups[k], last=True, asked_after=self._asked_after[k]
+        )
         # Unfenced code may end in a remark cut across chunks ("Let" + " me know ..."):
         # judged on the joined text.
-        finish = ((lambda code: code) if state.ever_opened
-                  else (lambda code: _strip_trailing_prose(code, str)))
+        finish = (lambda code: code) if state.ever_opened else (lambda code: _strip_trailing_prose(code, str))
         code, parses, skipped = _best_join(list(state.pieces), python=python, finish=finish)
         tidy = _tidy(code)
         shift = len(code) - len(code.lstrip("\n"))  # blank lines _tidy drops at the top
@@ -204,8 +208,9 @@ class Draft:
         def kept(sure: bool) -> tuple[int, ...]:
             return tuple(n - shift for n, s in skipped if s == sure and 0 < n - shift <= lines)
 
-        return Stitched(tidy, fence_closed=state.closed, parses=parses, unfinished=kept(True),
-                        unsure=kept(False))
+        return Stitched(
+            tidy, fence_closed=state.closed, parses=parses, unfinished=kept(True), unsure=kept(False)
+        )
 
 
 def has_fence(raw: str) -> bool:
@@ -239,12 +244,10 @@ def _finishes_fence_line(before: str, text: str) -> bool:
     """The cut fell inside a fence line ("```py") and `text` goes on from there ("thon")."""
     partial = before.rpartition("\n")[2]
     head = text.split("\n", 1)[0]
-    return (partial.startswith("`") and not _FENCE.match(head)
-            and bool(_FENCE.match(partial + head)))
+    return partial.startswith("`") and not _FENCE.match(head) and bool(_FENCE.match(partial + head))
 
 
-def _extract(raw: str, *, prefix: str | None, fence_open: bool,
-             last: bool) -> tuple[_Piece, bool, bool]:
+def _extract(raw: str, *, prefix: str | None, fence_open: bool, last: bool) -> tuple[_Piece, bool, bool]:
     """(code, fence still open, fence closed or never opened) for one group's text.
 
     `prefix` is the code before this group when the group continues it.
@@ -269,8 +272,12 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
         fence = _FENCE.match(line)
         if fence:
             # Inside a string the text after a bare fence reads as prose, and is code.
-            if not continuing or fence.group(2) or _code_follows(lines, i + 1) or (
-                    in_string and any(x.strip() and not _FENCE.match(x) for x in lines[i + 1 : i + 2])):
+            if (
+                not continuing
+                or fence.group(2)
+                or _code_follows(lines, i + 1)
+                or (in_string and any(x.strip() and not _FENCE.match(x) for x in lines[i + 1 : i + 2]))
+            ):
                 # An opening fence (a continuation that re-opens the block included).
                 start, opened = i + 1, True
                 break
@@ -293,8 +300,11 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
         break
     else:
         # Only blank lines (or prose): in a continuation the whitespace is still code.
-        return _Piece("\n".join(lines[after_prose:]) if continuing else "", after_prose > 0), \
-            opened, not opened
+        return (
+            _Piece("\n".join(lines[after_prose:]) if continuing else "", after_prose > 0),
+            opened,
+            not opened,
+        )
     fresh = continuing and start > 0
 
     body = lines[start:]
@@ -308,9 +318,11 @@ def _extract(raw: str, *, prefix: str | None, fence_open: bool,
     end = None
     for j, line in enumerate(body):
         fence = _FENCE.match(line)
-        if fence and not fence.group(2) and (
-                (last and _only_talk(body[j + 1:]))
-                or not _ends_inside_string(joined("\n".join(body[:j])))):
+        if (
+            fence
+            and not fence.group(2)
+            and ((last and _only_talk(body[j + 1 :])) or not _ends_inside_string(joined("\n".join(body[:j]))))
+        ):
             end = j
             break
     if end is not None:
@@ -329,7 +341,7 @@ def _only_talk(lines: list[str]) -> bool:
 
 
 def _is_preamble(line: str, lines: list[str], i: int, in_string: bool) -> bool:
-    """"Continuing from where I left off:" and the like.
+    """ "Continuing from where I left off:" and the like.
 
     Inside a string literal such a line could be the string's own text, so there it
     counts only when a code fence follows it.
@@ -340,7 +352,7 @@ def _is_preamble(line: str, lines: list[str], i: int, in_string: bool) -> bool:
         return False
     if not in_string:
         return True
-    nxt = next((x for x in lines[i + 1:] if x.strip()), "")
+    nxt = next((x for x in lines[i + 1 :] if x.strip()), "")
     return bool(_FENCE.match(nxt))
 
 
@@ -549,8 +561,7 @@ def _enclosing_starts(p: list[str]) -> set[int]:
     return starts
 
 
-def _tail_readings(prev: str, new: str, fresh: bool, p: list[str], n: list[str],
-                   partial: str) -> list[str]:
+def _tail_readings(prev: str, new: str, fresh: bool, p: list[str], n: list[str], partial: str) -> list[str]:
     """The joins of `new` right at the end of `prev`: exactly, or with the cut line
     typed again."""
     readings: list[str] = []
@@ -579,25 +590,32 @@ def _tail_readings(prev: str, new: str, fresh: bool, p: list[str], n: list[str],
     # of a four-space indent: a tokenizer may join newlines with the spaces after them.)
     content = partial.strip()
     indented = partial[:1].isspace() and bool(content)
-    whole_indent = (not content and n[0][len(partial):][:1] not in (" ", "\t")
-                    and ("\t" in partial or len(partial) % 4 == 0) and _indents_to(p[:-1], partial))
+    whole_indent = (
+        not content
+        and n[0][len(partial) :][:1] not in (" ", "\t")
+        and ("\t" in partial or len(partial) % 4 == 0)
+        and _indents_to(p[:-1], partial)
+    )
     # A cut inside the indentation, and a line that opens deeper than the cut: typed
     # again when the file indents to its own depth but never to the depth the exact
     # join would give it (`\n` and three spaces are one token: a cut after 11 of 12).
     lead = n[0][: len(n[0]) - len(n[0].lstrip())]
-    own_depth = (not content and bool(n[0].strip()) and _indents_to(p[:-1], lead)
-                 and not _indents_to(p[:-1], partial + lead))
+    own_depth = (
+        not content
+        and bool(n[0].strip())
+        and _indents_to(p[:-1], lead)
+        and not _indents_to(p[:-1], partial + lead)
+    )
     if indented or whole_indent or own_depth or len(set(content)) > 1:
         return readings + [retyped, concat]
-    if content and _run_known(partial, n[0], prev[: -len(partial)] + new[len(n[0]):]):
+    if content and _run_known(partial, n[0], prev[: -len(partial)] + new[len(n[0]) :]):
         return readings + [retyped, concat]
     return readings + [concat, retyped]
 
 
 def _indents_to(lines: list[str], indent: str) -> bool:
     """Whether some line with content starts at exactly `indent`."""
-    return any(line.startswith(indent) and line[len(indent):][:1] not in ("", " ", "\t")
-               for line in lines)
+    return any(line.startswith(indent) and line[len(indent) :][:1] not in ("", " ", "\t") for line in lines)
 
 
 def _run_known(partial: str, line: str, elsewhere: str) -> bool:
@@ -629,8 +647,9 @@ def _first_reading(prev: str, piece: _Piece) -> str:
 Skip = tuple[int, bool]  # (line, sure): see `_skips_ahead`
 
 
-def _best_join(pieces: list[_Piece], *, python: bool,
-               finish: Callable[[str], str]) -> tuple[str, bool, tuple[Skip, ...]]:
+def _best_join(
+    pieces: list[_Piece], *, python: bool, finish: Callable[[str], str]
+) -> tuple[str, bool, tuple[Skip, ...]]:
     """The first combination of seam readings that parses, else the most likely one,
     and the lines where a continuation skipped ahead (`Stitched.unfinished`, `unsure`).
 
@@ -646,8 +665,9 @@ def _best_join(pieces: list[_Piece], *, python: bool,
         return code, True, skipped
     # Some seam was read wrongly, most likely the last one before the error: try the
     # other readings of the seams nearest to it, one seam at a time.
-    nearest = sorted(range(len(seam_lines)),
-                     key=lambda k: (seam_lines[k] > error_line, abs(error_line - seam_lines[k])))
+    nearest = sorted(
+        range(len(seam_lines)), key=lambda k: (seam_lines[k] > error_line, abs(error_line - seam_lines[k]))
+    )
     tries = 0
     for k in nearest:
         for choice in range(1, 4):
@@ -705,8 +725,9 @@ def _skips_ahead(prev: str, new: str, joined: str, asked_after: bool = False) ->
     if sure:
         if joined != prev + "\n" + new:
             return None
-    elif asked_after or not (joined.endswith(new)
-                             and joined[: len(joined) - len(new)].strip() == prev.strip()):
+    elif asked_after or not (
+        joined.endswith(new) and joined[: len(joined) - len(new)].strip() == prev.strip()
+    ):
         return None
     head = next((line for line in new.split("\n") if line.strip()), "")
     if not _OPENS_DEFINITION.match(head):

@@ -50,11 +50,19 @@ class FakeStreamer:
         self._answers: list[Answer] = [a if isinstance(a, Answer) else answer(a) for a in answers]
         self._lock = threading.Lock()  # a build with --jobs > 1 streams from threads
 
-    def answer(self, text: str, *, stop_reason: str = "end_turn", usage: Usage | None = None,
-               thinking: str = "", stop_details: dict[str, Any] | None = None) -> FakeStreamer:
+    def answer(
+        self,
+        text: str,
+        *,
+        stop_reason: str = "end_turn",
+        usage: Usage | None = None,
+        thinking: str = "",
+        stop_details: dict[str, Any] | None = None,
+    ) -> FakeStreamer:
         """Queue an answer of `text` (and a thinking block before it, if given)."""
-        self._answers.append(answer(text, stop_reason, usage=usage, thinking=thinking,
-                                    stop_details=stop_details))
+        self._answers.append(
+            answer(text, stop_reason, usage=usage, thinking=thinking, stop_details=stop_details)
+        )
         return self
 
     def cut(self, text: str, *, usage: Usage | None = None) -> FakeStreamer:
@@ -72,27 +80,35 @@ class FakeStreamer:
         """Answers queued and not given yet."""
         return len(self._answers)
 
-    def stream(self, request: dict[str, Any],
-               on_text: Callable[[str], None] | None = None) -> Answer:
+    def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
         with self._lock:
             self.requests.append(copy.deepcopy(request))
             messages = request.get("messages") or []
             if not self.prefill and messages and messages[-1].get("role") == "assistant":
                 raise PrefillRejectedError(
                     "This model does not support assistant message prefill. "
-                    "The conversation must end with a user message.")
+                    "The conversation must end with a user message."
+                )
             if not self._answers:
                 last = json.dumps(messages[-1] if messages else {}, ensure_ascii=False)[:300]
-                raise NoAnswerLeft(f"request {len(self.requests)} came after every queued answer "
-                                   f"was given; its last message: {last}")
+                raise NoAnswerLeft(
+                    f"request {len(self.requests)} came after every queued answer "
+                    f"was given; its last message: {last}"
+                )
             given = self._answers.pop(0)
         if on_text is not None and given.text:
             on_text(given.text)
         return given
 
 
-def answer(text: str, stop_reason: str | None = "end_turn", *, usage: Usage | None = None,
-           thinking: str = "", stop_details: dict[str, Any] | None = None) -> Answer:
+def answer(
+    text: str,
+    stop_reason: str | None = "end_turn",
+    *,
+    usage: Usage | None = None,
+    thinking: str = "",
+    stop_details: dict[str, Any] | None = None,
+) -> Answer:
     """An answer of one text block (none when `text` is empty), after a thinking block
     when `thinking` is given."""
     content: list[Block] = []

@@ -27,7 +27,6 @@ def validate_files(paths: Sequence[Path], requires: Sequence[str] = ()) -> list[
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"{path}: cannot read: {exc}") from None
     try:
-        return [(shown, validators.check(text, requires=requires, filename=shown))
-                for shown, text in sources]
+        return [(shown, validators.check(text, requires=requires, filename=shown)) for shown, text in sources]
     except ValueError as exc:
         raise UsageError(f"--requires: {exc}") from None

@@ -54,17 +54,36 @@ def free_port() -> int:
 
 
 @contextmanager
-def llama_server(model: Path, log: Path, *, ctx_size: int, args: tuple[str, ...] = (),
-                 install: str = SERVER_INSTALL, ready_seconds: float = 180) -> Iterator[str]:
+def llama_server(
+    model: Path,
+    log: Path,
+    *,
+    ctx_size: int,
+    args: tuple[str, ...] = (),
+    install: str = SERVER_INSTALL,
+    ready_seconds: float = 180,
+) -> Iterator[str]:
     """A running llama-server on a free loopback port, stopped whatever happens; yields
     its URL. `args` go to llama-server itself (after the wrapper's `--`)."""
-    command = [server_command(install), "-m", str(model), "--host", "127.0.0.1",
-               "--port", str(port := free_port()), "--ctx-size", str(ctx_size), "--", *args]
+    command = [
+        server_command(install),
+        "-m",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port := free_port()),
+        "--ctx-size",
+        str(ctx_size),
+        "--",
+        *args,
+    ]
     with open(log, "w") as out:
         # Its own session: the wrapper starts llama-server as a child, and ending the
         # wrapper alone leaves the server running, so the whole group is stopped.
-        server = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + ready_seconds
@@ -78,8 +97,10 @@ def llama_server(model: Path, log: Path, *, ctx_size: int, args: tuple[str, ...]
                 except OSError:
                     pass
                 if time.monotonic() > deadline:
-                    pytest.fail(f"llama-server did not become healthy in {ready_seconds:.0f} s; see {log}",
-                                pytrace=False)
+                    pytest.fail(
+                        f"llama-server did not become healthy in {ready_seconds:.0f} s; see {log}",
+                        pytrace=False,
+                    )
                 time.sleep(0.5)
             yield url
         finally:
@@ -96,8 +117,11 @@ def llama_server(model: Path, log: Path, *, ctx_size: int, args: tuple[str, ...]
 
 def text_of(content: str | list[dict[str, Any]]) -> str:
     """A message's text: its string, or its text blocks joined."""
-    return content if isinstance(content, str) else "".join(
-        b["text"] for b in content if b.get("type") == "text")
+    return (
+        content
+        if isinstance(content, str)
+        else "".join(b["text"] for b in content if b.get("type") == "text")
+    )
 
 
 @dataclass
@@ -111,13 +135,15 @@ class Exchange:
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        return [json.loads(line[5:]) for line in self.body.decode().splitlines()
-                if line.startswith("data:")]
+        return [json.loads(line[5:]) for line in self.body.decode().splitlines() if line.startswith("data:")]
 
     @property
     def text(self) -> str:
-        return "".join(e["delta"]["text"] for e in self.events
-                       if e["type"] == "content_block_delta" and e["delta"]["type"] == "text_delta")
+        return "".join(
+            e["delta"]["text"]
+            for e in self.events
+            if e["type"] == "content_block_delta" and e["delta"]["type"] == "text_delta"
+        )
 
     @property
     def usage(self) -> dict[str, int]:
@@ -155,8 +181,11 @@ def recording_proxy(upstream: str) -> Iterator[tuple[str, Recorder]]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             started = time.monotonic()
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
-            exchange = Exchange(json.loads(body)) if self.path.startswith("/v1/messages?") or \
-                self.path == "/v1/messages" else None
+            exchange = (
+                Exchange(json.loads(body))
+                if self.path.startswith("/v1/messages?") or self.path == "/v1/messages"
+                else None
+            )
             connection = http.client.HTTPConnection(host, int(port), timeout=1800)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
             connection.request("POST", self.path, body, headers)
@@ -185,8 +214,9 @@ def recording_proxy(upstream: str) -> Iterator[tuple[str, Recorder]]:
         server.server_close()
 
 
-def run_codegen(folder: Path, url: str, *args: str,
-                timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+def run_codegen(
+    folder: Path, url: str, *args: str, timeout: float = 1800
+) -> subprocess.CompletedProcess[str]:
     """`codegen build spec.yaml --format json --jobs 1 ...` in `folder`, against `url`,
     with none of the caller's ANTHROPIC_*/CODEGEN_* settings.
 
@@ -198,9 +228,15 @@ def run_codegen(folder: Path, url: str, *args: str,
     if code:
         paths = [str(Path(code).resolve()), env.get("PYTHONPATH", "")]
         env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    return subprocess.run([sys.executable, "-m", "codegen", "build", "spec.yaml", "--format", "json",
-                           "--jobs", "1", *args], cwd=folder, env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "codegen", "build", "spec.yaml", "--format", "json", "--jobs", "1", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -208,8 +244,10 @@ def start_llama() -> Iterator[Callable[..., str]]:
     """`start_llama(model, log, ctx_size=..., args=...)` -> URL; every server started is
     stopped when the module ends."""
     with ExitStack() as stack:
+
         def start(model: Path, log: Path, **options: Any) -> str:
             return stack.enter_context(llama_server(model, log, **options))
+
         yield start
 
 

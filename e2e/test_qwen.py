@@ -87,8 +87,9 @@ def _model_file() -> Path:
         pytest.fail(f"no model file at {path}; {MODEL_HOWTO}", pytrace=False)
     with open(path, "rb") as f:
         if f.read(4) != b"GGUF":
-            pytest.fail(f"{path} is not a GGUF file (parts concatenated out of order?); {MODEL_HOWTO}",
-                        pytrace=False)
+            pytest.fail(
+                f"{path} is not a GGUF file (parts concatenated out of order?); {MODEL_HOWTO}", pytrace=False
+            )
     return path
 
 
@@ -96,8 +97,29 @@ def _model_file() -> Path:
 
 _FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w.+#-]*)\s*$")
 _HEADER = re.compile(r"^\s*(async\s+def|def|class)\s+(\w+)")
-_KEYWORDS = {"def", "class", "return", "if", "elif", "else", "for", "while", "try", "except", "with",
-             "import", "from", "raise", "assert", "pass", "async", "await", "yield", "del", "global"}
+_KEYWORDS = {
+    "def",
+    "class",
+    "return",
+    "if",
+    "elif",
+    "else",
+    "for",
+    "while",
+    "try",
+    "except",
+    "with",
+    "import",
+    "from",
+    "raise",
+    "assert",
+    "pass",
+    "async",
+    "await",
+    "yield",
+    "del",
+    "global",
+}
 
 
 def _indent(line: str) -> int:
@@ -114,7 +136,7 @@ def first_code(text: str) -> str:
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if _FENCE.match(line):
-            body = lines[i + 1:]
+            body = lines[i + 1 :]
             for j, inner in enumerate(body):
                 m = _FENCE.match(inner)
                 if m and not m.group(2):
@@ -179,7 +201,7 @@ def opening(text: str, inside_string: bool) -> Opening:
         m = _FENCE.match(line)
         if m and not m.group(2):
             closes = True
-            trailing = any(x.strip() for x in code_lines[j + 1:])
+            trailing = any(x.strip() for x in code_lines[j + 1 :])
             code_lines = code_lines[:j]
             body = "\n".join(code_lines) + ("\n" if code_lines else "")
             return Opening(prose, fences, body, closes, trailing)
@@ -191,16 +213,16 @@ def opening(text: str, inside_string: bool) -> Opening:
 # --- Seams -----------------------------------------------------------------------------
 
 SEAM_CLASSES = (
-    "exact continuation",     # goes on from the next character (or line) of the cut
-    "prose only",             # a sentence and no code
-    "end",                    # only closes the code block (the file was done)
-    "partial line retyped",   # the cut line typed again in full (or its indentation)
-    "repeated lines",         # lines just before the cut typed again, then new ones
-    "restart of def/class",   # the definition around the cut started over from its header
-    "skip-ahead",             # a later definition while the cut one is unfinished
+    "exact continuation",  # goes on from the next character (or line) of the cut
+    "prose only",  # a sentence and no code
+    "end",  # only closes the code block (the file was done)
+    "partial line retyped",  # the cut line typed again in full (or its indentation)
+    "repeated lines",  # lines just before the cut typed again, then new ones
+    "restart of def/class",  # the definition around the cut started over from its header
+    "skip-ahead",  # a later definition while the cut one is unfinished
     "resume from own last message",  # after a repeating answer: goes on from where that one ended
-    "backtrack",              # goes back to earlier lines (not the enclosing definition) and diverges
-    "wholly a repeat",        # adds nothing: every line is already in the file
+    "backtrack",  # goes back to earlier lines (not the enclosing definition) and diverges
+    "wholly a repeat",  # adds nothing: every line is already in the file
 )
 
 
@@ -262,8 +284,9 @@ def _unfinished(code: str) -> bool:
     return False
 
 
-def classify(so_far: str, text: str, *, cut: bool, reference: str | None,
-             last_end: int | None) -> tuple[Seam, str, int]:
+def classify(
+    so_far: str, text: str, *, cut: bool, reference: str | None, last_end: int | None
+) -> tuple[Seam, str, int]:
     """How one continuation answer begins relative to the code so far.
 
     Returns the seam (file and call left blank), the code as the model now means it (this
@@ -272,9 +295,17 @@ def classify(so_far: str, text: str, *, cut: bool, reference: str | None,
     `last_end`: where the previous answer ended, when that was before the end of the code.
     """
     op = opening(text, _in_string(so_far))
-    seam = Seam("", 0, "", "", prose=op.prose, fences=op.fences, closes=op.closes,
-                before="\n".join(so_far.split("\n")[-3:])[-160:],
-                answer="\n".join(text.split("\n")[:5])[:300])
+    seam = Seam(
+        "",
+        0,
+        "",
+        "",
+        prose=op.prose,
+        fences=op.fences,
+        closes=op.closes,
+        before="\n".join(so_far.split("\n")[-3:])[-160:],
+        answer="\n".join(text.split("\n")[:5])[:300],
+    )
     fresh = bool(op.prose or op.fences)
     code = op.code
     s_lines = so_far.split("\n")
@@ -300,8 +331,12 @@ def classify(so_far: str, text: str, *, cut: bool, reference: str | None,
         return k
 
     first = bn[0][1]
-    candidates = [j for j in range(len(sn)) if sn[j][1].strip() == first.strip()
-                  or (j == len(sn) - 1 and partial.strip() and first.strip().startswith(sn[j][1].strip()))]
+    candidates = [
+        j
+        for j in range(len(sn))
+        if sn[j][1].strip() == first.strip()
+        or (j == len(sn) - 1 and partial.strip() and first.strip().startswith(sn[j][1].strip()))
+    ]
     best_j, best_k = -1, 0
     for j in candidates:
         k = run_from(j)
@@ -316,10 +351,15 @@ def classify(so_far: str, text: str, *, cut: bool, reference: str | None,
         return (head + "\n" if at else "") + code.lstrip("\n")
 
     if best_k == 0:
-        if partial and not partial.strip() and first[:1].isspace() and not code.startswith("\n") \
-                and not fresh:
+        if (
+            partial
+            and not partial.strip()
+            and first[:1].isspace()
+            and not code.startswith("\n")
+            and not fresh
+        ):
             seam.kind = "partial line retyped"
-            joined = so_far[:len(so_far) - len(partial)] + code
+            joined = so_far[: len(so_far) - len(partial)] + code
             return seam, joined, len(_nonblank(joined))
         # Where the reference shows what came next: the answer opens with a line the
         # reference has further on, or with a new definition where the reference goes on
@@ -327,10 +367,13 @@ def classify(so_far: str, text: str, *, cut: bool, reference: str | None,
         # line of its own) while the code so far stops inside a statement or a definition
         # with no body, or anything after a new fence inside an open docstring.
         if reference is not None and reference.startswith(so_far):
-            upcoming = [line.strip() for _, line in _nonblank(partial + reference[len(so_far):])]
+            upcoming = [line.strip() for _, line in _nonblank(partial + reference[len(so_far) :])]
             upnext = upcoming[0] if upcoming else ""
-            skip = bool(upcoming) and first.strip() != upnext and (
-                first.strip() in upcoming[1:] or (_is_header(first) and not _is_header(upnext)))
+            skip = (
+                bool(upcoming)
+                and first.strip() != upnext
+                and (first.strip() in upcoming[1:] or (_is_header(first) and not _is_header(upnext)))
+            )
         else:
             skip = False
         starts_anew = _is_header(first) or (_indent(first) == 0 and (fresh or not partial))
@@ -341,16 +384,24 @@ def classify(so_far: str, text: str, *, cut: bool, reference: str | None,
             return seam, joined, len(_nonblank(joined))
         seam.kind = "exact continuation"
         if reference is not None and reference.startswith(so_far):
-            expected = reference[len(so_far):]
+            expected = reference[len(so_far) :]
             head = code.split("\n")[0]
-            seam.matches_reference = expected.startswith(code[:max(1, min(len(code), 40))]) if not fresh \
+            seam.matches_reference = (
+                expected.startswith(code[: max(1, min(len(code), 40))])
+                if not fresh
                 else bool(head.strip()) and head.strip() in expected.split("\n")[0]
+            )
         joined = (so_far if not fresh or not partial else so_far + "\n") + code
         return seam, joined, len(_nonblank(joined))
 
     j, k = best_j, best_k
-    extends = k == len(bn) and j + k == len(sn) and partial.strip() \
-        and bn[-1][1].strip() != sn[-1][1].strip() and bn[-1][1].strip().startswith(sn[-1][1].strip())
+    extends = (
+        k == len(bn)
+        and j + k == len(sn)
+        and partial.strip()
+        and bn[-1][1].strip() != sn[-1][1].strip()
+        and bn[-1][1].strip().startswith(sn[-1][1].strip())
+    )
     if k == len(bn) and not extends:
         seam.kind = "wholly a repeat"
         seam.repeated_lines = k
@@ -386,12 +437,15 @@ def seams_of(path: str, exchanges: list[Exchange], reference: str | None) -> lis
     last_end: int | None = None
     for n, x in enumerate(exchanges[1:], start=1):
         ask = text_of_message(x.request["messages"][-1])
-        if exchanges[n - 1].stop_reason not in ("max_tokens", "model_context_window_exceeded") \
-                or not ask.startswith("Your answer was cut off"):
+        if exchanges[n - 1].stop_reason not in (
+            "max_tokens",
+            "model_context_window_exceeded",
+        ) or not ask.startswith("Your answer was cut off"):
             continue
         asked = "continue_after" if "only repeated" in ask else "continue"
-        seam, so_far, end = classify(so_far, x.text, cut=x.stop_reason == "max_tokens", reference=reference,
-                                     last_end=last_end)
+        seam, so_far, end = classify(
+            so_far, x.text, cut=x.stop_reason == "max_tokens", reference=reference, last_end=last_end
+        )
         seam.file, seam.call, seam.asked = path, n, asked
         seam.same_as_previous = x.text == exchanges[n - 1].text
         out.append(seam)
@@ -401,11 +455,15 @@ def seams_of(path: str, exchanges: list[Exchange], reference: str | None) -> lis
 
 def text_of_message(message: dict[str, Any]) -> str:
     content = message["content"]
-    return content if isinstance(content, str) else "".join(
-        b.get("text", "") for b in content if b.get("type") == "text")
+    return (
+        content
+        if isinstance(content, str)
+        else "".join(b.get("text", "") for b in content if b.get("type") == "text")
+    )
 
 
 # --- Checking a written file -----------------------------------------------------------
+
 
 def _defined(body: list[ast.stmt], name: str) -> int:
     n = 0
@@ -439,8 +497,10 @@ def duplicate_definitions(tree: ast.Module) -> list[str]:
         for node in body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 decorators = [ast.unparse(d) for d in node.decorator_list]
-                if any(d.endswith((".setter", ".deleter")) or d in ("overload", "typing.overload")
-                       for d in decorators):
+                if any(
+                    d.endswith((".setter", ".deleter")) or d in ("overload", "typing.overload")
+                    for d in decorators
+                ):
                     continue
                 seen[node.name] += 1
                 if isinstance(node, ast.ClassDef):
@@ -456,7 +516,7 @@ def duplicate_blocks(code: str) -> set[tuple[str, ...]]:
     lines = code.split("\n")
     at: dict[tuple[str, ...], list[int]] = {}
     for i in range(len(lines) - 2):
-        window = tuple(line.rstrip() for line in lines[i:i + 3])
+        window = tuple(line.rstrip() for line in lines[i : i + 3])
         if all(w.strip() for w in window):
             at.setdefault(window, []).append(i)
     return {w for w, where in at.items() if where[-1] - where[0] >= 3}
@@ -497,13 +557,23 @@ class FileResult:
         return out
 
 
-def inspect_file(folder: Path, entry: dict[str, Any], report_file: dict[str, Any],
-                 reference: str | None) -> FileResult:
-    result = FileResult(entry["path"], report_file["status"], report_file.get("detail") or "",
-                        [f.get("code", "") for f in report_file.get("findings", [])],
-                        report_file["calls"], report_file["continuations"], report_file["output_tokens"])
-    result.repairs = [f"{'; '.join(r.get('findings') or [str(r.get('finding'))])} -> {r.get('action')} "
-                      f"{r.get('target') or ''}: {r.get('outcome')}" for r in report_file.get("repairs", [])]
+def inspect_file(
+    folder: Path, entry: dict[str, Any], report_file: dict[str, Any], reference: str | None
+) -> FileResult:
+    result = FileResult(
+        entry["path"],
+        report_file["status"],
+        report_file.get("detail") or "",
+        [f.get("code", "") for f in report_file.get("findings", [])],
+        report_file["calls"],
+        report_file["continuations"],
+        report_file["output_tokens"],
+    )
+    result.repairs = [
+        f"{'; '.join(r.get('findings') or [str(r.get('finding'))])} -> {r.get('action')} "
+        f"{r.get('target') or ''}: {r.get('outcome')}"
+        for r in report_file.get("repairs", [])
+    ]
     target = folder / entry["path"]
     result.written = report_file["status"] == "written" and target.is_file()
     if not result.written:
@@ -529,6 +599,7 @@ def inspect_file(folder: Path, entry: dict[str, Any], report_file: dict[str, Any
 
 
 # --- Building --------------------------------------------------------------------------
+
 
 @dataclass
 class Build:
@@ -559,8 +630,9 @@ class Build:
         if self.mode != "reference":
             out["identical_to_reference"] = sum(bool(f.identical_to_reference) for f in self.files)
             out["same_ast_as_reference"] = sum(bool(f.same_ast_as_reference) for f in self.files)
-            out["no_duplicates"] = sum(f.written and not f.duplicate_definitions and not f.duplicate_blocks
-                                       for f in self.files)
+            out["no_duplicates"] = sum(
+                f.written and not f.duplicate_definitions and not f.duplicate_blocks for f in self.files
+            )
         out["per_file"] = [asdict(f) for f in self.files]
         return out
 
@@ -591,7 +663,8 @@ def generation(exchanges: list[Exchange]) -> list[Exchange]:
         sent_back = text_of_message(messages[-2]) if len(messages) >= 2 else ""
         continues = messages[-1]["role"] == "assistant" or (
             ask.startswith(("Your answer was cut off", "Your answer contained no code"))
-            and sent_back.strip() == chain[-1].text.strip())
+            and sent_back.strip() == chain[-1].text.strip()
+        )
         if text_of_message(messages[0]) != text_of_message(chain[0].request["messages"][0]) or not continues:
             break
         chain.append(x)
@@ -644,20 +717,32 @@ class Session:
         (folder / "codegen.json").write_text(result.stdout)
         exchanges = self.recorder.exchanges[start:]
         if result.returncode not in (0, 1):
-            pytest.fail(f"codegen build ({spec}, {mode}) exited {result.returncode}:\n"
-                        f"{result.stderr[-3000:]}", pytrace=False)
+            pytest.fail(
+                f"codegen build ({spec}, {mode}) exited {result.returncode}:\n{result.stderr[-3000:]}",
+                pytrace=False,
+            )
         report = json.loads(result.stdout)
         [spec_report] = report["specs"]
         by_path = {f["path"]: f for f in spec_report["files"]}
-        files = [inspect_file(folder, e, by_path[e["path"]],
-                              None if mode == "reference" else self.reference_code(spec, e["path"]))
-                 for e in entries["files"]]
-        build = Build(spec, mode, result.returncode, seconds, files, exchanges, conversations(exchanges),
-                      result.stderr)
+        files = [
+            inspect_file(
+                folder,
+                e,
+                by_path[e["path"]],
+                None if mode == "reference" else self.reference_code(spec, e["path"]),
+            )
+            for e in entries["files"]
+        ]
+        build = Build(
+            spec, mode, result.returncode, seconds, files, exchanges, conversations(exchanges), result.stderr
+        )
         if mode == "user_turn":
             for e in entries["files"]:
-                build.seams += seams_of(e["path"], generation(build.conversations.get(e["path"], [])),
-                                        self.reference_answer(spec, e["path"]))
+                build.seams += seams_of(
+                    e["path"],
+                    generation(build.conversations.get(e["path"], [])),
+                    self.reference_answer(spec, e["path"]),
+                )
         self.builds[(spec, mode)] = build
         return build
 
@@ -672,11 +757,14 @@ class Session:
             "codegen": _codegen_version(),
             "max_tokens": {"reference": REFERENCE_TOKENS, "cut": CUT_TOKENS},
             "wall_seconds": round(time.monotonic() - self.started, 1),
-            "totals": {mode: _totals([b for (_, m), b in self.builds.items() if m == mode])
-                       for mode in MODES},
+            "totals": {
+                mode: _totals([b for (_, m), b in self.builds.items() if m == mode]) for mode in MODES
+            },
             "seams": seam_figures(seams),
-            "specs": {spec: {mode: b.figures() for (s, mode), b in self.builds.items() if s == spec}
-                      for spec in dict.fromkeys(s for s, _ in self.builds)},
+            "specs": {
+                spec: {mode: b.figures() for (s, mode), b in self.builds.items() if s == spec}
+                for spec in dict.fromkeys(s for s, _ in self.builds)
+            },
             "seam_list": [asdict(s) for s in seams],
         }
 
@@ -686,37 +774,61 @@ class Session:
         for (spec, mode), b in self.builds.items():
             for path, xs in b.conversations.items():
                 chain = generation(xs)
-                out.append({"spec": spec, "mode": mode, "file": path, "answers": [
-                    {"asked": _asked(x), "generation": any(x is y for y in chain),
-                     "stop_reason": x.stop_reason, "output_tokens": x.usage.get("output_tokens"),
-                     "text": x.text} for x in xs]})
+                out.append(
+                    {
+                        "spec": spec,
+                        "mode": mode,
+                        "file": path,
+                        "answers": [
+                            {
+                                "asked": _asked(x),
+                                "generation": any(x is y for y in chain),
+                                "stop_reason": x.stop_reason,
+                                "output_tokens": x.usage.get("output_tokens"),
+                                "text": x.text,
+                            }
+                            for x in xs
+                        ],
+                    }
+                )
         return out
 
     def summary(self, data: dict[str, Any]) -> list[str]:
-        lines = [f"qwen e2e: model {data['model']['file']}, cut at {CUT_TOKENS} tokens, "
-                 f"{data['wall_seconds']:.0f} s in all; report e2e/results/qwen.json"]
-        lines.append(f"  {'spec':11} {'mode':10} {'written':>7} {'parsed':>6} {'once':>4} {'no dup':>6} "
-                     f"{'=ref':>4} {'calls':>5} {'tokens':>6} {'secs':>6}")
+        lines = [
+            f"qwen e2e: model {data['model']['file']}, cut at {CUT_TOKENS} tokens, "
+            f"{data['wall_seconds']:.0f} s in all; report e2e/results/qwen.json"
+        ]
+        lines.append(
+            f"  {'spec':11} {'mode':10} {'written':>7} {'parsed':>6} {'once':>4} {'no dup':>6} "
+            f"{'=ref':>4} {'calls':>5} {'tokens':>6} {'secs':>6}"
+        )
         for spec, modes in data["specs"].items():
             for mode, f in modes.items():
                 n = f["files"]
-                lines.append(f"  {spec:11} {mode:10} {f['written']:>5}/{n} {f['parsed']:>4}/{n} "
-                             f"{f['defined_once']:>2}/{n} {str(f.get('no_duplicates', '-')):>6} "
-                             f"{str(f.get('identical_to_reference', '-')):>4} {f['calls']:>5} "
-                             f"{f['output_tokens']:>6} {f['wall_seconds']:>6.0f}")
+                lines.append(
+                    f"  {spec:11} {mode:10} {f['written']:>5}/{n} {f['parsed']:>4}/{n} "
+                    f"{f['defined_once']:>2}/{n} {str(f.get('no_duplicates', '-')):>6} "
+                    f"{str(f.get('identical_to_reference', '-')):>4} {f['calls']:>5} "
+                    f"{f['output_tokens']:>6} {f['wall_seconds']:>6.0f}"
+                )
         s = data["seams"]
-        lines.append(f"  user-turn seams ({s['answers']} continuation answers): " + ", ".join(
-            f"{k} {v}" for k, v in s["kinds"].items() if v))
-        lines.append(f"    with prose {s['with_prose']}, new fences {s['new_fences_by_info_string']}, "
-                     f"repeated-line counts {s['repeated_line_counts']}, file restarts {s['file_restarts']}")
+        lines.append(
+            f"  user-turn seams ({s['answers']} continuation answers): "
+            + ", ".join(f"{k} {v}" for k, v in s["kinds"].items() if v)
+        )
+        lines.append(
+            f"    with prose {s['with_prose']}, new fences {s['new_fences_by_info_string']}, "
+            f"repeated-line counts {s['repeated_line_counts']}, file restarts {s['file_restarts']}"
+        )
         return lines
 
 
 def seam_figures(seams: list[Seam]) -> dict[str, Any]:
     kinds = Counter(s.kind for s in seams)
     fences = Counter(info or "(bare)" for s in seams for info in s.fences)
-    repeated = Counter(s.repeated_lines for s in seams
-                       if s.kind in ("repeated lines", "restart of def/class"))
+    repeated = Counter(
+        s.repeated_lines for s in seams if s.kind in ("repeated lines", "restart of def/class")
+    )
     exact = [s for s in seams if s.kind == "exact continuation"]
     return {
         "answers": len(seams),
@@ -746,8 +858,18 @@ def _asked(x: Exchange) -> str:
 
 
 def _totals(builds: list[Build]) -> dict[str, Any]:
-    keys = ("files", "written", "parsed", "defined_once", "calls", "output_tokens", "wall_seconds",
-            "identical_to_reference", "same_ast_as_reference", "no_duplicates")
+    keys = (
+        "files",
+        "written",
+        "parsed",
+        "defined_once",
+        "calls",
+        "output_tokens",
+        "wall_seconds",
+        "identical_to_reference",
+        "same_ast_as_reference",
+        "no_duplicates",
+    )
     figures = [b.figures() for b in builds]
     return {k: round(sum(f[k] for f in figures), 1) for k in keys if figures and k in figures[0]}
 
@@ -761,8 +883,11 @@ def _sha256(path: Path) -> str:
 
 
 def _server_info() -> str:
-    command = os.environ.get("LLAMA_CPP_SERVER") or shutil.which("llama-cpp-server") or \
-        str(Path(sys.executable).parent / "llama-cpp-server")
+    command = (
+        os.environ.get("LLAMA_CPP_SERVER")
+        or shutil.which("llama-cpp-server")
+        or str(Path(sys.executable).parent / "llama-cpp-server")
+    )
     try:
         out = subprocess.run([command, "--info"], capture_output=True, text=True, timeout=30).stdout
     except OSError:
@@ -779,18 +904,28 @@ def _codegen_version() -> dict[str, Any]:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
 
     head = git("rev-parse", "HEAD").strip()
-    tracked = [p for p in git("ls-tree", "-r", "--name-only", "HEAD", "codegen", "validators").split()
-               if p.endswith(".py")]
-    used = sorted(str(p.relative_to(code)) for d in ("codegen", "validators")
-                  for p in (code / d).rglob("*.py"))
-    same = used == sorted(tracked) and all((code / p).read_text() == git("show", f"HEAD:{p}")
-                                           for p in tracked)
+    tracked = [
+        p
+        for p in git("ls-tree", "-r", "--name-only", "HEAD", "codegen", "validators").split()
+        if p.endswith(".py")
+    ]
+    used = sorted(
+        str(p.relative_to(code)) for d in ("codegen", "validators") for p in (code / d).rglob("*.py")
+    )
+    same = used == sorted(tracked) and all(
+        (code / p).read_text() == git("show", f"HEAD:{p}") for p in tracked
+    )
     marker = code / "COMMIT"  # written beside an archive: `git rev-parse HEAD > DIR/COMMIT`
-    return {"head": head, "code_from": str(code), "code_is_head": same,
-            "code_commit": marker.read_text().strip() if marker.is_file() else (head if same else None)}
+    return {
+        "head": head,
+        "code_from": str(code),
+        "code_is_head": same,
+        "code_commit": marker.read_text().strip() if marker.is_file() else (head if same else None),
+    }
 
 
 # --- Fixtures and tests ----------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def qwen(start_llama: Callable[..., str]) -> Iterator[tuple[str, Path]]:
@@ -800,8 +935,12 @@ def qwen(start_llama: Callable[..., str]) -> Iterator[tuple[str, Path]]:
 
 
 @pytest.fixture(scope="module")
-def session(qwen: tuple[str, Path], start_proxy: Callable[[str], tuple[str, Recorder]],
-            codegen_build: Callable[..., Any], e2e_summary: list[str]) -> Iterator[Session]:
+def session(
+    qwen: tuple[str, Path],
+    start_proxy: Callable[[str], tuple[str, Recorder]],
+    codegen_build: Callable[..., Any],
+    e2e_summary: list[str],
+) -> Iterator[Session]:
     url, model = qwen
     proxy_url, recorder = start_proxy(url)
     session = Session(proxy_url, recorder, codegen_build)
@@ -819,8 +958,12 @@ def session(qwen: tuple[str, Path], start_proxy: Callable[[str], tuple[str, Reco
 def _fail_on(build: Build, strict: bool) -> None:
     problems = [f"{f.path}: {p}" for f in build.files for p in f.problems(strict)]
     if problems:
-        pytest.fail(f"{build.spec} ({build.mode}, {build.seconds:.0f} s, {len(build.exchanges)} calls): "
-                    + "; ".join(problems) + f"  [outputs in {RUNS / build.spec / build.mode}]", pytrace=False)
+        pytest.fail(
+            f"{build.spec} ({build.mode}, {build.seconds:.0f} s, {len(build.exchanges)} calls): "
+            + "; ".join(problems)
+            + f"  [outputs in {RUNS / build.spec / build.mode}]",
+            pytrace=False,
+        )
 
 
 @pytest.mark.parametrize("spec", SPECS)
@@ -847,6 +990,7 @@ def test_user_turn_build_writes_every_file_without_seams(session: Session, spec:
 
 # --- Reading the seams again from the recorded answers ---------------------------------
 
+
 @dataclass
 class _Recorded:
     """An answer from qwen-answers.json, shaped as seams_of reads an Exchange."""
@@ -859,21 +1003,32 @@ class _Recorded:
 def reclassify(answers: list[dict[str, Any]]) -> list[Seam]:
     """The seams of the recorded user-turn answers, by this file's `classify` (no model,
     no server): to check a change to the classifier against a real run."""
-    asks = {"continue": "Your answer was cut off by the output limit.",
-            "continue_after": "Your answer was cut off ..., and your last message only repeated"}
-    refs = {(c["spec"], c["file"]): first_code(c["answers"][0]["text"])
-            for c in answers if c["mode"] == "reference" and c["answers"]}
+    asks = {
+        "continue": "Your answer was cut off by the output limit.",
+        "continue_after": "Your answer was cut off ..., and your last message only repeated",
+    }
+    refs = {
+        (c["spec"], c["file"]): first_code(c["answers"][0]["text"])
+        for c in answers
+        if c["mode"] == "reference" and c["answers"]
+    }
     seams: list[Seam] = []
     for c in answers:
         if c["mode"] != "user_turn" or c["file"] == "?":
             continue
         chain = []
         for n, a in enumerate(c["answers"]):
-            if a.get("generation", a["asked"] in asks or (n == 0 and a["asked"] == "first")) is False or \
-                    (n == 0) != (a["asked"] == "first"):
+            if a.get("generation", a["asked"] in asks or (n == 0 and a["asked"] == "first")) is False or (
+                n == 0
+            ) != (a["asked"] == "first"):
                 break
-            chain.append(_Recorded(a["text"], a["stop_reason"], {"messages": [
-                {"role": "user", "content": asks.get(a["asked"], a["asked"])}]}))
+            chain.append(
+                _Recorded(
+                    a["text"],
+                    a["stop_reason"],
+                    {"messages": [{"role": "user", "content": asks.get(a["asked"], a["asked"])}]},
+                )
+            )
         seams += seams_of(c["file"], chain, refs.get((c["spec"], c["file"])))  # type: ignore[arg-type]
     return seams
 

@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-import ast
-import sysconfig
 from pathlib import Path
-from typing import Any
 
-import black
 import pytest
-import yaml
 
 from codegen import prompts
 from codegen.build import BuildOptions, build_spec, incomplete_dir
 from codegen.errors import EXIT_API, EXIT_FINDINGS, EXIT_OK, UsageError
 from codegen.spec import load_spec
-from codegen.streaming.anthropic import Connection, MessagesClient
 from codegen.testing import FakeStreamer, answer, cut
 from tests.double import MessagesDouble, ModuleAuthor, ScriptedAuthor, Seams, replies
-
-STDLIB = Path(sysconfig.get_paths()["stdlib"])
-MODULES = ("bisect", "shlex", "textwrap")
-
-
-def client_for(double: MessagesDouble, api_key: str = "test", max_retries: int = 0) -> MessagesClient:
-    """codegen's client talking to the double in process, through the real SDK."""
-    return MessagesClient(Connection(api_key, "http://double.test"),
-                          http_client=double.http_client(), max_retries=max_retries)
-
-
-def write_spec(folder: Path, files: list[dict[str, Any]], **top: Any) -> Path:
-    path = folder / "spec.yaml"
-    path.write_text(yaml.safe_dump({"version": 1, **top, "files": files}))
-    return path
-
-
-def same_as_formatted(written: Path, source: str) -> bool:
-    formatted = black.format_str(source, mode=black.Mode())
-    return ast.dump(ast.parse(written.read_text())) == ast.dump(ast.parse(formatted))
+from tests.support import MODULES, STDLIB, client_for, same_as_formatted, write_spec
 
 
 @pytest.mark.parametrize(
@@ -54,8 +29,15 @@ def test_stdlib_modules_come_back_exactly_at_512_tokens(
     targets = {f"lib/{m}.py": (STDLIB / f"{m}.py").read_text() for m in MODULES}
     author = ModuleAuthor(targets, prefill_accepted=prefill, seams=Seams(seed=7))
     double = MessagesDouble(author, delta_chars=200)
-    spec = load_spec(write_spec(tmp_path, [{"path": p, "prompt": "x"} for p in targets],
-                                model=model, max_tokens=512, max_continuations=200))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": p, "prompt": "x"} for p in targets],
+            model=model,
+            max_tokens=512,
+            max_continuations=200,
+        )
+    )
     result = build_spec(spec, BuildOptions(), client=client_for(double))
     double.check()
     assert result.exit_code == EXIT_OK
@@ -71,12 +53,20 @@ def test_stdlib_modules_come_back_exactly_at_512_tokens(
 
 @pytest.mark.parametrize("model", ["claude-sonnet-4-5", "local-model"])
 def test_a_model_with_prices_continues_by_line_prefill_and_reads_its_history_from_the_cache(
-        tmp_path: Path, model: str) -> None:
+    tmp_path: Path, model: str
+) -> None:
     targets = {"lib/glob.py": (STDLIB / "glob.py").read_text()}
     author = ModuleAuthor(targets, prefill_accepted=True, seams=Seams(seed=7), min_cache_tokens=1024)
     double = MessagesDouble(author, delta_chars=200)
-    spec = load_spec(write_spec(tmp_path, [{"path": p, "prompt": "x"} for p in targets],
-                                model=model, max_tokens=512, max_continuations=50))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": p, "prompt": "x"} for p in targets],
+            model=model,
+            max_tokens=512,
+            max_continuations=50,
+        )
+    )
     [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
     double.check()
     assert f.status == "written" and f.continuations > 3
@@ -96,10 +86,15 @@ def test_a_model_with_prices_continues_by_line_prefill_and_reads_its_history_fro
 def test_a_dependency_is_written_first_and_given_as_context(tmp_path: Path) -> None:
     targets = {"pkg/a.py": "A = 1\n", "pkg/b.py": "from pkg.a import A\n\nB = A + 1\n"}
     double = MessagesDouble(ModuleAuthor(targets))
-    spec = load_spec(write_spec(tmp_path, [
-        {"path": "pkg/b.py", "prompt": "b", "depends_on": ["pkg/a.py"]},
-        {"path": "pkg/a.py", "prompt": "a"},
-    ]))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [
+                {"path": "pkg/b.py", "prompt": "b", "depends_on": ["pkg/a.py"]},
+                {"path": "pkg/a.py", "prompt": "a"},
+            ],
+        )
+    )
     result = build_spec(spec, BuildOptions(), client=client_for(double))
     assert [f.path for f in result.files] == ["pkg/a.py", "pkg/b.py"]
     prompt_of_b = double.requests[-1]["messages"][0]["content"][0]["text"]
@@ -182,8 +177,7 @@ def test_hand_edits_are_kept_unless_forced(tmp_path: Path) -> None:
 def test_an_api_failure_fails_that_file_and_the_others_carry_on(tmp_path: Path) -> None:
     bad = replies.overloaded()
     double = MessagesDouble(ScriptedAuthor([bad, replies.text("```python\nB = 2\n```")]))
-    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"},
-                                           {"path": "b.py", "prompt": "b"}]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b"}]))
     result = build_spec(spec, BuildOptions(), client=client_for(double))
     assert [f.status for f in result.files] == ["failed", "written"]
     assert "529" in result.files[0].detail and result.exit_code == EXIT_API
@@ -191,8 +185,12 @@ def test_an_api_failure_fails_that_file_and_the_others_carry_on(tmp_path: Path) 
 
 def test_a_file_whose_dependency_failed_is_skipped(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor([replies.refusal()]))
-    spec = load_spec(write_spec(tmp_path, [
-        {"path": "a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b", "depends_on": ["a.py"]}]))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": "a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b", "depends_on": ["a.py"]}],
+        )
+    )
     result = build_spec(spec, BuildOptions(), client=client_for(double))
     assert [f.status for f in result.files] == ["refused", "skipped"]
     assert len(double.requests) == 1
@@ -201,9 +199,14 @@ def test_a_file_whose_dependency_failed_is_skipped(tmp_path: Path) -> None:
 def test_max_cost_stops_before_a_call_that_could_pass_it(tmp_path: Path) -> None:
     long_answer = "```python\n" + "".join(f"A{i} = {i}\n" for i in range(1000)) + "```"
     fake = FakeStreamer([answer(long_answer)])
-    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"},
-                                           {"path": "b.py", "prompt": "b"}],
-                                model="claude-sonnet-5-5", max_tokens=8192))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": "a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b"}],
+            model="claude-sonnet-5-5",
+            max_tokens=8192,
+        )
+    )
     # A call can cost up to 8192 output tokens at $10/MTok, about $0.08: the first fits
     # under $0.10, and once it has spent a few cents the second does not.
     result = build_spec(spec, BuildOptions(max_cost=0.1), client=fake)
@@ -229,8 +232,7 @@ def test_unknown_model_costs_are_unknown(tmp_path: Path) -> None:
 
 def test_dry_run_and_only_call_nothing_else(tmp_path: Path) -> None:
     fake = FakeStreamer([answer("```python\nB = 2\n```")])
-    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"},
-                                           {"path": "b.py", "prompt": "b"}]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b"}]))
     planned = build_spec(spec, BuildOptions(dry_run=True), client=None)
     assert [f.status for f in planned.files] == ["planned", "planned"]
     only = build_spec(spec, BuildOptions(only=("b.py",)), client=fake)
@@ -240,12 +242,18 @@ def test_dry_run_and_only_call_nothing_else(tmp_path: Path) -> None:
 
 
 def test_a_file_with_findings_is_kept_not_written(tmp_path: Path) -> None:
-    lazy = ("```python\nclass Store:\n    def add(self, x):\n"
-            "        # ... rest of implementation\n        pass\n```")
+    lazy = (
+        "```python\nclass Store:\n    def add(self, x):\n"
+        "        # ... rest of implementation\n        pass\n```"
+    )
     fake = FakeStreamer([answer(lazy)])
-    spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x",
-                                            "requires": ["Store.add", "Store.remove"]}],
-                                max_repairs=0))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": "store.py", "prompt": "x", "requires": ["Store.add", "Store.remove"]}],
+            max_repairs=0,
+        )
+    )
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "incomplete" and not (tmp_path / "store.py").exists()
     assert {str(g.code) for g in f.findings} == {"placeholder", "missing"}

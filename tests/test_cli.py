@@ -11,33 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.cli_runner import CommandResult, run_codegen
 from tests.double import MessagesDouble, ModuleAuthor, ScriptedAuthor, replies
-
-ROOT = Path(__file__).resolve().parent.parent
-SECRET = "sk-ant-test-SECRET-never-printed"
-
-
-def codegen(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> CommandResult:
-    """`codegen *args` with no API settings but `env`'s, in process."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CODEGEN_"))}
-    base["PYTHONPATH"] = str(ROOT)
-    return run_codegen(*args, env={**base, **(env or {})}, cwd=cwd)
-
-
-def spec_file(folder: Path, files: list[dict[str, object]], **top: object) -> Path:
-    path = folder / "spec.yaml"
-    path.write_text(yaml.safe_dump({"version": 1, **top, "files": files}))
-    return path
-
-
-def one_line_error(result: CommandResult | subprocess.CompletedProcess[str]) -> str:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    return lines[0]
+from tests.support import ROOT, SECRET, codegen, one_line_error, spec_file
 
 
 def test_no_key_is_one_line_that_says_how_to_set_it(tmp_path: Path) -> None:
@@ -65,11 +41,21 @@ def test_dry_run_needs_no_key(tmp_path: Path) -> None:
 def test_build_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
     source = (Path(__file__).resolve().parent.parent / "codegen" / "errors.py").read_text()
     double = MessagesDouble(ModuleAuthor({"pkg/errors.py": source}, prefill_accepted=False))
-    spec = spec_file(tmp_path, [{"path": "pkg/errors.py", "prompt": "the errors module"}],
-                     max_tokens=300, max_continuations=50)
+    spec = spec_file(
+        tmp_path,
+        [{"path": "pkg/errors.py", "prompt": "the errors module"}],
+        max_tokens=300,
+        max_continuations=50,
+    )
     with double.serve() as url:
-        result = codegen("build", str(spec), "--format", "json", "--quiet",
-                         env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET})
+        result = codegen(
+            "build",
+            str(spec),
+            "--format",
+            "json",
+            "--quiet",
+            env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET},
+        )
     double.check()
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
@@ -81,8 +67,7 @@ def test_build_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
 
 
 def test_text_summary_and_progress(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.cut("```python\nA = ("),
-                                            replies.text("1)\n```")]))
+    double = MessagesDouble(ScriptedAuthor([replies.cut("```python\nA = ("), replies.text("1)\n```")]))
     spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}], model="claude-sonnet-5-5")
     with double.serve() as url:
         result = codegen("build", str(spec), "--verbose", env={"ANTHROPIC_BASE_URL": url})
@@ -99,8 +84,15 @@ def test_an_incomplete_file_exits_1(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor([replies.refusal("cyber")]))
     spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])
     with double.serve() as url:
-        result = codegen("build", spec.name, "--format", "problems", "--quiet",
-                         env={"ANTHROPIC_BASE_URL": url}, cwd=tmp_path)
+        result = codegen(
+            "build",
+            spec.name,
+            "--format",
+            "problems",
+            "--quiet",
+            env={"ANTHROPIC_BASE_URL": url},
+            cwd=tmp_path,
+        )
     assert result.returncode == 1
     assert result.stdout.startswith("a.py:1:1: error: refused:")
 
@@ -110,8 +102,9 @@ def test_bad_credentials_exit_3_with_one_line(tmp_path: Path, reply: object, cod
     double = MessagesDouble(ScriptedAuthor([reply]))
     spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])
     with double.serve() as url:
-        result = codegen("build", str(spec), "--quiet",
-                         env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET})
+        result = codegen(
+            "build", str(spec), "--quiet", env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET}
+        )
     assert result.returncode == code
     line = one_line_error(result)
     assert "401" in line and "ANTHROPIC_API_KEY" in line and SECRET not in line
@@ -120,8 +113,12 @@ def test_bad_credentials_exit_3_with_one_line(tmp_path: Path, reply: object, cod
 def test_a_dead_network_exits_3_with_one_line(tmp_path: Path) -> None:
     spec = spec_file(tmp_path, [{"path": "a.py", "prompt": "x"}])
     # Port 9 on loopback: nothing listens, the connection is refused at once.
-    result = codegen("build", str(spec), "--quiet",
-                     env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "ANTHROPIC_API_KEY": "k"})
+    result = codegen(
+        "build",
+        str(spec),
+        "--quiet",
+        env={"ANTHROPIC_BASE_URL": "http://127.0.0.1:9", "ANTHROPIC_API_KEY": "k"},
+    )
     assert result.returncode == 3
     assert "cannot reach http://127.0.0.1:9" in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -135,7 +132,8 @@ def test_validate_reports_findings_in_each_format(tmp_path: Path) -> None:
     result = codegen("validate", str(cut), str(good), "--format", "problems")
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        f"{cut}:2:16: error: the file ends inside '(' opened at 2:12 [truncated]"]
+        f"{cut}:2:16: error: the file ends inside '(' opened at 2:12 [truncated]"
+    ]
     clean = codegen("validate", str(good), "--requires", "g", "--format", "json")
     assert clean.returncode == 0 and json.loads(clean.stdout)["summary"]["findings"] == 0
     missing = codegen("validate", str(good), "--requires", "h")

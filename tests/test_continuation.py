@@ -24,22 +24,32 @@ from tests.double import (
     text_block,
     thinking_block,
 )
-from tests.test_build import STDLIB, client_for
+from tests.support import STDLIB, client_for, without_marks
 
 CODE = "def greet(name):\n    return f'hello {name}'\n\n\nprint(greet('you'))\n"
 HEAD, TAIL = CODE[:30], CODE[30:]
 
 
-
-
-def run(script: list[Any], *, prefill: bool = False, max_continuations: int = 8,
-        thinking: dict[str, Any] | None = None, memory: PrefillMemory | None = None,
-        model: str = "claude-test", max_retries: int = 0) -> tuple[Generation, MessagesDouble]:
+def run(
+    script: list[Any],
+    *,
+    prefill: bool = False,
+    max_continuations: int = 8,
+    thinking: dict[str, Any] | None = None,
+    memory: PrefillMemory | None = None,
+    model: str = "claude-test",
+    max_retries: int = 0,
+) -> tuple[Generation, MessagesDouble]:
     double = MessagesDouble(ScriptedAuthor(script))
-    request = Request(model, tuple(prompts.system_blocks("")), "Write the file `greet.py`.",
-                      1024, thinking, prefill)
-    generation = generate(client_for(double, max_retries=max_retries), request,
-                          max_continuations=max_continuations, memory=memory or PrefillMemory())
+    request = Request(
+        model, tuple(prompts.system_blocks("")), "Write the file `greet.py`.", 1024, thinking, prefill
+    )
+    generation = generate(
+        client_for(double, max_retries=max_retries),
+        request,
+        max_continuations=max_continuations,
+        memory=memory or PrefillMemory(),
+    )
     double.check()
     return generation, double
 
@@ -85,8 +95,9 @@ def test_a_continuation_quotes_where_the_code_was_cut() -> None:
 
 def test_prefill_continuation_ends_with_the_stripped_answer() -> None:
     head = "```python\ndef greet(name):\n    "
-    generation, double = run([replies.cut(head), replies.text("\n    return f'hello {name}'\n```")],
-                             prefill=True)
+    generation, double = run(
+        [replies.cut(head), replies.text("\n    return f'hello {name}'\n```")], prefill=True
+    )
     last = double.requests[1]["messages"][-1]
     assert last == {"role": "assistant", "content": [{"type": "text", "text": head.rstrip()}]}
     assert generation.prefill_used
@@ -98,12 +109,15 @@ def test_refused_prefill_switches_to_user_turn_and_is_remembered() -> None:
     first = "```python\n" + HEAD
     generation, double = run(
         [replies.cut(first), replies.prefill_refused(), replies.text(TAIL + "```")],
-        prefill=True, memory=memory,
+        prefill=True,
+        memory=memory,
     )
     assert generation.status == "complete" and code_of(generation) == CODE
     assert double.requests[1]["messages"][-1]["role"] == "assistant"
-    assert double.requests[2]["messages"][-1] == {"role": "user",
-                                                  "content": prompts.continue_prompt(HEAD, "python")}
+    assert double.requests[2]["messages"][-1] == {
+        "role": "user",
+        "content": prompts.continue_prompt(HEAD, "python"),
+    }
     assert "claude-test" in memory.refused
     # The next file of the run goes straight to a user turn: no refused call first.
     again, double = run([replies.cut(first), replies.text(TAIL + "```")], prefill=True, memory=memory)
@@ -120,11 +134,12 @@ def test_refusal_stops_and_reports_the_category() -> None:
 
 def test_pause_turn_sends_the_content_back_with_no_new_user_turn() -> None:
     partial = "```python\n" + HEAD
-    generation, double = run([replies.pause_turn(partial), replies.text(TAIL + "```")],
-                             prefill=False)
+    generation, double = run([replies.pause_turn(partial), replies.text(TAIL + "```")], prefill=False)
     assert generation.status == "complete"
     assert double.requests[1]["messages"][-1] == {
-        "role": "assistant", "content": [{"type": "text", "text": partial.rstrip()}]}
+        "role": "assistant",
+        "content": [{"type": "text", "text": partial.rstrip()}],
+    }
     assert code_of(generation) == CODE
 
 
@@ -161,8 +176,9 @@ def test_an_error_event_inside_the_stream_keeps_the_partial_text() -> None:
 
 
 def test_overloaded_then_success_is_retried_by_the_sdk() -> None:
-    generation, double = run([replies.overloaded(), replies.text("```python\n" + CODE + "```")],
-                             max_retries=2)
+    generation, double = run(
+        [replies.overloaded(), replies.text("```python\n" + CODE + "```")], max_retries=2
+    )
     assert generation.status == "complete" and generation.calls == 1
     assert len(double.requests) == 2
 
@@ -175,8 +191,7 @@ def test_bad_credentials_stop_at_once() -> None:
 def test_an_answer_cut_while_thinking_is_continued() -> None:
     thought = thinking_block("Plan: one function.")
     generation, double = run(
-        [Reply(content=(thought,), stop_reason="max_tokens"),
-         replies.text("```python\n" + CODE + "```")],
+        [Reply(content=(thought,), stop_reason="max_tokens"), replies.text("```python\n" + CODE + "```")],
         thinking={"type": "adaptive"},
     )
     assert generation.status == "complete" and code_of(generation) == CODE
@@ -188,29 +203,33 @@ def test_an_answer_cut_while_thinking_is_continued() -> None:
 
 def test_code_comes_from_text_blocks_only() -> None:
     thought = thinking_block("def not_code(): pass")
-    generation, _ = run([Reply(content=(thought, text_block("```python\n" + CODE + "```")))],
-                        thinking={"type": "adaptive"})
+    generation, _ = run(
+        [Reply(content=(thought, text_block("```python\n" + CODE + "```")))], thinking={"type": "adaptive"}
+    )
     assert code_of(generation) == CODE
 
 
 def test_prefill_with_thinking_starts_with_the_thinking_block() -> None:
     thought = thinking_block("Plan.")
     head = "```python\n" + HEAD
-    _, double = run([Reply(content=(thought, text_block(head)), stop_reason="max_tokens"),
-                     replies.text(TAIL + "```")], prefill=True, thinking={"type": "adaptive"})
+    _, double = run(
+        [Reply(content=(thought, text_block(head)), stop_reason="max_tokens"), replies.text(TAIL + "```")],
+        prefill=True,
+        thinking={"type": "adaptive"},
+    )
     content = double.requests[1]["messages"][-1]["content"]
     assert content[0] == thought and content[1]["text"] == head.rstrip()
 
 
 def test_context_window_exceeded_twice_in_a_row_fails() -> None:
-    generation, _ = run([replies.context_window_exceeded("```python\n" + HEAD),
-                         replies.context_window_exceeded("x")])
+    generation, _ = run(
+        [replies.context_window_exceeded("```python\n" + HEAD), replies.context_window_exceeded("x")]
+    )
     assert generation.status == "failed" and "context window" in generation.detail
 
 
 def test_still_cut_after_max_continuations() -> None:
-    generation, double = run([replies.cut("```python\n" + HEAD), replies.cut("more")],
-                             max_continuations=1)
+    generation, double = run([replies.cut("```python\n" + HEAD), replies.cut("more")], max_continuations=1)
     assert generation.status == "cut" and generation.calls == 2
     assert len(double.requests) == 2
 
@@ -225,16 +244,19 @@ def test_a_before_call_hook_can_stop_the_conversation() -> None:
             raise StopBuild("over budget")
 
     request = Request("m", (), "Write `greet.py`.", 100)
-    generation = generate(client_for(double), request, max_continuations=5,
-                          memory=PrefillMemory(), before_call=before)
+    generation = generate(
+        client_for(double), request, max_continuations=5, memory=PrefillMemory(), before_call=before
+    )
     assert generation.status == "stopped" and generation.detail == "over budget"
     assert seen == ["first", "continue"] and len(double.requests) == 1
 
 
 def test_after_a_refused_prefill_the_cut_answer_goes_back_unchanged() -> None:
     first = "```python\nimport os\n"
-    generation, double = run([replies.cut(first), replies.prefill_refused(),
-                              replies.text("def f():\n    return os.sep\n```")], prefill=True)
+    generation, double = run(
+        [replies.cut(first), replies.prefill_refused(), replies.text("def f():\n    return os.sep\n```")],
+        prefill=True,
+    )
     assert double.requests[1]["messages"][-1]["content"][0]["text"] == first.rstrip()
     assert double.requests[2]["messages"][1]["content"] == [{"type": "text", "text": first}]
     result = stitch(generation.chunks)
@@ -242,8 +264,10 @@ def test_after_a_refused_prefill_the_cut_answer_goes_back_unchanged() -> None:
 
 
 def test_a_whitespace_only_answer_is_never_sent_as_a_block() -> None:
-    generation, double = run([replies.cut("```python\nimport os\n"), replies.cut("\n\n"),
-                              replies.text("\nX = 1\n```")], prefill=True)
+    generation, double = run(
+        [replies.cut("```python\nimport os\n"), replies.cut("\n\n"), replies.text("\nX = 1\n```")],
+        prefill=True,
+    )
     assert generation.status == "complete"
     for body in double.requests:
         for message in body["messages"]:
@@ -251,17 +275,23 @@ def test_a_whitespace_only_answer_is_never_sent_as_a_block() -> None:
                 assert all(b["text"].strip() for b in message["content"] if b["type"] == "text")
     # Still a prefill: the blank answer joined the text it continued.
     assert double.requests[2]["messages"][-1] == {
-        "role": "assistant", "content": [{"type": "text", "text": "```python\nimport os"}]}
+        "role": "assistant",
+        "content": [{"type": "text", "text": "```python\nimport os"}],
+    }
     assert stitch(generation.chunks).code == "import os\nX = 1\n"
 
 
 def test_the_budget_hook_sees_what_the_file_has_spent() -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.cut("```python\n" + HEAD),
-                                            replies.text(TAIL + "```")]))
+    double = MessagesDouble(ScriptedAuthor([replies.cut("```python\n" + HEAD), replies.text(TAIL + "```")]))
     seen = []
     request = Request("m", (), "Write `greet.py`.", 100)
-    generate(client_for(double), request, max_continuations=5, memory=PrefillMemory(),
-             before_call=lambda event: seen.append(event.spent.output_tokens))
+    generate(
+        client_for(double),
+        request,
+        max_continuations=5,
+        memory=PrefillMemory(),
+        before_call=lambda event: seen.append(event.spent.output_tokens),
+    )
     assert seen[0] == 0 and seen[1] > 0
 
 
@@ -284,33 +314,36 @@ class Recording:
         return answer
 
 
-def line_request(prompt: str = "Write the file `greet.py`.", max_tokens: int = 1024,
-                 model: str = SONNET_45, thinking: dict[str, Any] | None = None) -> Request:
-    return Request(model, tuple(prompts.system_blocks("", BREAKPOINT)), prompt, max_tokens, thinking,
-                   prefill=True, cache_control=BREAKPOINT, line_prefill=True)
+def line_request(
+    prompt: str = "Write the file `greet.py`.",
+    max_tokens: int = 1024,
+    model: str = SONNET_45,
+    thinking: dict[str, Any] | None = None,
+) -> Request:
+    return Request(
+        model,
+        tuple(prompts.system_blocks("", BREAKPOINT)),
+        prompt,
+        max_tokens,
+        thinking,
+        prefill=True,
+        cache_control=BREAKPOINT,
+        line_prefill=True,
+    )
 
 
 def run_lines(script: list[Any], **changes: Any) -> tuple[Generation, MessagesDouble]:
     double = MessagesDouble(ScriptedAuthor(script))
-    generation = generate(client_for(double), line_request(**changes), max_continuations=8,
-                          memory=PrefillMemory())
+    generation = generate(
+        client_for(double), line_request(**changes), max_continuations=8, memory=PrefillMemory()
+    )
     double.check()
     return generation, double
 
 
 def last_line(text: str) -> str:
     stripped = text.rstrip()
-    return stripped[stripped.rfind("\n") + 1:]
-
-
-def without_marks(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Messages as the cache keys them: string contents as text blocks, no cache_control."""
-    out = []
-    for m in messages:
-        blocks = [{"type": "text", "text": m["content"]}] if isinstance(m["content"], str) else m["content"]
-        out.append({**m, "content": [{k: v for k, v in b.items() if k != "cache_control"}
-                                     for b in blocks]})
-    return out
+    return stripped[stripped.rfind("\n") + 1 :]
 
 
 def read_back(conversation: tuple[dict[str, Any], ...]) -> str:
@@ -319,13 +352,12 @@ def read_back(conversation: tuple[dict[str, Any], ...]) -> str:
     text = turns[0]
     for before, turn in zip(turns, turns[1:], strict=False):
         assert turn.startswith(last_line(before))
-        text = text.rstrip() + turn[len(last_line(before)):]
+        text = text.rstrip() + turn[len(last_line(before)) :]
     return text
 
 
 @pytest.mark.parametrize("quirks", [Quirks(), Quirks(echo_prefill=True)], ids=["api", "echo"])
-def test_line_prefill_continues_a_file_exactly_and_reads_the_history_from_the_cache(
-        quirks: Quirks) -> None:
+def test_line_prefill_continues_a_file_exactly_and_reads_the_history_from_the_cache(quirks: Quirks) -> None:
     path = "glob.py"
     target = (STDLIB / path).read_text()
     info = lookup(SONNET_45)
@@ -349,22 +381,24 @@ def test_line_prefill_continues_a_file_exactly_and_reads_the_history_from_the_ca
         new = answer.text
         if quirks.echo_prefill:
             assert new.startswith(line)
-            new = new[len(line):]
+            new = new[len(line) :]
         turns.append(line + new)
     for k, body in enumerate(double.requests[1:], start=1):
         messages = body["messages"]
         # Its last three: the turn cut before, the user turn (the breakpoint), then the
         # line that turn stopped in, stripped.
         assert messages[-3] == {"role": "assistant", "content": [{"type": "text", "text": turns[k - 1]}]}
-        assert messages[-2] == {"role": "user", "content": [
-            {"type": "text", "text": prompts.CONTINUE_LINE, "cache_control": BREAKPOINT}]}
+        assert messages[-2] == {
+            "role": "user",
+            "content": [{"type": "text", "text": prompts.CONTINUE_LINE, "cache_control": BREAKPOINT}],
+        }
         line = last_line(turns[k - 1])
         assert line and line == line.rstrip()
         assert messages[-1] == {"role": "assistant", "content": [{"type": "text", "text": line}]}
         # Append-only: each request's history is the start of the next one's.
         if k > 1:
             before = without_marks(double.requests[k - 1]["messages"][:-1])
-            assert without_marks(messages)[:len(before)] == before
+            assert without_marks(messages)[: len(before)] == before
     # Every call from the third on reads what the one before it wrote.
     reads = [a.usage.cache_read_tokens for a in client.answers]
     assert all(r > 0 for r in reads[2:]) and reads[2:] == sorted(reads[2:])
@@ -375,21 +409,25 @@ def test_line_prefill_continues_a_file_exactly_and_reads_the_history_from_the_ca
 
 def test_a_cut_at_a_line_end_resumes_the_last_complete_line() -> None:
     first = "```python\ndef greet(name):\n"
-    generation, double = run_lines([replies.cut(first),
-                                    replies.text("\n    return f'hello {name}'\n```")])
+    generation, double = run_lines([replies.cut(first), replies.text("\n    return f'hello {name}'\n```")])
     messages = double.requests[1]["messages"]
     assert messages[1] == {"role": "assistant", "content": [{"type": "text", "text": first}]}
     assert messages[-1] == {"role": "assistant", "content": [{"type": "text", "text": "def greet(name):"}]}
     assert generation.status == "complete" and generation.prefill_used
     assert code_of(generation) == "def greet(name):\n    return f'hello {name}'\n"
-    assert generation.conversation[-1] == {"role": "assistant", "content": [
-        {"type": "text", "text": "def greet(name):\n    return f'hello {name}'\n```"}]}
+    assert generation.conversation[-1] == {
+        "role": "assistant",
+        "content": [{"type": "text", "text": "def greet(name):\n    return f'hello {name}'\n```"}],
+    }
 
 
 def is_line_prefill(body: dict[str, Any], line: str) -> bool:
     messages = body["messages"]
-    return (len(messages) >= 4 and messages[-2]["content"][0]["text"] == prompts.CONTINUE_LINE
-            and messages[-1] == {"role": "assistant", "content": [{"type": "text", "text": line}]})
+    return (
+        len(messages) >= 4
+        and messages[-2]["content"][0]["text"] == prompts.CONTINUE_LINE
+        and messages[-1] == {"role": "assistant", "content": [{"type": "text", "text": line}]}
+    )
 
 
 def test_a_line_without_a_newline_is_the_whole_text_so_far() -> None:
@@ -411,10 +449,12 @@ def test_a_blank_answer_so_far_gets_no_line_prefill() -> None:
 def test_a_refused_line_prefill_goes_on_in_a_plain_user_turn() -> None:
     memory = PrefillMemory()
     first = "```python\n" + HEAD
-    double = MessagesDouble(ScriptedAuthor([replies.cut(first), replies.prefill_refused(),
-                                            replies.text(TAIL + "```")]))
-    generation = generate(client_for(double), line_request(model="claude-test"), max_continuations=8,
-                          memory=memory)
+    double = MessagesDouble(
+        ScriptedAuthor([replies.cut(first), replies.prefill_refused(), replies.text(TAIL + "```")])
+    )
+    generation = generate(
+        client_for(double), line_request(model="claude-test"), max_continuations=8, memory=memory
+    )
     double.check()
     assert is_line_prefill(double.requests[1], last_line(first))
     third = double.requests[2]["messages"]
@@ -430,8 +470,9 @@ def test_with_thinking_the_whole_turn_is_the_prefill(thinking: dict[str, Any] | 
     thought = thinking_block("Plan.")
     head = "```python\n" + HEAD
     on = thinking is not None and thinking["type"] == "enabled"
-    first = Reply(content=(thought, text_block(head)) if on else (text_block(head),),
-                  stop_reason="max_tokens")
+    first = Reply(
+        content=(thought, text_block(head)) if on else (text_block(head),), stop_reason="max_tokens"
+    )
     generation, double = run_lines([first, replies.text(TAIL + "```")], thinking=thinking)
     messages = double.requests[1]["messages"]
     if on:
@@ -458,16 +499,21 @@ def test_pause_turn_still_sends_the_turn_back_whole(cut: Any) -> None:
 def test_a_line_prefill_whose_answer_begins_with_the_line_again_is_not_taken_for_an_echo() -> None:
     # Cut after the first quote closing the docstring: the line is `"`, and the model
     # goes on with the other two. Stripped as an echo, the docstring would not close.
-    generation, _ = run_lines([replies.cut('```python\n"""Module doc.\n"'),
-                               replies.text('""\n\nX = 1\n```')])
+    generation, _ = run_lines([replies.cut('```python\n"""Module doc.\n"'), replies.text('""\n\nX = 1\n```')])
     assert stitch(generation.chunks).code == '"""Module doc.\n"""\n\nX = 1\n'
 
 
 def test_an_echo_seen_on_a_whole_turn_prefill_is_taken_off_the_line_prefills_after_it() -> None:
-    double = MessagesDouble(ScriptedAuthor([
-        replies.pause_turn("```python\nA = 1\n"),
-        replies.cut("\nB = 2\nC = ("),  # each sent after the prefill echoed
-        replies.text("3)\n```")]), quirks=Quirks(echo_prefill=True))
+    double = MessagesDouble(
+        ScriptedAuthor(
+            [
+                replies.pause_turn("```python\nA = 1\n"),
+                replies.cut("\nB = 2\nC = ("),  # each sent after the prefill echoed
+                replies.text("3)\n```"),
+            ]
+        ),
+        quirks=Quirks(echo_prefill=True),
+    )
     memory = PrefillMemory()
     generation = generate(client_for(double), line_request(), max_continuations=8, memory=memory)
     double.check()
@@ -489,8 +535,9 @@ def user_texts(request: dict[str, Any]) -> str:
 def test_an_answer_that_only_repeats_is_followed_by_a_quote_of_the_end_of_the_code() -> None:
     cut = LONG.index("def f5")
     repeat = "```python\n" + LONG[LONG.index("def f2") : LONG.index("def f4")]
-    generation, double = run([replies.cut("```python\n" + LONG[:cut]), replies.cut(repeat),
-                              replies.text(LONG[cut:] + "```")])
+    generation, double = run(
+        [replies.cut("```python\n" + LONG[:cut]), replies.cut(repeat), replies.text(LONG[cut:] + "```")]
+    )
     assert generation.status == "complete" and generation.stalls == 1
     assert code_of(generation) == LONG
     assert user_texts(double.requests[1]) == prompts.continue_prompt(LONG[:cut], "python")
@@ -515,8 +562,9 @@ def test_an_answer_that_ends_at_once_after_a_cut_is_asked_again_with_a_quote() -
     # Cut after `return x + 3` (a statement: the file parses); the model ends its turn
     # with nothing. That is not the end of the file.
     cut = LONG.index("\n\ndef f4")
-    generation, double = run([replies.cut("```python\n" + LONG[:cut]), replies.text(""),
-                              replies.text(LONG[cut:] + "\n```")])
+    generation, double = run(
+        [replies.cut("```python\n" + LONG[:cut]), replies.text(""), replies.text(LONG[cut:] + "\n```")]
+    )
     assert generation.status == "complete" and generation.stalls == 1
     assert code_of(generation) == LONG
     assert "return x + 3\n```" in user_texts(double.requests[2])

@@ -43,29 +43,14 @@ from tests.double import (
     text_block,
     thinking_block,
 )
+from tests.support import MODEL, sdk, stdlib_source, text_of, without_seam
 
 STDLIB = Path(sysconfig.get_path("stdlib"))
-MODEL = "claude-double-1"
 ANSWER = "Here is the file:\n\n```python\ndef greet(name):\n    return f'hello {name}'\n```"
 
 
-def sdk(double: MessagesDouble, max_retries: int = 0) -> anthropic.Anthropic:
-    return anthropic.Anthropic(api_key="test", base_url="http://double.test",
-                               http_client=double.http_client(), max_retries=max_retries)
-
-
 def ask(content: Any = "Write the file `greet.py`.", **extra: Any) -> dict[str, Any]:
-    return {"model": MODEL, "max_tokens": 1024,
-            "messages": [{"role": "user", "content": content}], **extra}
-
-
-def text_of(message: Any) -> str:
-    """The text blocks of a message (or stream snapshot), joined."""
-    return "".join(b.text for b in message.content if b.type == "text")
-
-
-def stdlib_source(name: str) -> str:
-    return (STDLIB / name).read_text(encoding="utf-8")
+    return {"model": MODEL, "max_tokens": 1024, "messages": [{"role": "user", "content": content}], **extra}
 
 
 # -- the wire format, through the SDK ------------------------------------------------
@@ -87,8 +72,9 @@ def test_streamed_text_reaches_the_final_message() -> None:
 
 
 def test_event_order_is_the_apis() -> None:
-    reply = Reply(content=[thinking_block("Plan it."), text_block("one two three four five")],
-                  stop_reason="max_tokens")
+    reply = Reply(
+        content=[thinking_block("Plan it."), text_block("one two three four five")], stop_reason="max_tokens"
+    )
     double = MessagesDouble(ScriptedAuthor([reply]), delta_chars=4)
     with double.http_client() as http:
         response = http.post("http://double.test/v1/messages", json={**ask(), "stream": True})
@@ -99,9 +85,18 @@ def test_event_order_is_the_apis() -> None:
     data = [json.loads(lines[1].removeprefix("data: ")) for lines in events]
     assert all(d["type"] == name for name, d in zip(names, data, strict=True))
     compact = [n for i, n in enumerate(names) if i == 0 or n != names[i - 1]]
-    assert compact == ["message_start", "content_block_start", "ping", "content_block_delta",
-                       "content_block_stop", "content_block_start", "content_block_delta",
-                       "content_block_stop", "message_delta", "message_stop"]
+    assert compact == [
+        "message_start",
+        "content_block_start",
+        "ping",
+        "content_block_delta",
+        "content_block_stop",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
     start = data[0]["message"]
     assert start["content"] == [] and start["stop_reason"] is None
     assert start["usage"]["output_tokens"] == 1
@@ -109,15 +104,15 @@ def test_event_order_is_the_apis() -> None:
     assert kinds.index("signature_delta") == kinds.count("thinking_delta")
     assert kinds.count("text_delta") > 1
     final = data[-2]
-    assert final["delta"] == {"stop_reason": "max_tokens", "stop_sequence": None,
-                              "stop_details": None}
+    assert final["delta"] == {"stop_reason": "max_tokens", "stop_sequence": None, "stop_details": None}
     assert final["usage"]["output_tokens"] == count_tokens("Plan it.one two three four five")
 
 
 def test_token_delay_paces_a_stream_by_the_tokens_each_event_carries() -> None:
     reply = replies.text(ANSWER)
     wire = MessagesDouble(ScriptedAuthor([reply])).handle(
-        "POST", "/v1/messages", json.dumps(ask(stream=True)).encode())
+        "POST", "/v1/messages", json.dumps(ask(stream=True)).encode()
+    )
     assert len(wire.tokens) == len(wire.chunks) and sum(wire.tokens) == count_tokens(ANSWER)
     double = MessagesDouble(ScriptedAuthor([reply]), token_delay=0.004)
     started = time.perf_counter()
@@ -136,8 +131,9 @@ def test_non_streaming_request_gets_the_json_message() -> None:
 
 
 def test_thinking_blocks_come_back_with_their_signatures() -> None:
-    reply = Reply(content=[thinking_block("Think first."), redacted_thinking_block("opaque=="),
-                           text_block("x = 1\n")])
+    reply = Reply(
+        content=[thinking_block("Think first."), redacted_thinking_block("opaque=="), text_block("x = 1\n")]
+    )
     double = MessagesDouble(ScriptedAuthor([reply]))
     with sdk(double).messages.stream(**ask(thinking={"type": "adaptive"})) as stream:
         message = stream.get_final_message()
@@ -160,12 +156,16 @@ def test_refusal_carries_its_category() -> None:
 
 
 def test_pause_turn_empty_end_turn_and_tool_use_parse() -> None:
-    double = MessagesDouble(ScriptedAuthor([
-        replies.pause_turn("import os\n"),
-        replies.empty_end_turn(),
-        replies.tool_use("bash", {"command": "ls"}, preamble="Let me look."),
-        replies.context_window_exceeded("x = ("),
-    ]))
+    double = MessagesDouble(
+        ScriptedAuthor(
+            [
+                replies.pause_turn("import os\n"),
+                replies.empty_end_turn(),
+                replies.tool_use("bash", {"command": "ls"}, preamble="Let me look."),
+                replies.context_window_exceeded("x = ("),
+            ]
+        )
+    )
     client = sdk(double)
     messages = []
     for _ in range(4):
@@ -201,8 +201,10 @@ def test_error_event_mid_stream_raises_api_status_error() -> None:
     with pytest.raises(anthropic.APIStatusError) as caught:
         with sdk(double, max_retries=2).messages.stream(**ask()) as stream:
             stream.until_done()
-    assert caught.value.body == {"type": "error",
-                                 "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    assert caught.value.body == {
+        "type": "error",
+        "error": {"type": "overloaded_error", "message": "Overloaded"},
+    }
     assert text_of(stream.current_message_snapshot) == ANSWER[:10]
     assert len(double.requests) == 1  # the SDK does not retry an error inside a stream
 
@@ -278,9 +280,13 @@ def test_an_exhausted_script_fails_loudly_without_retries() -> None:
 
 
 def test_scripted_entry_may_be_a_function_of_the_request() -> None:
-    double = MessagesDouble(ScriptedAuthor([
-        lambda request: replies.text(f"max_tokens was {request['max_tokens']}"),
-    ]))
+    double = MessagesDouble(
+        ScriptedAuthor(
+            [
+                lambda request: replies.text(f"max_tokens was {request['max_tokens']}"),
+            ]
+        )
+    )
     assert sdk(double).messages.create(**ask()).content[0].text == "max_tokens was 1024"  # type: ignore[union-attr]
 
 
@@ -288,10 +294,16 @@ def test_scripted_entry_may_be_a_function_of_the_request() -> None:
 
 
 def test_loopback_server_streams_to_the_sdk() -> None:
-    double = MessagesDouble(ScriptedAuthor([
-        replies.text(ANSWER), replies.dropped(ANSWER, after=30), replies.overloaded(),
-        replies.text("after the retry"),
-    ]))
+    double = MessagesDouble(
+        ScriptedAuthor(
+            [
+                replies.text(ANSWER),
+                replies.dropped(ANSWER, after=30),
+                replies.overloaded(),
+                replies.text("after the retry"),
+            ]
+        )
+    )
     with double.serve() as url:
         client = anthropic.Anthropic(api_key="test", base_url=url, max_retries=2)
         with client.messages.stream(**ask()) as stream:
@@ -318,8 +330,9 @@ def test_loopback_server_serves_a_subprocess() -> None:
     )
     with double.serve() as url:
         env = {**os.environ, "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": "test"}
-        done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True,
-                              text=True, timeout=60, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
     assert done.returncode == 0, done.stderr
     assert done.stdout == ANSWER
 
@@ -327,8 +340,9 @@ def test_loopback_server_serves_a_subprocess() -> None:
 # -- ModuleAuthor ----------------------------------------------------------------
 
 
-def run_prefill_loop(client: anthropic.Anthropic, path: str, max_tokens: int,
-                     **extra: Any) -> tuple[str, int]:
+def run_prefill_loop(
+    client: anthropic.Anthropic, path: str, max_tokens: int, **extra: Any
+) -> tuple[str, int]:
     """The naive client: while cut, prefill with the text so far, rstripped."""
     request = ask(f"Write the file `{path}`.", max_tokens=max_tokens, **extra)
     text, calls = "", 0
@@ -361,11 +375,12 @@ def test_module_author_with_prefill_reproduces_a_stdlib_module(name: str) -> Non
 
 def last_line(text: str) -> str:
     stripped = text.rstrip()
-    return stripped[stripped.rfind("\n") + 1:]
+    return stripped[stripped.rfind("\n") + 1 :]
 
 
-def run_line_prefill_loop(client: anthropic.Anthropic, path: str, max_tokens: int,
-                          **extra: Any) -> tuple[list[str], int]:
+def run_line_prefill_loop(
+    client: anthropic.Anthropic, path: str, max_tokens: int, **extra: Any
+) -> tuple[list[str], int]:
     """codegen's line prefill: while cut, the turn goes back whole, then a user turn, then
     a new turn prefilled with the line the cut one stopped in. Returns the turns."""
     request = ask(f"Write the file `{path}`.", max_tokens=max_tokens, **extra)
@@ -374,8 +389,10 @@ def run_line_prefill_loop(client: anthropic.Anthropic, path: str, max_tokens: in
     while True:
         line = last_line(turns[-1]) if turns else ""
         if turns:
-            messages += [{"role": "assistant", "content": turns[-1]},
-                         {"role": "user", "content": "Go on from the last line, already written."},]
+            messages += [
+                {"role": "assistant", "content": turns[-1]},
+                {"role": "user", "content": "Go on from the last line, already written."},
+            ]
         sent = [*messages, {"role": "assistant", "content": line}] if line else messages
         with client.messages.stream(**{**request, "messages": sent}) as stream:
             message = stream.get_final_message()
@@ -394,7 +411,7 @@ def test_module_author_resumes_the_line_a_new_turn_is_prefilled_with(name: str) 
     text = turns[0]
     for before, turn in zip(turns, turns[1:], strict=False):
         assert turn.startswith(last_line(before))
-        text = text.rstrip() + turn[len(last_line(before)):]
+        text = text.rstrip() + turn[len(last_line(before)) :]
     assert text == author.meant(name).text
     assert calls > 3 and not author.continuations
     double.check()
@@ -409,10 +426,12 @@ def test_module_author_rejects_a_new_turn_that_does_not_resume_the_last_line() -
     text = first.content[0].text  # type: ignore[union-attr]
     middle = text.rstrip().splitlines()[-3]  # a line, but not the last one
     assert middle.strip() and middle != last_line(text)
-    messages = [{"role": "user", "content": f"Write the file `{name}`."},
-                {"role": "assistant", "content": text},
-                {"role": "user", "content": "Go on from the last line, already written."},
-                {"role": "assistant", "content": middle.rstrip()}]
+    messages = [
+        {"role": "user", "content": f"Write the file `{name}`."},
+        {"role": "assistant", "content": text},
+        {"role": "user", "content": "Go on from the last line, already written."},
+        {"role": "assistant", "content": middle.rstrip()},
+    ]
     with pytest.raises(anthropic.InternalServerError, match="neither an answer of this author"):
         client.messages.create(model=MODEL, max_tokens=120, messages=messages)
     double.failures.clear()
@@ -428,9 +447,11 @@ def test_module_author_obeys_max_tokens_and_reports_usage() -> None:
     source = stdlib_source("colorsys.py")
     author = ModuleAuthor({"colorsys.py": source}, wrapping=Wrapping(prose_before=1.0))
     double = MessagesDouble(author)
-    request = ask("Write the file `colorsys.py`.", max_tokens=100,
-                  system=[{"type": "text", "text": "You write code.",
-                           "cache_control": {"type": "ephemeral"}}])
+    request = ask(
+        "Write the file `colorsys.py`.",
+        max_tokens=100,
+        system=[{"type": "text", "text": "You write code.", "cache_control": {"type": "ephemeral"}}],
+    )
     client = sdk(double)
     first = client.messages.create(**request)
     again = client.messages.create(**request)
@@ -449,8 +470,7 @@ def test_module_author_refuses_prefill_like_newer_models() -> None:
     client = sdk(double, max_retries=2)
     first = client.messages.create(**ask("Write the file `colorsys.py`.", max_tokens=80))
     request = ask("Write the file `colorsys.py`.", max_tokens=80)
-    request["messages"].append({"role": "assistant",
-                                "content": first.content[0].text.rstrip()})  # type: ignore[union-attr]
+    request["messages"].append({"role": "assistant", "content": first.content[0].text.rstrip()})  # type: ignore[union-attr]
     with pytest.raises(anthropic.BadRequestError, match="prefill") as caught:
         client.messages.create(**request)
     assert caught.value.body["error"]["message"] == replies.PREFILL_REFUSED  # type: ignore[index]
@@ -461,46 +481,39 @@ def test_module_author_picks_the_first_path_named() -> None:
     targets = {"app/cli.py": "import app.models\n", "app/models.py": "class Todo:\n    pass\n"}
     author = ModuleAuthor(targets, wrapping=Wrapping(prose_before=0, fenced=1, prose_after=0))
     double = MessagesDouble(author)
-    prompt = ("Write the file `app/cli.py`.\n\n`app/models.py`, already written, which this "
-              "file builds on:\n```python\nclass Todo:\n    pass\n```")
+    prompt = (
+        "Write the file `app/cli.py`.\n\n`app/models.py`, already written, which this "
+        "file builds on:\n```python\nclass Todo:\n    pass\n```"
+    )
     message = sdk(double).messages.create(**ask(prompt))
     assert message.content[0].text == "```python\nimport app.models\n```"  # type: ignore[union-attr]
     with pytest.raises(anthropic.InternalServerError, match="none of the target paths"):
         sdk(double).messages.create(**ask("Write the file `other.py`."))
 
 
-def run_user_turn_loop(client: anthropic.Anthropic, path: str, max_tokens: int,
-                       **extra: Any) -> list[str]:
+def run_user_turn_loop(client: anthropic.Anthropic, path: str, max_tokens: int, **extra: Any) -> list[str]:
     """The client for models without prefill: send the cut answer back, ask to go on."""
     messages: list[dict[str, Any]] = [{"role": "user", "content": f"Write the file `{path}`."}]
     answers = []
     for _ in range(2000):
-        request: dict[str, Any] = {"model": MODEL, "max_tokens": max_tokens,
-                                   "messages": messages, **extra}
+        request: dict[str, Any] = {"model": MODEL, "max_tokens": max_tokens, "messages": messages, **extra}
         with client.messages.stream(**request) as stream:
             message = stream.get_final_message()
         content = [b.to_dict() for b in message.content]
-        content = [{k: v for k, v in b.items() if k != "parsed_output" and v is not None}
-                   for b in content]
+        content = [{k: v for k, v in b.items() if k != "parsed_output" and v is not None} for b in content]
         answers.append("".join(b.text for b in message.content if b.type == "text"))
         if message.stop_reason == "end_turn":
             return answers
-        messages += [{"role": "assistant", "content": content},
-                     {"role": "user", "content": "Continue exactly where you stopped."}]
+        messages += [
+            {"role": "assistant", "content": content},
+            {"role": "user", "content": "Continue exactly where you stopped."},
+        ]
     raise AssertionError("no end_turn after 2000 answers")
-
-
-def without_seam(answer: str) -> str:
-    lines = answer.split("\n")
-    while lines and (lines[0] in seams.CONTINUATION_PROSE or lines[0] in ("", "```python")):
-        lines.pop(0)
-    return "\n".join(lines)
 
 
 def test_user_turn_continuations_use_every_seam_kind() -> None:
     names = ["textwrap.py", "shlex.py"]
-    author = ModuleAuthor({n: stdlib_source(n) for n in names}, prefill_accepted=False,
-                          seams=Seams(seed=11))
+    author = ModuleAuthor({n: stdlib_source(n) for n in names}, prefill_accepted=False, seams=Seams(seed=11))
     double = MessagesDouble(author)
     client = sdk(double)
     for name in names:
@@ -518,30 +531,33 @@ def test_user_turn_continuations_use_every_seam_kind() -> None:
 
 def test_user_turn_runs_are_deterministic() -> None:
     def run() -> list[str]:
-        author = ModuleAuthor({"colorsys.py": stdlib_source("colorsys.py")},
-                              prefill_accepted=False, seams=Seams(seed=5))
+        author = ModuleAuthor(
+            {"colorsys.py": stdlib_source("colorsys.py")}, prefill_accepted=False, seams=Seams(seed=5)
+        )
         return run_user_turn_loop(sdk(MessagesDouble(author)), "colorsys.py", max_tokens=120)
 
     assert run() == run()
 
 
 def test_only_the_enabled_seams_are_used() -> None:
-    author = ModuleAuthor({"shlex.py": stdlib_source("shlex.py")}, prefill_accepted=False,
-                          seams=Seams(kinds=("none",)))
+    author = ModuleAuthor(
+        {"shlex.py": stdlib_source("shlex.py")}, prefill_accepted=False, seams=Seams(kinds=("none",))
+    )
     answers = run_user_turn_loop(sdk(MessagesDouble(author)), "shlex.py", max_tokens=200)
     assert "".join(answers) == author.meant("shlex.py").text
     assert {kind for _, kind in author.continuations} == {"none"}
 
 
 def test_thinking_first_then_text() -> None:
-    author = ModuleAuthor({"colorsys.py": stdlib_source("colorsys.py")},
-                          thinking=Thinking(redacted=True))
+    author = ModuleAuthor({"colorsys.py": stdlib_source("colorsys.py")}, thinking=Thinking(redacted=True))
     double = MessagesDouble(author)
-    text, _ = run_prefill_loop(sdk(double), "colorsys.py", max_tokens=400,
-                               thinking={"type": "enabled", "budget_tokens": 200})
+    text, _ = run_prefill_loop(
+        sdk(double), "colorsys.py", max_tokens=400, thinking={"type": "enabled", "budget_tokens": 200}
+    )
     assert text == author.meant("colorsys.py").text
-    with sdk(double).messages.stream(**ask("Write the file `colorsys.py`.", max_tokens=400,
-                                           thinking={"type": "adaptive"})) as stream:
+    with sdk(double).messages.stream(
+        **ask("Write the file `colorsys.py`.", max_tokens=400, thinking={"type": "adaptive"})
+    ) as stream:
         first = stream.get_final_message()
     assert [b.type for b in first.content] == ["thinking", "redacted_thinking", "text"]
     thought = first.content[0]
@@ -552,11 +568,14 @@ def test_thinking_first_then_text() -> None:
 
 def test_cut_while_thinking_then_continued() -> None:
     source = stdlib_source("colorsys.py")
-    author = ModuleAuthor({"colorsys.py": source}, prefill_accepted=False,
-                          thinking=Thinking(cut_while_thinking=True), seams=Seams(seed=2))
+    author = ModuleAuthor(
+        {"colorsys.py": source},
+        prefill_accepted=False,
+        thinking=Thinking(cut_while_thinking=True),
+        seams=Seams(seed=2),
+    )
     double = MessagesDouble(author)
-    answers = run_user_turn_loop(sdk(double), "colorsys.py", max_tokens=150,
-                                 thinking={"type": "adaptive"})
+    answers = run_user_turn_loop(sdk(double), "colorsys.py", max_tokens=150, thinking={"type": "adaptive"})
     assert answers[0] == ""  # the first answer was all thinking
     first_reply = double.requests[1]["messages"][1]["content"]
     assert [b["type"] for b in first_reply] == ["thinking"]
@@ -574,8 +593,10 @@ def test_a_changed_thinking_block_is_refused() -> None:
     author = ModuleAuthor({"colorsys.py": stdlib_source("colorsys.py")}, prefill_accepted=False)
     request = ask("Write the file `colorsys.py`.", max_tokens=100)
     request["messages"] += [
-        {"role": "assistant", "content": [{"type": "thinking", "thinking": "edited",
-                                           "signature": signature_for("original")}]},
+        {
+            "role": "assistant",
+            "content": [{"type": "thinking", "thinking": "edited", "signature": signature_for("original")}],
+        },
         {"role": "user", "content": "Continue."},
     ]
     with pytest.raises(anthropic.BadRequestError, match="Invalid `signature`"):
@@ -594,17 +615,20 @@ def oracle_join(chunks: list[seams.SeamedChunk]) -> str:
         retyped = len(text) - chunk.resume
         assert retyped >= 0
         assert chunk.text.startswith(chunk.seam)
-        body = chunk.text[len(chunk.seam):]
-        assert body[:retyped] == text[chunk.resume:]  # typed again byte for byte
+        body = chunk.text[len(chunk.seam) :]
+        assert body[:retyped] == text[chunk.resume :]  # typed again byte for byte
         text += body[retyped:]
     return text
 
 
 @settings(max_examples=60, deadline=None)
-@given(name=st.sampled_from(SEAM_SOURCES), n=st.integers(1, 25), seed=st.integers(0, 10**6),
-       kinds=st.sets(st.sampled_from(SEAM_KINDS), min_size=1))
-def test_seamed_chunks_never_change_the_meant_code(name: str, n: int, seed: int,
-                                                   kinds: set[str]) -> None:
+@given(
+    name=st.sampled_from(SEAM_SOURCES),
+    n=st.integers(1, 25),
+    seed=st.integers(0, 10**6),
+    kinds=st.sets(st.sampled_from(SEAM_KINDS), min_size=1),
+)
+def test_seamed_chunks_never_change_the_meant_code(name: str, n: int, seed: int, kinds: set[str]) -> None:
     source = stdlib_source(name)
     rng = random.Random(seed)
     cuts = seams.cut_points(source, n, rng)
@@ -625,9 +649,11 @@ def test_seamed_chunks_never_change_the_meant_code(name: str, n: int, seed: int,
 
 
 def test_each_seam_kind_does_what_it_says() -> None:
-    code = ('import os\n\n\nclass Store:\n    """Keeps things."""\n\n'
-            "    def add(self, key, value):\n        if key in self.items:\n"
-            "            raise KeyError(key)\n        self.items[key] = value\n")
+    code = (
+        'import os\n\n\nclass Store:\n    """Keeps things."""\n\n'
+        "    def add(self, key, value):\n        if key in self.items:\n"
+        "            raise KeyError(key)\n        self.items[key] = value\n"
+    )
     cut = code.index("KeyErr") + 3  # mid-identifier, inside an if inside a def
     line_start = code.rfind("\n", 0, cut) + 1
     rng = random.Random(1)
@@ -641,7 +667,7 @@ def test_each_seam_kind_does_what_it_says() -> None:
     assert prose.seam.rstrip("\n") in seams.CONTINUATION_PROSE and prose.resume == line_start
     assert plan("fence").seam.endswith("```python\n")
     repeat = plan("repeat")
-    assert repeat.resume < line_start and code[repeat.resume:line_start].strip()
+    assert repeat.resume < line_start and code[repeat.resume : line_start].strip()
     restart = plan("restart")
     assert restart.resume in (code.index("    def add"), code.index("        if key"))
     assert set(seams.applicable_kinds(code, cut)) == set(seams.ALL_SEAM_KINDS)
@@ -662,8 +688,7 @@ def test_seams_outside_the_code() -> None:
         return seams.applicable_kinds(answer, cut, code_start=start, code_end=end)
 
     assert kinds(5) == ("none", "restart")
-    restart = seams.plan_continuation(answer, 5, "restart", random.Random(0), code_start=start,
-                                      code_end=end)
+    restart = seams.plan_continuation(answer, 5, "restart", random.Random(0), code_start=start, code_end=end)
     assert restart.resume == 0
     assert kinds(end + 2) == ("none", "retype")
     assert kinds(len(answer) - 2) == ("none",)
@@ -672,11 +697,9 @@ def test_seams_outside_the_code() -> None:
 def test_restart_parses_the_whole_statement() -> None:
     source = stdlib_source("textwrap.py")
     tree = ast.parse(source)
-    method = next(n for n in ast.walk(tree)
-                  if isinstance(n, ast.FunctionDef) and n.name == "_split_chunks")
+    method = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "_split_chunks")
     lines = source.split("\n")
     def_start = sum(len(line) + 1 for line in lines[: method.lineno - 1])
     cut = def_start + len(lines[method.lineno - 1]) + 10  # early in its body
-    starts = {seams.plan_continuation(source, cut, "restart", random.Random(s)).resume
-              for s in range(20)}
+    starts = {seams.plan_continuation(source, cut, "restart", random.Random(s)).resume for s in range(20)}
     assert def_start in starts

@@ -21,13 +21,17 @@ def request(*turns: str, mark_last: bool = True, model: str = "m") -> dict[str, 
         if mark_last and i == len(turns) - 1:
             block["cache_control"] = MARK
         messages.append({"role": "user" if i % 2 == 0 else "assistant", "content": [block]})
-    return {"model": model, "system": [{"type": "text", "text": SYSTEM, "cache_control": MARK}],
-            "messages": messages}
+    return {
+        "model": model,
+        "system": [{"type": "text", "text": SYSTEM, "cache_control": MARK}],
+        "messages": messages,
+    }
 
 
 def billed(cache: PromptCache, body: dict[str, Any]) -> tuple[int, int, int]:
-    texts = [m["content"] if isinstance(m["content"], str) else m["content"][0]["text"]
-             for m in body["messages"]]
+    texts = [
+        m["content"] if isinstance(m["content"], str) else m["content"][0]["text"] for m in body["messages"]
+    ]
     total = count_tokens(SYSTEM) + sum(count_tokens(text) for text in texts)
     usage = cache.bill(body, total)
     assert usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens == total

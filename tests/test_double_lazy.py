@@ -27,16 +27,17 @@ from tests.double import (
     Wrapping,
     laziness,
 )
-from tests.test_double import MODEL, sdk, stdlib_source, text_of, without_seam
+from tests.support import MODEL, original_text, sdk, stdlib_source, text_of, without_seam
 from validators import Code, check
 
 Definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-FINISH = ("Your answer ended before the file was complete: it stops with a remark instead "
-          "of the rest of the code. Continue the file from exactly after the last line.")
+FINISH = (
+    "Your answer ended before the file was complete: it stops with a remark instead "
+    "of the rest of the code. Continue the file from exactly after the last line."
+)
 
 
-def answer(client: anthropic.Anthropic, messages: list[dict[str, Any]],
-           max_tokens: int) -> tuple[str, str]:
+def answer(client: anthropic.Anthropic, messages: list[dict[str, Any]], max_tokens: int) -> tuple[str, str]:
     """One streamed answer: its text and stop reason."""
     request: dict[str, Any] = {"model": MODEL, "max_tokens": max_tokens, "messages": messages}
     with client.messages.stream(**request) as stream:
@@ -44,8 +45,7 @@ def answer(client: anthropic.Anthropic, messages: list[dict[str, Any]],
     return text_of(message), str(message.stop_reason)
 
 
-def by_prefill(client: anthropic.Anthropic, prompt: str, max_tokens: int,
-               text: str = "") -> tuple[str, int]:
+def by_prefill(client: anthropic.Anthropic, prompt: str, max_tokens: int, text: str = "") -> tuple[str, int]:
     """Ask (going on from `text`, if any); while cut, prefill with the text so far."""
     calls = 0
     while True:
@@ -61,8 +61,9 @@ def by_prefill(client: anthropic.Anthropic, prompt: str, max_tokens: int,
         assert stop == "max_tokens"
 
 
-def by_user_turn(client: anthropic.Anthropic, messages: list[dict[str, Any]],
-                 max_tokens: int) -> tuple[list[str], list[dict[str, Any]]]:
+def by_user_turn(
+    client: anthropic.Anthropic, messages: list[dict[str, Any]], max_tokens: int
+) -> tuple[list[str], list[dict[str, Any]]]:
     """While cut, send the answer back and ask to go on: the answers, the conversation."""
     answers = []
     while True:
@@ -81,10 +82,12 @@ def write_file(path: str) -> str:
 
 def repair(path: str, name: str) -> str:
     """A definition repair as codegen words it (`codegen.prompts.definition_prompt`)."""
-    return (f"Repair the file `{path}`, written for this request:\n\nWrite it.\n\n"
-            "The file as it stands:\n```python\npass\n```\n\nIt has a placeholder.\n\n"
-            f"Write the complete definition of `{name}`: that function alone, every line "
-            "of it in full (with its decorators), in one ```python code block.")
+    return (
+        f"Repair the file `{path}`, written for this request:\n\nWrite it.\n\n"
+        "The file as it stands:\n```python\npass\n```\n\nIt has a placeholder.\n\n"
+        f"Write the complete definition of `{name}`: that function alone, every line "
+        "of it in full (with its decorators), in one ```python code block."
+    )
 
 
 def lazy_author(names: list[str], **options: Any) -> ModuleAuthor:
@@ -104,23 +107,6 @@ def findings(code: str) -> set[tuple[Code, str]]:
 
 
 # -- by hand: the original definitions, and the code out of an answer ---------------
-
-
-def original(source: str, qualname: str) -> ast.stmt:
-    """The definition `qualname` names, followed down through class bodies."""
-    body = ast.parse(source).body
-    node: ast.stmt | None = None
-    for part in qualname.split("."):
-        node = next(n for n in body if isinstance(n, Definitions) and n.name == part)
-        body = node.body
-    assert node is not None
-    return node
-
-
-def original_text(source: str, qualname: str) -> str:
-    node = original(source, qualname)
-    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])
-    return "".join(source.splitlines(keepends=True)[first - 1 : node.end_lineno])
 
 
 def code_of(text: str, name: str) -> str:
@@ -178,8 +164,7 @@ def test_first_write_has_placeholders_and_ends_early(name: str) -> None:
     # for the bodies left out.
     assert text[: boundary(author, name)] == author.meant(name).text[: boundary(author, name)]
     assert author.meant(name).code == lazy.code
-    assert without_bodies(lazy.code, placeholders) == without_bodies(stdlib_source(name),
-                                                                      placeholders)
+    assert without_bodies(lazy.code, placeholders) == without_bodies(stdlib_source(name), placeholders)
     assert author.early_end[name] == lazy.early_end.line
     double.check()
 
@@ -214,19 +199,19 @@ def test_each_placeholder_and_remark_is_a_finding(name: str) -> None:
         assert findings(lazy.code) == {(Code.PLACEHOLDER, n) for n in lazy.placeholders}
         first = check(lazy.early_end.first_pass(lazy.code))
         assert [f.code for f in first].count(Code.PREMATURE_END) == 1
-        assert {(f.code, f.scope) for f in first if f.code != Code.PREMATURE_END} <= findings(
-            lazy.code)
+        assert {(f.code, f.scope) for f in first if f.code != Code.PREMATURE_END} <= findings(lazy.code)
         share = lazy.early_end.offset / len(lazy.code)
         assert 0.5 <= share <= 0.85
 
 
 def test_every_placeholder_body_is_reported_in_its_function() -> None:
-    source = ("class Outer:\n    class Inner:\n        def method(self):\n"
-              '            """Doc."""\n{body}\n\ndef function(x):\n{top}')
+    source = (
+        "class Outer:\n    class Inner:\n        def method(self):\n"
+        '            """Doc."""\n{body}\n\ndef function(x):\n{top}'
+    )
     for body in laziness.PLACEHOLDER_BODIES:
         code = source.format(body=body.format(i=" " * 12), top=body.format(i="    "))
-        assert findings(code) == {(Code.PLACEHOLDER, "Outer.Inner.method"),
-                                  (Code.PLACEHOLDER, "function")}
+        assert findings(code) == {(Code.PLACEHOLDER, "Outer.Inner.method"), (Code.PLACEHOLDER, "function")}
 
 
 def test_laziness_is_deterministic_and_off_by_default() -> None:
@@ -235,8 +220,7 @@ def test_laziness_is_deterministic_and_off_by_default() -> None:
     assert first == laziness.make_lazy(source, "textwrap.py", Laziness(seed=3))
     assert first != laziness.make_lazy(source, "textwrap.py", Laziness(seed=4))
     plain = ModuleAuthor({"textwrap.py": source})
-    idle = ModuleAuthor({"textwrap.py": source},
-                        laziness=Laziness(placeholders=0, early_end=False))
+    idle = ModuleAuthor({"textwrap.py": source}, laziness=Laziness(placeholders=0, early_end=False))
     assert plain.meant("textwrap.py") == idle.meant("textwrap.py")
     assert plain.meant("textwrap.py").code == source
     assert plain.lazy("textwrap.py") is None and plain.early_answer("textwrap.py") is None
@@ -262,9 +246,14 @@ def test_finish_by_prefill_goes_on_from_the_boundary() -> None:
     assert author.repairs == [(name, "finish", "")]
     # The first pass keeping its remark is no prefix of the file: the double says so.
     with pytest.raises(anthropic.InternalServerError, match="holds the remark"):
-        client.messages.create(model=MODEL, max_tokens=512, messages=[
-            {"role": "user", "content": write_file(name)},
-            {"role": "assistant", "content": first.rstrip()}])
+        client.messages.create(
+            model=MODEL,
+            max_tokens=512,
+            messages=[
+                {"role": "user", "content": write_file(name)},
+                {"role": "assistant", "content": first.rstrip()},
+            ],
+        )
     double.failures.clear()
     # A new conversation is a new first pass: it ends early again.
     again, _ = by_prefill(client, write_file(name), max_tokens=100_000)
@@ -307,14 +296,14 @@ def test_finish_by_user_turn_goes_on_from_the_boundary() -> None:
     author = lazy_author([name], prefill_accepted=False, seams=Seams(seed=2))
     double = MessagesDouble(author)
     client = sdk(double)
-    answers, conversation = by_user_turn(client, [{"role": "user", "content": write_file(name)}],
-                                         max_tokens=300)
+    answers, conversation = by_user_turn(
+        client, [{"role": "user", "content": write_file(name)}], max_tokens=300
+    )
     early = author.early_answer(name)
     meant = author.meant(name)
     assert early is not None
     assert early.text.endswith(answers[-1][-20:])  # the first pass ended as it meant to
-    rest, _ = by_user_turn(client, [*conversation, {"role": "user", "content": FINISH}],
-                           max_tokens=300)
+    rest, _ = by_user_turn(client, [*conversation, {"role": "user", "content": FINISH}], max_tokens=300)
     at = boundary(author, name)
     opening = without_seam(rest[0])  # (which also drops blank lines at its start)
     starts = meant.text.find(opening)
@@ -331,14 +320,14 @@ def test_finish_without_seams_is_the_rest_exactly() -> None:
     name = "textwrap.py"
     author = lazy_author([name], prefill_accepted=False, seams=Seams(kinds=("none",)))
     client = sdk(MessagesDouble(author))
-    answers, conversation = by_user_turn(client, [{"role": "user", "content": write_file(name)}],
-                                         max_tokens=400)
+    answers, conversation = by_user_turn(
+        client, [{"role": "user", "content": write_file(name)}], max_tokens=400
+    )
     early = author.early_answer(name)
     assert early is not None and "".join(answers) == early.text
-    rest, _ = by_user_turn(client, [*conversation, {"role": "user", "content": FINISH}],
-                           max_tokens=400)
+    rest, _ = by_user_turn(client, [*conversation, {"role": "user", "content": FINISH}], max_tokens=400)
     meant = author.meant(name).text
-    assert "".join(rest) == meant[boundary(author, name):]
+    assert "".join(rest) == meant[boundary(author, name) :]
 
 
 # -- definition repairs -----------------------------------------------------------
@@ -362,8 +351,9 @@ def test_definition_answers_give_back_the_original_in_every_shape() -> None:
                 shape = author.shapes[(path, name)]
                 shapes.add(shape)
                 got = unshaped(code_of(text, name), shape)
-                assert ast.dump(ast.parse(got)) == ast.dump(ast.parse(
-                    textwrap.dedent(original_text(source, name)))), (path, name, shape)
+                assert ast.dump(ast.parse(got)) == ast.dump(
+                    ast.parse(textwrap.dedent(original_text(source, name)))
+                ), (path, name, shape)
                 opening = code_of(text, name).lstrip("\n")[:1]
                 assert (opening == " ") == (shape == "class_indent"), (path, name, shape)
         assert author.repairs == [(p, "definition", n) for p, n in author.shapes]
@@ -392,8 +382,9 @@ def test_a_wrapped_member_keeps_its_class_header() -> None:
     seen = 0
     for seed in range(12):
         author = ModuleAuthor({"textwrap.py": source}, seams=Seams(seed=seed))
-        text, _ = by_prefill(sdk(MessagesDouble(author)), repair("textwrap.py", "TextWrapper.wrap"),
-                             max_tokens=4096)
+        text, _ = by_prefill(
+            sdk(MessagesDouble(author)), repair("textwrap.py", "TextWrapper.wrap"), max_tokens=4096
+        )
         if author.shapes[("textwrap.py", "TextWrapper.wrap")] == "wrapped":
             code = code_of(text, "TextWrapper.wrap")
             assert header in code.split("\n")[:3]
@@ -413,8 +404,7 @@ def test_a_definition_answer_is_cut_and_continued() -> None:
 
     refusing = lazy_author([path], prefill_accepted=False, seams=Seams(seed=6))
     double = MessagesDouble(refusing)
-    answers, _ = by_user_turn(sdk(double), [{"role": "user", "content": repair(path, name)}],
-                              max_tokens=80)
+    answers, _ = by_user_turn(sdk(double), [{"role": "user", "content": repair(path, name)}], max_tokens=80)
     assert len(answers) > 5
     assert answers[0] == meant.text[: len(answers[0])]
     bodies = [without_seam(piece) for piece in answers[1:]]
@@ -435,11 +425,13 @@ def test_a_name_defined_nowhere_or_twice_gets_no_definition(name: str) -> None:
 
 def statement_repair(path: str, statement: str) -> str:
     """A statement repair as codegen words it (`codegen.prompts.statement_prompt`)."""
-    return (f"Repair the file `{path}`, written for this request:\n\nWrite it.\n\n"
-            "The file as it stands:\n```python\npass\n```\n\nIt does not parse.\n\n"
-            "Write the corrected top-level statement that begins at line 40:\n"
-            f"```python\n{statement.rstrip()}\n```\nAnswer with that statement alone, "
-            "complete and valid, in one ```python code block.")
+    return (
+        f"Repair the file `{path}`, written for this request:\n\nWrite it.\n\n"
+        "The file as it stands:\n```python\npass\n```\n\nIt does not parse.\n\n"
+        "Write the corrected top-level statement that begins at line 40:\n"
+        f"```python\n{statement.rstrip()}\n```\nAnswer with that statement alone, "
+        "complete and valid, in one ```python code block."
+    )
 
 
 def test_a_broken_statement_gets_the_original_back() -> None:
@@ -449,8 +441,7 @@ def test_a_broken_statement_gets_the_original_back() -> None:
     lines = meant.splitlines(keepends=True)
     # A bad join: a line typed twice, the next one cut short.
     broken = "".join(lines[:5] + [lines[4], lines[5][:9] + "\n"] + lines[6:])
-    author = ModuleAuthor({path: source}, seams=Seams(seed=3),
-                          definitions=DefinitionStyle(fenced=1.0))
+    author = ModuleAuthor({path: source}, seams=Seams(seed=3), definitions=DefinitionStyle(fenced=1.0))
     double = MessagesDouble(author)
     client = sdk(double)
     text, calls = by_prefill(client, statement_repair(path, broken), max_tokens=64)
@@ -460,7 +451,10 @@ def test_a_broken_statement_gets_the_original_back() -> None:
     nonsense, _ = by_prefill(client, statement_repair(path, "x = )(\n"), max_tokens=64)
     assert nonsense.startswith("I cannot tell") and "```" not in nonsense
     with pytest.raises(anthropic.InternalServerError, match="cannot tell what to write"):
-        client.messages.create(model=MODEL, max_tokens=100, messages=[
-            {"role": "user", "content": "Repair the file `textwrap.py`: make it nicer."}])
+        client.messages.create(
+            model=MODEL,
+            max_tokens=100,
+            messages=[{"role": "user", "content": "Repair the file `textwrap.py`: make it nicer."}],
+        )
     double.failures.clear()
     double.check()

@@ -29,8 +29,7 @@ from tests.double import (
     seams,
 )
 from tests.double.module_author import FILE_SO_FAR, STALLED, _quoted_tail
-from tests.test_double import MODEL, sdk, stdlib_source, text_of
-from tests.test_double_lazy import original_text
+from tests.support import MODEL, original_text, sdk, stdlib_source, text_of
 
 PROSE = set(seams.CONTINUATION_PROSE)
 FENCE_LINES = {f"```{info}" for info in seams.PYTHON_FENCE_INFOS}
@@ -77,8 +76,10 @@ def line_start(text: str, index: int) -> int:
 
 def test_block_restart_starts_over_from_an_enclosing_definition_of_any_length() -> None:
     cut = CODE.index("KeyError(key)") + 3  # in an if, in a method, in a class
-    starts = {seams.plan_continuation(CODE, cut, "block_restart", random.Random(s),
-                                      max_retype=5).resume for s in range(40)}
+    starts = {
+        seams.plan_continuation(CODE, cut, "block_restart", random.Random(s), max_retype=5).resume
+        for s in range(40)
+    }
     # The method or the whole class, whatever max_retype says (5 characters here).
     assert starts == {CODE.index("    def add"), CODE.index("class Store")}
     # It opens with nothing, a line of prose, or a new fence (maybe after prose).
@@ -88,8 +89,8 @@ def test_block_restart_starts_over_from_an_enclosing_definition_of_any_length() 
     # A decorated method starts over from its decorator.
     in_size = CODE.index("len(self.items)")
     assert CODE.index("    @property") in {
-        seams.plan_continuation(CODE, in_size, "block_restart", random.Random(s)).resume
-        for s in range(20)}
+        seams.plan_continuation(CODE, in_size, "block_restart", random.Random(s)).resume for s in range(20)
+    }
     # Not at module level, nor where the only definition holding the cut starts on
     # the cut's own line (that is a retype).
     assert "block_restart" not in seams.applicable_kinds(CODE, CODE.index("os") + 1)
@@ -103,8 +104,7 @@ def test_a_block_restart_of_a_long_class_is_cut_before_it_gets_back_to_the_cut()
     wrapper = source.index("class TextWrapper")
     assert cut - wrapper > 8000  # far more than an answer of a few hundred tokens holds
     for seed in range(20):
-        chunks = seams.seamed_chunks(source, [cut], random.Random(seed), ("block_restart",),
-                                     max_answer=1500)
+        chunks = seams.seamed_chunks(source, [cut], random.Random(seed), ("block_restart",), max_answer=1500)
         if chunks[1].resume == wrapper:
             break
     else:
@@ -117,10 +117,10 @@ def test_a_block_restart_of_a_long_class_is_cut_before_it_gets_back_to_the_cut()
 # -- skip_ahead -----------------------------------------------------------------
 
 
-def plans(kind: seams.SeamKind, cut: int, code: str = CODE, n: int = 60,
-          **options: Any) -> list[seams.Continuation]:
-    return [seams.plan_continuation(code, cut, kind, random.Random(s), **options)
-            for s in range(n)]
+def plans(
+    kind: seams.SeamKind, cut: int, code: str = CODE, n: int = 60, **options: Any
+) -> list[seams.Continuation]:
+    return [seams.plan_continuation(code, cut, kind, random.Random(s), **options) for s in range(n)]
 
 
 def test_skip_ahead_opens_a_fence_and_starts_the_next_definition() -> None:
@@ -142,13 +142,13 @@ def test_skip_ahead_opens_a_fence_and_starts_the_next_definition() -> None:
 
 def test_skip_ahead_goes_to_a_shallower_definition_and_loses_nothing_else() -> None:
     in_size = CODE.index("len(self.items)")  # the last member: the next is main
-    assert {p.resume for p in plans("skip_ahead", in_size) if p.resume > in_size} == {
-        CODE.index("def main")}
+    assert {p.resume for p in plans("skip_ahead", in_size) if p.resume > in_size} == {CODE.index("def main")}
     # From __init__, the next member is add; the class attribute before __init__ is
     # never skipped over (it comes before the cut).
     in_init = CODE.index("self.items = {}")
     assert {p.resume for p in plans("skip_ahead", in_init) if p.resume > in_init} == {
-        CODE.index("    def add")}
+        CODE.index("    def add")
+    }
     # A class statement between would be lost with the rest of the method: no skip.
     between = CODE.replace("    @property", "    other = 2\n\n    @property")
     cut = between.index("raise KeyError")
@@ -163,13 +163,18 @@ def test_skip_ahead_goes_to_a_shallower_definition_and_loses_nothing_else() -> N
 def test_fence_may_open_with_python3_or_no_info_string() -> None:
     cut = CODE.index("raise KeyError") + 4
     assert {p.seam for p in plans("fence", cut, n=20)} <= {
-        "```python\n", *(prose + "\n\n```python\n" for prose in PROSE)}
-    lines = {p.seam.rstrip("\n").split("\n")[-1]
-             for p in plans("fence", cut, fence_infos=seams.TOUGH_FENCE_INFOS)}
+        "```python\n",
+        *(prose + "\n\n```python\n" for prose in PROSE),
+    }
+    lines = {
+        p.seam.rstrip("\n").split("\n")[-1] for p in plans("fence", cut, fence_infos=seams.TOUGH_FENCE_INFOS)
+    }
     assert lines == FENCE_LINES
     # Outside Python only the bare fence.
-    assert {p.seam.rstrip("\n").split("\n")[-1] for p in plans(
-        "fence", cut, fence_info="", fence_infos=seams.TOUGH_FENCE_INFOS)} == {"```"}
+    assert {
+        p.seam.rstrip("\n").split("\n")[-1]
+        for p in plans("fence", cut, fence_info="", fence_infos=seams.TOUGH_FENCE_INFOS)
+    } == {"```"}
 
 
 # -- whole conversations, pure ----------------------------------------------------
@@ -182,7 +187,7 @@ def written_spans(chunks: list[seams.SeamedChunk], meant: str) -> list[tuple[int
     pos = 0
     skipped: list[tuple[int, int]] = []
     for chunk, before in zip(chunks, seams.positions(chunks), strict=True):
-        assert chunk.end is not None and chunk.text == chunk.seam + meant[chunk.resume:chunk.end]
+        assert chunk.end is not None and chunk.text == chunk.seam + meant[chunk.resume : chunk.end]
         assert before == pos
         if chunk.resume > pos:
             skipped.append((pos, chunk.resume))
@@ -198,7 +203,7 @@ def oracle_join(chunks: list[seams.SeamedChunk], meant: str) -> str:
     text, pos = "", 0
     for start, end in written_spans(chunks, meant):
         if end > pos:
-            text += meant[max(start, pos):end]
+            text += meant[max(start, pos) : end]
             pos = end
     return text
 
@@ -220,8 +225,9 @@ def test_lost_after_a_repeat_goes_on_from_where_that_answer_stopped() -> None:
     for seed in range(12):
         rng = random.Random(seed)
         cuts = seams.cut_points(source, 8, rng)
-        chunks = seams.seamed_chunks(source, cuts, rng, ("block_restart", "none", "retype"),
-                                     lost=0.5, max_answer=1200)
+        chunks = seams.seamed_chunks(
+            source, cuts, rng, ("block_restart", "none", "retype"), lost=0.5, max_answer=1200
+        )
         assert oracle_join(chunks, source) == source
         reached = seams.positions(chunks)
         for i, chunk in enumerate(chunks[2:], start=2):
@@ -250,9 +256,9 @@ def test_a_skipped_text_is_never_typed_again() -> None:
     for seed in range(20):
         rng = random.Random(seed)
         cuts = seams.cut_points(source, 10, rng)
-        chunks = seams.seamed_chunks(source, cuts, rng,
-                                     ("skip_ahead", "repeat", "restart", "block_restart"),
-                                     max_answer=2500, lost=0.5)
+        chunks = seams.seamed_chunks(
+            source, cuts, rng, ("skip_ahead", "repeat", "restart", "block_restart"), max_answer=2500, lost=0.5
+        )
         joined = oracle_join(chunks, source)  # checks nothing skipped is retyped
         reached = seams.positions(chunks)
         gaps = [(reached[i], c.resume) for i, c in enumerate(chunks) if c.resume > reached[i]]
@@ -317,8 +323,15 @@ class Run:
     skipped: list[tuple[int, int]] = field(default_factory=list)
 
 
-def converse(client: anthropic.Anthropic, author: ModuleAuthor, path: str, max_tokens: int,
-             *, quote: bool, limit: int = 3000) -> Run:
+def converse(
+    client: anthropic.Anthropic,
+    author: ModuleAuthor,
+    path: str,
+    max_tokens: int,
+    *,
+    quote: bool,
+    limit: int = 3000,
+) -> Run:
     """Continue in user turns until end_turn; with `quote`, an answer that added
     nothing is followed by codegen's quote of the last lines written (saying it only
     repeated itself), else a plain CONTINUE (as another client might send)."""
@@ -334,7 +347,7 @@ def converse(client: anthropic.Anthropic, author: ModuleAuthor, path: str, max_t
         if start > reached:
             run.skipped.append((reached, start))
         if end > reached:
-            run.joined += meant[max(start, reached):end]
+            run.joined += meant[max(start, reached) : end]
         added = end > reached
         reached = max(reached, end)
         if message.stop_reason == "end_turn":
@@ -342,7 +355,7 @@ def converse(client: anthropic.Anthropic, author: ModuleAuthor, path: str, max_t
         assert message.stop_reason == "max_tokens"
         messages.append({"role": "assistant", "content": text})
         if quote and not added:
-            code = run.joined[author.meant(path).code_start:]
+            code = run.joined[author.meant(path).code_start :]
             ask = prompts.continue_prompt(code, "python", stalled=True)
             messages.append({"role": "user", "content": ask})
             asked = "quote"
@@ -361,17 +374,21 @@ def kinds_of(author: ModuleAuthor, run: Run) -> list[str]:
 
 def test_block_restart_through_the_sdk() -> None:
     name = "textwrap.py"
-    author = ModuleAuthor({name: stdlib_source(name)}, prefill_accepted=False,
-                          seams=Seams(kinds=("block_restart", "none"), seed=2))
+    author = ModuleAuthor(
+        {name: stdlib_source(name)},
+        prefill_accepted=False,
+        seams=Seams(kinds=("block_restart", "none"), seed=2),
+    )
     double = MessagesDouble(author)
     run = converse(sdk(double), author, name, max_tokens=200, quote=True)
     meant = author.meant(name).text
     assert run.joined == meant
-    restarts = [a for a, kind in zip(run.answers, kinds_of(author, run), strict=True)
-                if kind == "block_restart"]
+    restarts = [
+        a for a, kind in zip(run.answers, kinds_of(author, run), strict=True) if kind == "block_restart"
+    ]
     assert len(restarts) > 5
     for answer in restarts:
-        first_line = meant[answer.start:meant.index("\n", answer.start)]
+        first_line = meant[answer.start : meant.index("\n", answer.start)]
         assert answer.start == line_start(meant, answer.start)
         assert first_line.lstrip().startswith(DEFINITION_LINE)
         assert answer.start < line_start(meant, answer.reached)  # back before the cut's line
@@ -384,9 +401,11 @@ def test_block_restart_through_the_sdk() -> None:
 
 def test_lost_through_the_sdk() -> None:
     name = "textwrap.py"
-    author = ModuleAuthor({name: stdlib_source(name)}, prefill_accepted=False,
-                          seams=Seams(kinds=("block_restart", "none", "retype"), lost=True,
-                                      seed=4))
+    author = ModuleAuthor(
+        {name: stdlib_source(name)},
+        prefill_accepted=False,
+        seams=Seams(kinds=("block_restart", "none", "retype"), lost=True, seed=4),
+    )
     double = MessagesDouble(author)
     run = converse(sdk(double), author, name, max_tokens=200, quote=False)
     meant = author.meant(name).text
@@ -407,15 +426,18 @@ def test_lost_through_the_sdk() -> None:
     assert followed == len(author.lost) > 3
     # ... and its positions then move on until they pass the true cut.
     assert {(name, lost, cut) for name, lost, cut in author.lost} == {
-        (name, p.end, p.reached) for p in run.answers
-        if p.end < p.reached and p is not run.answers[-1]}
+        (name, p.end, p.reached) for p in run.answers if p.end < p.reached and p is not run.answers[-1]
+    }
     double.check()
 
 
 def test_without_lost_the_answer_after_a_repeat_goes_on_from_the_true_cut() -> None:
     name = "textwrap.py"
-    author = ModuleAuthor({name: stdlib_source(name)}, prefill_accepted=False,
-                          seams=Seams(kinds=("block_restart", "none", "retype"), seed=4))
+    author = ModuleAuthor(
+        {name: stdlib_source(name)},
+        prefill_accepted=False,
+        seams=Seams(kinds=("block_restart", "none", "retype"), seed=4),
+    )
     run = converse(sdk(MessagesDouble(author)), author, name, max_tokens=200, quote=False)
     kinds = kinds_of(author, run)
     assert not author.lost and run.joined == author.meant(name).text
@@ -429,8 +451,11 @@ def test_without_lost_the_answer_after_a_repeat_goes_on_from_the_true_cut() -> N
 
 def test_continue_after_is_read_and_the_answer_goes_on_exactly_after_the_quote() -> None:
     name = "textwrap.py"
-    author = ModuleAuthor({name: stdlib_source(name)}, prefill_accepted=False,
-                          seams=Seams(kinds=("block_restart", "none"), lost=True, seed=2))
+    author = ModuleAuthor(
+        {name: stdlib_source(name)},
+        prefill_accepted=False,
+        seams=Seams(kinds=("block_restart", "none"), lost=True, seed=2),
+    )
     double = MessagesDouble(author)
     run = converse(sdk(double), author, name, max_tokens=200, quote=True)
     meant = author.meant(name).text
@@ -446,7 +471,7 @@ def test_continue_after_is_read_and_the_answer_goes_on_exactly_after_the_quote()
         # from just after the quote (which lost the blank end of the code, if any).
         assert kinds[i] == "none"
         assert answer.start <= answer.reached < answer.end
-        assert not meant[answer.start:answer.reached].strip()
+        assert not meant[answer.start : answer.reached].strip()
     assert not author.lost  # every repeat was followed by a quote
     double.check()
 
@@ -454,9 +479,12 @@ def test_continue_after_is_read_and_the_answer_goes_on_exactly_after_the_quote()
 def test_the_quote_is_found_nearest_to_where_the_answers_got() -> None:
     code = "def f(x):\n" + "    x += 1\n" * 40 + "    return x\n"
     path = "inc.py"
-    author = ModuleAuthor({path: code}, prefill_accepted=False,
-                          wrapping=Wrapping(prose_before=0, fenced=1, prose_after=0),
-                          seams=Seams(kinds=("none",)))
+    author = ModuleAuthor(
+        {path: code},
+        prefill_accepted=False,
+        wrapping=Wrapping(prose_before=0, fenced=1, prose_after=0),
+        seams=Seams(kinds=("none",)),
+    )
     client = sdk(MessagesDouble(author))
     meant = author.meant(path).text
     ask = {"role": "user", "content": f"Write the file `{path}`."}
@@ -464,15 +492,18 @@ def test_the_quote_is_found_nearest_to_where_the_answers_got() -> None:
     assert meant.startswith(first) and first.count("x += 1") > 3
 
     def after_quote(tail: str) -> str:
-        messages = [ask, {"role": "assistant", "content": first},
-                    {"role": "user", "content": prompts.continue_prompt(tail, "python")}]
+        messages = [
+            ask,
+            {"role": "assistant", "content": first},
+            {"role": "user", "content": prompts.continue_prompt(tail, "python")},
+        ]
         return text_of(client.messages.create(model=MODEL, max_tokens=30, messages=messages))
 
     # A partial last line (after a whole one): the answer finishes it.
-    partial = first[first.rfind("\n") + 1:]
+    partial = first[first.rfind("\n") + 1 :]
     assert partial.strip() and partial != "    x += 1"
     for tail in ("    x += 1\n" + partial, partial):
-        assert meant[len(first):].startswith(after_quote(tail))
+        assert meant[len(first) :].startswith(after_quote(tail))
     # A line that occurs many times: the occurrence ending nearest to the cut, not after.
     whole = "    x += 1"
     at = meant.rfind(whole, 0, len(first)) + len(whole)
@@ -487,13 +518,18 @@ def test_codegens_continue_prompt_is_what_the_author_reads() -> None:
     assert FILE_SO_FAR in prompts.CONTINUE_QUOTED
     assert STALLED in prompts.continue_prompt("x = 1\n", "python", stalled=True)
     assert STALLED not in prompts.continue_prompt("x = 1\n", "python")
-    for code, quoted in [("    return fo", "    return fo"), ("x = 1\n\n    ", "x = 1"),
-                         ('QUOTE = "```"\ny = (', 'QUOTE = "```"\ny = ('),
-                         ("def f():\n    pass\n", "def f():\n    pass")]:
+    for code, quoted in [
+        ("    return fo", "    return fo"),
+        ("x = 1\n\n    ", "x = 1"),
+        ('QUOTE = "```"\ny = (', 'QUOTE = "```"\ny = ('),
+        ("def f():\n    pass\n", "def f():\n    pass"),
+    ]:
         turn = {"role": "user", "content": prompts.continue_prompt(code, "python")}
         assert _quoted_tail(turn) == quoted
-        blocks = {"role": "user", "content": [{"type": "text", "text": turn["content"],
-                                               "cache_control": {"type": "ephemeral"}}]}
+        blocks = {
+            "role": "user",
+            "content": [{"type": "text", "text": turn["content"], "cache_control": {"type": "ephemeral"}}],
+        }
         assert _quoted_tail(blocks) == quoted
     assert _quoted_tail({"role": "user", "content": prompts.CONTINUE}) is None
 
@@ -502,8 +538,12 @@ def test_skip_ahead_through_the_sdk_leaves_a_definition_to_repair_by_name() -> N
     name = "textwrap.py"
     source = stdlib_source(name)
     plain = DefinitionStyle(shapes=("class_indent",), prose_before=0, fenced=1, prose_after=0)
-    author = ModuleAuthor({name: source}, prefill_accepted=False, definitions=plain,
-                          seams=Seams(kinds=("skip_ahead", "none"), seed=1))
+    author = ModuleAuthor(
+        {name: source},
+        prefill_accepted=False,
+        definitions=plain,
+        seams=Seams(kinds=("skip_ahead", "none"), seed=1),
+    )
     double = MessagesDouble(author)
     client = sdk(double)
     run = converse(client, author, name, max_tokens=200, quote=True)
@@ -515,15 +555,23 @@ def test_skip_ahead_through_the_sdk_leaves_a_definition_to_repair_by_name() -> N
         pos = target
         answer = next(a for a in run.answers if a.start == target)
         assert answer.seam.rstrip("\n").split("\n")[-1] in FENCE_LINES
-        assert seams.definition_starting_at(meant.text, target, code_start=meant.code_start,
-                                            code_end=meant.code_end) == started
-        assert seams.enclosing_definition(meant.text, cut, code_start=meant.code_start,
-                                          code_end=meant.code_end) == left
+        assert (
+            seams.definition_starting_at(
+                meant.text, target, code_start=meant.code_start, code_end=meant.code_end
+            )
+            == started
+        )
+        assert (
+            seams.enclosing_definition(meant.text, cut, code_start=meant.code_start, code_end=meant.code_end)
+            == left
+        )
         # codegen's repair by name gets the whole original definition back.
-        repair = prompts.definition_prompt(name, f"Write the file `{name}`.", run.joined,
-                                           left, "function", "It is unfinished.")
-        reply = client.messages.create(model=MODEL, max_tokens=20_000, messages=[
-            {"role": "user", "content": list(repair.blocks())}])
+        repair = prompts.definition_prompt(
+            name, f"Write the file `{name}`.", run.joined, left, "function", "It is unfinished."
+        )
+        reply = client.messages.create(
+            model=MODEL, max_tokens=20_000, messages=[{"role": "user", "content": list(repair.blocks())}]
+        )
         assert original_text(source, left) in text_of(reply)
     assert run.joined == expected + meant.text[pos:]
     double.check()
@@ -531,11 +579,14 @@ def test_skip_ahead_through_the_sdk_leaves_a_definition_to_repair_by_name() -> N
 
 def test_fence_infos_through_the_sdk() -> None:
     name = "shlex.py"
-    author = ModuleAuthor({name: stdlib_source(name)}, prefill_accepted=False,
-                          seams=Seams(kinds=("fence",), fence_infos=seams.TOUGH_FENCE_INFOS))
+    author = ModuleAuthor(
+        {name: stdlib_source(name)},
+        prefill_accepted=False,
+        seams=Seams(kinds=("fence",), fence_infos=seams.TOUGH_FENCE_INFOS),
+    )
     with sdk(MessagesDouble(author)).messages.stream(
-            model=MODEL, max_tokens=100,
-            messages=[{"role": "user", "content": f"Write the file `{name}`."}]) as stream:
+        model=MODEL, max_tokens=100, messages=[{"role": "user", "content": f"Write the file `{name}`."}]
+    ) as stream:
         assert stream.get_final_message().stop_reason == "max_tokens"
     run = converse(sdk(MessagesDouble(author)), author, name, max_tokens=150, quote=True)
     assert run.joined == author.meant(name).text
@@ -552,9 +603,14 @@ def test_tough_seams_are_one_argument_and_the_default_is_unchanged() -> None:
 def test_tough_runs_through_the_sdk_end_and_write_the_file_but_what_they_skipped() -> None:
     used: set[str] = set()
     lost = quoted = skipped = 0
-    for name, seed, quote in [("textwrap.py", 1, True), ("textwrap.py", 2, False),
-                              ("shlex.py", 3, True), ("shlex.py", 4, False),
-                              ("textwrap.py", 5, False), ("shlex.py", 6, True)]:
+    for name, seed, quote in [
+        ("textwrap.py", 1, True),
+        ("textwrap.py", 2, False),
+        ("shlex.py", 3, True),
+        ("shlex.py", 4, False),
+        ("textwrap.py", 5, False),
+        ("shlex.py", 6, True),
+    ]:
         source = stdlib_source(name)
         author = ModuleAuthor({name: source}, prefill_accepted=False, seams=Seams.tough(seed))
         double = MessagesDouble(author)
@@ -569,7 +625,7 @@ def test_tough_runs_through_the_sdk_end_and_write_the_file_but_what_they_skipped
         assert len(author.skips) == len(run.skipped)
         assert all(left and started for _, left, started in author.skips)
         if not run.skipped:
-            code = run.joined[author.meant(name).code_start:].split("```")[0]
+            code = run.joined[author.meant(name).code_start :].split("```")[0]
             assert ast.dump(ast.parse(code)) == ast.dump(ast.parse(source))
         used |= {kind for _, kind in author.continuations}
         lost += len(author.lost)

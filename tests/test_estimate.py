@@ -29,17 +29,22 @@ from codegen.spec import load_spec
 from codegen.streaming.anthropic import Connection, CountTokensUnavailable, MessagesClient
 from tests.double import MessagesDouble, ScriptedAuthor
 from tests.double.wire import estimate_input_tokens
-from tests.test_build import client_for
-from tests.test_cli import SECRET, codegen, one_line_error, spec_file
+from tests.support import SECRET, client_for, codegen, one_line_error, spec_file
 
 SONNET = MODELS["claude-sonnet-5-5"]  # $2 in, $10 out, $2.50 cache write, $0.10 read; min 2,048
 
 
 def small(**changes: object) -> dict[str, object]:
     """A file of 10,000 tokens at 4,096 a call: three calls, the last one short."""
-    shape: dict[str, object] = dict(system_tokens=3000, prompt_tokens=1000, output_tokens=10_000,
-                                    max_tokens=4096, info=SONNET, continue_tokens=50,
-                                    max_continuations=8)
+    shape: dict[str, object] = dict(
+        system_tokens=3000,
+        prompt_tokens=1000,
+        output_tokens=10_000,
+        max_tokens=4096,
+        info=SONNET,
+        continue_tokens=50,
+        max_continuations=8,
+    )
     return {**shape, **changes}
 
 
@@ -85,8 +90,13 @@ def test_a_whole_turn_prefill_resends_the_answer_so_far_at_the_full_rate() -> No
 
 
 def test_a_line_prefill_reads_the_history_and_pays_the_line() -> None:
-    e = estimate_file("a.py", **small(info=replace(SONNET, prefill=True),  # type: ignore[arg-type]
-                                      line_prefill=True))
+    e = estimate_file(
+        "a.py",
+        **small(
+            info=replace(SONNET, prefill=True),  # type: ignore[arg-type]
+            line_prefill=True,
+        ),
+    )
     # Inputs 4000; 4000 + 4096 + 50 + 10 = 8156; 4000 + 2 x 4156 = 12312. The breakpoint is
     # on the "continue" message before each line: 8146, then 12302.
     assert e.calls == 3
@@ -96,11 +106,21 @@ def test_a_line_prefill_reads_the_history_and_pays_the_line() -> None:
 
 
 def test_prefixes_below_the_caching_minimum_are_not_cached() -> None:
-    e = estimate_file("a.py", **small(system_tokens=500, prompt_tokens=300,  # type: ignore[arg-type]
-                                      output_tokens=5000))
+    e = estimate_file(
+        "a.py",
+        **small(
+            system_tokens=500,
+            prompt_tokens=300,  # type: ignore[arg-type]
+            output_tokens=5000,
+        ),
+    )
     # 800 tokens: nothing cached; then 800 + 4096 + 50 = 4946, written, never read.
-    assert (e.calls, e.usage.input_tokens, e.usage.cache_write_tokens,
-            e.usage.cache_read_tokens) == (2, 800, 4946, 0)
+    assert (e.calls, e.usage.input_tokens, e.usage.cache_write_tokens, e.usage.cache_read_tokens) == (
+        2,
+        800,
+        4946,
+        0,
+    )
 
 
 def test_a_thinking_budget_takes_its_share_of_every_call() -> None:
@@ -121,16 +141,39 @@ def test_an_unknown_model_has_no_cost_and_no_caching() -> None:
     assert e.usage.input_tokens == 4000 + 8096 + 12192  # prefill: the table's default
 
 
-@given(system=st.integers(1, 20_000), prompt=st.integers(1, 20_000), output=st.integers(1, 80_000),
-       max_tokens=st.integers(1024, 16_384), prefill=st.booleans(), history=st.booleans(),
-       warm=st.booleans(), line=st.booleans())
-def test_every_input_token_is_billed_exactly_once(system: int, prompt: int, output: int,
-                                                  max_tokens: int, prefill: bool, history: bool,
-                                                  warm: bool, line: bool) -> None:
-    e = estimate_file("a.py", system_tokens=system, prompt_tokens=prompt, output_tokens=output,
-                      max_tokens=max_tokens, info=replace(SONNET, prefill=prefill),
-                      continue_tokens=50, max_continuations=8, system_cached=warm,
-                      history_cached=history, line_prefill=line)
+@given(
+    system=st.integers(1, 20_000),
+    prompt=st.integers(1, 20_000),
+    output=st.integers(1, 80_000),
+    max_tokens=st.integers(1024, 16_384),
+    prefill=st.booleans(),
+    history=st.booleans(),
+    warm=st.booleans(),
+    line=st.booleans(),
+)
+def test_every_input_token_is_billed_exactly_once(
+    system: int,
+    prompt: int,
+    output: int,
+    max_tokens: int,
+    prefill: bool,
+    history: bool,
+    warm: bool,
+    line: bool,
+) -> None:
+    e = estimate_file(
+        "a.py",
+        system_tokens=system,
+        prompt_tokens=prompt,
+        output_tokens=output,
+        max_tokens=max_tokens,
+        info=replace(SONNET, prefill=prefill),
+        continue_tokens=50,
+        max_continuations=8,
+        system_cached=warm,
+        history_cached=history,
+        line_prefill=line,
+    )
     extra = 0 if prefill and not line else 50 + (LINE_TOKENS if prefill else 0)
     sent = sum(system + prompt + k * (max_tokens + extra) for k in range(e.calls))
     u = e.usage
@@ -141,9 +184,12 @@ def test_every_input_token_is_billed_exactly_once(system: int, prompt: int, outp
 # -- counting: the real SDK against the double -----------------------------------------
 
 
-BODY = {"model": "claude-sonnet-5-5", "max_tokens": 4096,
-        "system": [{"type": "text", "text": "You write code.", "cache_control": {"type": "ephemeral"}}],
-        "messages": [{"role": "user", "content": "Write the file `a.py`: a stack class."}]}
+BODY = {
+    "model": "claude-sonnet-5-5",
+    "max_tokens": 4096,
+    "system": [{"type": "text", "text": "You write code.", "cache_control": {"type": "ephemeral"}}],
+    "messages": [{"role": "user", "content": "Write the file `a.py`: a stack class."}],
+}
 
 
 def test_count_tokens_goes_through_the_sdk() -> None:
@@ -168,19 +214,31 @@ def test_a_server_without_count_tokens_falls_back_to_a_local_count() -> None:
 
 def test_refused_credentials_stay_an_error() -> None:
     def refuse(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(401, json={"type": "error", "error": {
-            "type": "authentication_error", "message": "invalid x-api-key"}})
+        return httpx2.Response(
+            401,
+            json={"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}},
+        )
 
-    client = MessagesClient(Connection("bad", "http://double.test"), max_retries=0,
-                            http_client=httpx2.Client(transport=httpx2.MockTransport(refuse)))
+    client = MessagesClient(
+        Connection("bad", "http://double.test"),
+        max_retries=0,
+        http_client=httpx2.Client(transport=httpx2.MockTransport(refuse)),
+    )
     with pytest.raises(AuthenticationError, match="401"):
         client.count_tokens(BODY)
 
 
 def test_estimate_spec_counts_the_system_prompt_once_and_each_file(tmp_path: Path) -> None:
     (tmp_path / "b.py").write_text("x = 1\n" * 700)  # 4,200 characters: 1,200 tokens
-    spec = load_spec(spec_file(tmp_path, [{"path": "a.py", "prompt": "a queue"},
-                                          {"path": "b.py", "prompt": "uses a", "depends_on": ["a.py"]}]))
+    spec = load_spec(
+        spec_file(
+            tmp_path,
+            [
+                {"path": "a.py", "prompt": "a queue"},
+                {"path": "b.py", "prompt": "uses a", "depends_on": ["a.py"]},
+            ],
+        )
+    )
     double = MessagesDouble(ScriptedAuthor([]))
     counter = ServerCounter(client_for(double), "http://double.test")
     result = estimate_spec(spec, counter)
@@ -204,7 +262,8 @@ def test_only_estimates_the_files_named(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("thinking", "line"), [(None, True), ("off", True), (2048, False)])
 def test_a_prefill_model_with_prices_is_estimated_as_build_continues_it(
-        tmp_path: Path, thinking: object, line: bool) -> None:
+    tmp_path: Path, thinking: object, line: bool
+) -> None:
     # 1,024 text tokens a call (the thinking budget apart): four calls for 4,000 tokens.
     top: dict[str, object] = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
     if thinking is not None:
@@ -214,8 +273,10 @@ def test_a_prefill_model_with_prices_is_estimated_as_build_continues_it(
     result = estimate_spec(spec, LocalCounter())
     [f] = result.files
     assert f.continuations == 3
-    assert any(a.startswith("continued by line prefill" if line else "continued by prefill")
-               for a in result.assumptions)
+    assert any(
+        a.startswith("continued by line prefill" if line else "continued by prefill")
+        for a in result.assumptions
+    )
     if line:
         # The first request (below the 1,024-token caching minimum) and each line are paid
         # in full; the rest of the history is read from the cache.
@@ -230,22 +291,43 @@ def test_a_prefill_model_with_prices_is_estimated_as_build_continues_it(
 
 
 def two_files(folder: Path, **top: object) -> Path:
-    return spec_file(folder, [{"path": "pkg/a.py", "prompt": "A stack class."},
-                              {"path": "pkg/b.py", "prompt": "A CLI over the stack.",
-                               "depends_on": ["pkg/a.py"]}], max_tokens=2048, **top)
+    return spec_file(
+        folder,
+        [
+            {"path": "pkg/a.py", "prompt": "A stack class."},
+            {"path": "pkg/b.py", "prompt": "A CLI over the stack.", "depends_on": ["pkg/a.py"]},
+        ],
+        max_tokens=2048,
+        **top,
+    )
 
 
 def test_local_makes_no_request_and_shows_a_table(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor([]))
     with double.serve() as url:
-        result = codegen("estimate", str(two_files(tmp_path)), "--local",
-                         env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET})
+        result = codegen(
+            "estimate",
+            str(two_files(tmp_path)),
+            "--local",
+            env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET},
+        )
     assert result.returncode == 0, result.stderr
     assert double.requests == [] and double.count_requests == []
     lines = result.stdout.splitlines()
     assert lines[0].endswith("(claude-sonnet-5-5, local count): estimate")
-    assert lines[1].split() == ["file", "calls", "in", "tok", "cache", "wr", "cache", "rd", "out",
-                                "tok", "cost"]
+    assert lines[1].split() == [
+        "file",
+        "calls",
+        "in",
+        "tok",
+        "cache",
+        "wr",
+        "cache",
+        "rd",
+        "out",
+        "tok",
+        "cost",
+    ]
     # 4,000 tokens at 2,048 a call: two calls each.
     assert [line.split()[:2] for line in lines[2:4]] == [["pkg/a.py", "2"], ["pkg/b.py", "2"]]
     assert lines[5].split()[:2] == ["total", "4"] and lines[5].split()[-1].startswith("$")
@@ -255,8 +337,13 @@ def test_local_makes_no_request_and_shows_a_table(tmp_path: Path) -> None:
 def test_json_through_count_tokens(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor([]))
     with double.serve() as url:
-        result = codegen("estimate", str(two_files(tmp_path)), "--format", "json",
-                         env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET})
+        result = codegen(
+            "estimate",
+            str(two_files(tmp_path)),
+            "--format",
+            "json",
+            env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET},
+        )
     assert result.returncode == 0, result.stderr
     assert len(double.count_requests) == 3 and double.requests == []
     [spec] = json.loads(result.stdout)["specs"]

@@ -12,7 +12,7 @@ import pytest
 from codegen.spec import load_spec
 from tests.double import MessagesDouble
 from tests.double.stand_in import StandInAuthor
-from tests.test_cli import ROOT, codegen
+from tests.support import ROOT, codegen
 
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 

@@ -36,7 +36,7 @@ class Stack:
         raise IndexError("pop from an empty stack")
 '''
 
-TESTS = '''\
+TESTS = """\
 import pytest
 
 from pkg.calc import Stack, add
@@ -65,12 +65,16 @@ class TestStack:
 @pytest.mark.parametrize("a,b,c", [(1, 1, 2), (0, 0, 0)])
 def test_param(a, b, c):
     assert add(a, b) == c
-'''
+"""
 
 BROKEN = "from pkg.calc import multiply\n"
 
-FILES = {"pkg/__init__.py": "", "pkg/calc.py": CALC, "tests/test_calc.py": TESTS,
-         "tests/test_broken.py": BROKEN}
+FILES = {
+    "pkg/__init__.py": "",
+    "pkg/calc.py": CALC,
+    "tests/test_calc.py": TESTS,
+    "tests/test_broken.py": BROKEN,
+}
 STYLES = ("auto", "short", "native", "line", "no")
 # pytest without the plugins installed here: a second less to start, and the same report.
 QUICK_PYTEST = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
@@ -91,10 +95,23 @@ def outputs(project: Path) -> dict[str, str]:
     found = {}
     for style in STYLES:
         done = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--tb={style}",
-             "--continue-on-collection-errors"],
-            cwd=project, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
-            env=QUICK_PYTEST)
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                f"--tb={style}",
+                "--continue-on-collection-errors",
+            ],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+            env=QUICK_PYTEST,
+        )
         assert done.returncode == 1, done.stdout + done.stderr
         found[style] = done.stdout + done.stderr
     return found
@@ -129,7 +146,8 @@ def test_every_failing_test_is_found_in_every_traceback_style(outputs: dict[str,
 
 @pytest.mark.parametrize("style", STYLES)
 def test_an_assert_on_a_wrong_value_suspects_the_function_it_called(
-        project: Path, outputs: dict[str, str], style: str) -> None:
+    project: Path, outputs: dict[str, str], style: str
+) -> None:
     failure = by_key(outputs[style])["tests/test_calc.py::test_add"]
     found = suspects(failure, sources(project), paths_of(project))
     assert labels(found.under_test) == [("pkg/calc.py", "regenerate add")]
@@ -148,34 +166,42 @@ def test_the_failing_statement_names_the_method(project: Path, outputs: dict[str
 
 @pytest.mark.parametrize("style", ["line", "no"])
 def test_without_a_traceback_every_method_the_test_calls_is_suspect(
-        project: Path, outputs: dict[str, str], style: str) -> None:
+    project: Path, outputs: dict[str, str], style: str
+) -> None:
     failure = by_key(outputs[style])["tests/test_calc.py::TestStack::test_pop_order"]
     found = suspects(failure, sources(project), paths_of(project))
-    assert labels(found.under_test) == [("pkg/calc.py", "regenerate Stack.push"),
-                                        ("pkg/calc.py", "regenerate Stack.pop")]
+    assert labels(found.under_test) == [
+        ("pkg/calc.py", "regenerate Stack.push"),
+        ("pkg/calc.py", "regenerate Stack.pop"),
+    ]
 
 
 @pytest.mark.parametrize("style", ["auto", "short", "native"])
 def test_an_exception_raised_in_the_code_suspects_its_frames_innermost_first(
-        project: Path, outputs: dict[str, str], style: str) -> None:
+    project: Path, outputs: dict[str, str], style: str
+) -> None:
     failure = by_key(outputs[style])["tests/test_calc.py::TestStack::test_pop_empty"]
     assert failure.message.startswith("IndexError")
     found = suspects(failure, sources(project), paths_of(project))
-    assert labels(found.under_test) == [("pkg/calc.py", "regenerate Stack._empty"),
-                                        ("pkg/calc.py", "regenerate Stack.pop")]
+    assert labels(found.under_test) == [
+        ("pkg/calc.py", "regenerate Stack._empty"),
+        ("pkg/calc.py", "regenerate Stack.pop"),
+    ]
     assert "raise IndexError" in failure.text
 
 
 @pytest.mark.parametrize("style", ["auto", "short", "native", "line"])
 def test_a_name_a_test_cannot_import_is_added_to_its_module(
-        project: Path, outputs: dict[str, str], style: str) -> None:
+    project: Path, outputs: dict[str, str], style: str
+) -> None:
     failure = by_key(outputs[style])["tests/test_broken.py"]
     found = suspects(failure, sources(project), paths_of(project))
     [missing] = found.under_test
     assert (missing.path, missing.repair.action, missing.repair.target) == ("pkg/calc.py", "add", "multiply")
     # The test's own import line is the test's side.
     assert [(s.path, s.repair.action, s.repair.first) for s in found.tests] == [
-        ("tests/test_broken.py", "statement", 1)]
+        ("tests/test_broken.py", "statement", 1)
+    ]
 
 
 def test_a_parametrized_test_is_named_without_its_parameters(outputs: dict[str, str]) -> None:
@@ -186,7 +212,8 @@ def test_a_parametrized_test_is_named_without_its_parameters(outputs: dict[str, 
 
 @pytest.mark.parametrize("style", ["auto", "no"])
 def test_a_hand_written_test_is_read_to_find_what_it_used_and_never_repaired(
-        project: Path, outputs: dict[str, str], style: str) -> None:
+    project: Path, outputs: dict[str, str], style: str
+) -> None:
     generated = {p: t for p, t in sources(project).items() if p != "tests/test_calc.py"}
     paths = GeneratedPaths([project], generated)
     failure = by_key(outputs[style])["tests/test_calc.py::test_add"]
@@ -204,8 +231,11 @@ def test_sections_keep_to_their_failure(outputs: dict[str, str]) -> None:
 
 
 def test_a_round_asks_about_the_code_first_then_the_test(project: Path, outputs: dict[str, str]) -> None:
-    failures = [f for f in parse_failures(outputs["auto"])
-                if f.key in ("tests/test_calc.py::test_add", "tests/test_calc.py::test_param[1-1-2]")]
+    failures = [
+        f
+        for f in parse_failures(outputs["auto"])
+        if f.key in ("tests/test_calc.py::test_add", "tests/test_calc.py::test_param[1-1-2]")
+    ]
     first = assign(failures, sources(project), paths_of(project))
     # Both failures go through `add`: one request, quoting both.
     [only] = first
@@ -214,15 +244,19 @@ def test_a_round_asks_about_the_code_first_then_the_test(project: Path, outputs:
     tried = frozenset((f.key, "pkg/calc.py", "regenerate add") for f in failures)
     second = assign(failures, sources(project), paths_of(project), tried)
     assert sorted((a.suspect.label, a.suspect.test) for a in second) == [
-        ("regenerate test_add", True), ("regenerate test_param", True)]
+        ("regenerate test_add", True),
+        ("regenerate test_param", True),
+    ]
     # A file the build may not touch (--only) is not asked about.
-    assert assign(failures, sources(project), paths_of(project),
-                  allowed=lambda path: path != "pkg/calc.py")[0].suspect.test
+    assert assign(failures, sources(project), paths_of(project), allowed=lambda path: path != "pkg/calc.py")[
+        0
+    ].suspect.test
 
 
 def test_unittest_output(project: Path, tmp_path: Path) -> None:
     (tmp_path / "calc.py").write_text(CALC)
-    (tmp_path / "test_calc.py").write_text(textwrap.dedent('''\
+    (tmp_path / "test_calc.py").write_text(
+        textwrap.dedent("""\
         import unittest
 
         import calc
@@ -231,9 +265,16 @@ def test_unittest_output(project: Path, tmp_path: Path) -> None:
         class TestCalc(unittest.TestCase):
             def test_add(self):
                 self.assertEqual(calc.add(1, 2), 3)
-        '''))
-    done = subprocess.run([sys.executable, "-m", "unittest", "-q"], cwd=tmp_path, capture_output=True,
-                          text=True, stdin=subprocess.DEVNULL, timeout=60)
+        """)
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "unittest", "-q"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
     assert done.returncode == 1
     [failure] = parse_failures(done.stdout + done.stderr)
     files = {"calc.py": CALC, "test_calc.py": (tmp_path / "test_calc.py").read_text()}
@@ -245,16 +286,24 @@ def test_unittest_output(project: Path, tmp_path: Path) -> None:
 def test_a_scripts_traceback(tmp_path: Path) -> None:
     (tmp_path / "calc.py").write_text(CALC)
     (tmp_path / "main.py").write_text("from calc import Stack\n\nStack().pop()\n")
-    done = subprocess.run([sys.executable, "main.py"], cwd=tmp_path, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "main.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
     [failure] = parse_failures(done.stdout + done.stderr)
     assert failure.title == "traceback" and failure.message == "IndexError: pop from an empty stack"
     files = {"calc.py": CALC, "main.py": (tmp_path / "main.py").read_text()}
     found = suspects(failure, files, GeneratedPaths([tmp_path], files))
     # main.py is not named like a test: every generated frame is code under test.
-    assert labels(found.under_test) == [("calc.py", "regenerate Stack._empty"),
-                                        ("calc.py", "regenerate Stack.pop"),
-                                        ("main.py", "rewrite lines 3-3")]
+    assert labels(found.under_test) == [
+        ("calc.py", "regenerate Stack._empty"),
+        ("calc.py", "regenerate Stack.pop"),
+        ("main.py", "rewrite lines 3-3"),
+    ]
     assert found.tests == ()
 
 
@@ -267,8 +316,9 @@ def test_output_without_failures_names_none() -> None:
 
 
 def test_paths_in_the_output_are_found_relative_absolute_and_by_their_end() -> None:
-    paths = GeneratedPaths([PurePosixPath("/work/out"), PurePosixPath("/real/out")],
-                           ["todo/models.py", "tests/test_models.py"])
+    paths = GeneratedPaths(
+        [PurePosixPath("/work/out"), PurePosixPath("/real/out")], ["todo/models.py", "tests/test_models.py"]
+    )
     assert paths.find("todo/models.py") == "todo/models.py"
     assert paths.find("./todo/../todo/models.py") == "todo/models.py"
     assert paths.find("/work/out/todo/models.py") == "todo/models.py"
@@ -282,7 +332,7 @@ def test_paths_in_the_output_are_found_relative_absolute_and_by_their_end() -> N
 
 
 def test_the_definition_around_a_line() -> None:
-    code = textwrap.dedent('''\
+    code = textwrap.dedent("""\
         import functools
 
         LIMIT = (
@@ -302,7 +352,7 @@ def test_the_definition_around_a_line() -> None:
 
             def grow(self):
                 return self.size + 1
-        ''')
+        """)
     assert at_line(code, 4).label == "rewrite lines 3-5"  # type: ignore[union-attr]
     assert at_line(code, 8).label == "regenerate outer"  # type: ignore[union-attr]  # its decorator
     assert at_line(code, 11).label == "regenerate outer"  # type: ignore[union-attr]  # not `inner` alone
@@ -314,7 +364,9 @@ def test_the_definition_around_a_line() -> None:
 
 def test_what_a_test_uses_through_each_kind_of_import() -> None:
     models = "class Todo:\n    def done(self):\n        return False\n\n\ndef parse(t):\n    return Todo()\n"
-    files = {"app/models.py": models, "app/tests/test_m.py": textwrap.dedent('''\
+    files = {
+        "app/models.py": models,
+        "app/tests/test_m.py": textwrap.dedent("""\
         import app.models
         import app.models as m
         from ..models import parse
@@ -331,7 +383,8 @@ def test_what_a_test_uses_through_each_kind_of_import() -> None:
 
         def test_relative():
             assert parse("x").done()
-        ''')}
+        """),
+    }
     paths = GeneratedPaths([PurePosixPath("/out")], files)
 
     def used(test: str, line: int | None = None) -> list[str]:
@@ -355,9 +408,11 @@ def test_clip_keeps_the_start_and_more_of_the_end() -> None:
 
 
 def test_a_failure_without_a_summary_line_is_named_by_its_section() -> None:
-    output = ("=================================== FAILURES ===================================\n"
-              "___________________________________ test_add ___________________________________\n"
-              "tests/test_calc.py:7: in test_add\n    assert add(1, 2) == 3\nE   assert -1 == 3\n")
+    output = (
+        "=================================== FAILURES ===================================\n"
+        "___________________________________ test_add ___________________________________\n"
+        "tests/test_calc.py:7: in test_add\n    assert add(1, 2) == 3\nE   assert -1 == 3\n"
+    )
     [failure] = parse_failures(output)
     assert failure.test_id == "" and failure.test_name == "test_add"
     assert failure.frames == (Frame("tests/test_calc.py", 7),)

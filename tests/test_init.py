@@ -8,14 +8,15 @@ import yaml
 
 from codegen.init import TEMPLATE, example_spec
 from codegen.spec import SpecModel, load_spec
-from tests.test_cli import codegen, one_line_error
+from tests.support import codegen, one_line_error
 
 
 def test_init_writes_a_spec_that_plans_a_build(tmp_path: Path) -> None:
     result = codegen("init", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == ("wrote specs/app.yaml: edit its prompts, then run "
-                             "`codegen build specs/app.yaml`\n")
+    assert result.stdout == (
+        "wrote specs/app.yaml: edit its prompts, then run `codegen build specs/app.yaml`\n"
+    )
     spec = load_spec(tmp_path / "specs" / "app.yaml")
     assert spec.output_dir == tmp_path  # outputs land where init was run, not in specs/
     paths = [f.path for f in spec.files]
@@ -23,8 +24,7 @@ def test_init_writes_a_spec_that_plans_a_build(tmp_path: Path) -> None:
     assert spec.file("wordcount/core.py").requires and spec.file("tests/test_wordcount.py").depends_on
     planned = codegen("build", "--dry-run", "specs/app.yaml", cwd=tmp_path)
     assert planned.returncode == 0, planned.stderr
-    assert [line.split()[:2] for line in planned.stdout.splitlines()[2:5]] == [
-        [p, "planned"] for p in paths]
+    assert [line.split()[:2] for line in planned.stdout.splitlines()[2:5]] == [[p, "planned"] for p in paths]
 
 
 def test_every_key_a_spec_takes_is_shown_and_explained() -> None:
@@ -54,8 +54,10 @@ def test_init_never_overwrites(tmp_path: Path) -> None:
     spec.write_text("version: 1\n")
     result = codegen("init", "mine.yaml", cwd=tmp_path)
     assert result.returncode == 2
-    assert one_line_error(result) == ("codegen: error: mine.yaml: already exists; codegen init never "
-                                      "overwrites a file (name another path, or delete it)")
+    assert one_line_error(result) == (
+        "codegen: error: mine.yaml: already exists; codegen init never "
+        "overwrites a file (name another path, or delete it)"
+    )
     assert spec.read_text() == "version: 1\n" and result.stdout == ""
 
 

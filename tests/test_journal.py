@@ -31,7 +31,7 @@ from tests.double import (
     text_block,
     thinking_block,
 )
-from tests.test_build import client_for
+from tests.support import client_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "sk-ant-secret-journal-never-stored"
@@ -40,13 +40,19 @@ ANSWER = "```python\n" + CODE + "```"
 
 
 def body(prompt: str = "Write the file `greet.py`.", **extra: Any) -> dict[str, Any]:
-    return {"model": "claude-test", "max_tokens": 1024, "system": [],
-            "messages": [{"role": "user", "content": prompt}], **extra}
+    return {
+        "model": "claude-test",
+        "max_tokens": 1024,
+        "system": [],
+        "messages": [{"role": "user", "content": prompt}],
+        **extra,
+    }
 
 
 def greet_request(prefill: bool = False) -> Request:
-    return Request("claude-test", tuple(prompts.system_blocks("")), "Write the file `greet.py`.",
-                   1024, None, prefill)
+    return Request(
+        "claude-test", tuple(prompts.system_blocks("")), "Write the file `greet.py`.", 1024, None, prefill
+    )
 
 
 @pytest.fixture
@@ -73,17 +79,23 @@ def test_an_answered_request_is_replayed_by_the_next_run_without_a_request(journ
 def test_a_whole_conversation_replays_offline_identically(journal: Journal) -> None:
     # Cut, a refused prefill, then a user-turn continuation: the refusal is replayed too.
     head = "```python\ndef greet(name):\n    "
-    double = MessagesDouble(ScriptedAuthor([
-        replies.cut(head), replies.prefill_refused(), replies.text("return f'hello {name}'\n```")]))
-    online = generate(JournalledStreamer(client_for(double), journal), greet_request(prefill=True),
-                      max_continuations=4, memory=PrefillMemory())
+    double = MessagesDouble(
+        ScriptedAuthor(
+            [replies.cut(head), replies.prefill_refused(), replies.text("return f'hello {name}'\n```")]
+        )
+    )
+    online = generate(
+        JournalledStreamer(client_for(double), journal),
+        greet_request(prefill=True),
+        max_continuations=4,
+        memory=PrefillMemory(),
+    )
     double.check()
     assert online.status == "complete" and len(double.requests) == 3
 
     memory = PrefillMemory()
     offline_streamer = JournalledStreamer(None, journal, offline=True)
-    offline = generate(offline_streamer, greet_request(prefill=True), max_continuations=4,
-                       memory=memory)
+    offline = generate(offline_streamer, greet_request(prefill=True), max_continuations=4, memory=memory)
     assert offline == online
     assert "claude-test" in memory.refused
     assert offline_streamer.tally.replayed == 3 and offline_streamer.tally.sent == 0
@@ -109,11 +121,19 @@ def test_an_identical_resend_within_a_run_is_sent_and_replayed_in_order(journal:
     # An empty cut leaves nothing to send back, so the loop sends the same request again:
     # replaying the first answer for it would loop; each sending has its own row.
     double = MessagesDouble(ScriptedAuthor([replies.cut(""), replies.text(ANSWER)]))
-    online = generate(JournalledStreamer(client_for(double), journal), greet_request(),
-                      max_continuations=4, memory=PrefillMemory())
+    online = generate(
+        JournalledStreamer(client_for(double), journal),
+        greet_request(),
+        max_continuations=4,
+        memory=PrefillMemory(),
+    )
     assert double.requests[0] == double.requests[1] and online.status == "complete"
-    offline = generate(JournalledStreamer(None, journal, offline=True), greet_request(),
-                       max_continuations=4, memory=PrefillMemory())
+    offline = generate(
+        JournalledStreamer(None, journal, offline=True),
+        greet_request(),
+        max_continuations=4,
+        memory=PrefillMemory(),
+    )
     assert offline == online
 
 
@@ -127,9 +147,17 @@ def test_an_answer_the_client_returned_cut_replays_as_it_was(journal: Journal) -
 
 def test_thinking_and_stop_details_survive_the_round_trip(journal: Journal) -> None:
     thought = thinking_block("Plan: one function.")
-    double = MessagesDouble(ScriptedAuthor([
-        Reply(content=(thought, text_block("```python\n")), stop_reason="refusal",
-              stop_details={"type": "refusal", "category": "cyber", "explanation": "no"})]))
+    double = MessagesDouble(
+        ScriptedAuthor(
+            [
+                Reply(
+                    content=(thought, text_block("```python\n")),
+                    stop_reason="refusal",
+                    stop_details={"type": "refusal", "category": "cyber", "explanation": "no"},
+                )
+            ]
+        )
+    )
     request = body(thinking={"type": "adaptive"})
     first = JournalledStreamer(client_for(double), journal).stream(request)
     assert first.content[0] == thought and first.stop_details
@@ -141,8 +169,9 @@ class Interrupt(KeyboardInterrupt):
 
 
 def test_a_stream_cut_by_ctrl_c_is_resumed_from_its_text_not_bought_again(journal: Journal) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.text(ANSWER), replies.text(CODE[30:] + "```")]),
-                            delta_chars=5)
+    double = MessagesDouble(
+        ScriptedAuthor([replies.text(ANSWER), replies.text(CODE[30:] + "```")]), delta_chars=5
+    )
     received: list[str] = []
 
     def ctrl_c_after_40(text: str) -> None:
@@ -151,8 +180,9 @@ def test_a_stream_cut_by_ctrl_c_is_resumed_from_its_text_not_bought_again(journa
             raise Interrupt()
 
     with pytest.raises(Interrupt):
-        JournalledStreamer(client_for(double), journal, flush_chars=10_000,
-                           flush_seconds=60).stream(body(), ctrl_c_after_40)
+        JournalledStreamer(client_for(double), journal, flush_chars=10_000, flush_seconds=60).stream(
+            body(), ctrl_c_after_40
+        )
     kept = "".join(received)
     entry = journal.find(request_key(body()))
     assert entry is not None and entry.status == "partial" and entry.text == kept
@@ -160,25 +190,45 @@ def test_a_stream_cut_by_ctrl_c_is_resumed_from_its_text_not_bought_again(journa
     # The next run: the partial comes back as a cut answer, and the loop continues it.
     streamer = JournalledStreamer(client_for(double), journal)
     resumed = streamer.stream(body())
-    assert resumed == Answer(({"type": "text", "text": kept},), None, None, Usage(),
-                             f"resumed: the stream was cut after {len(kept)} characters")
+    assert resumed == Answer(
+        ({"type": "text", "text": kept},),
+        None,
+        None,
+        Usage(),
+        f"resumed: the stream was cut after {len(kept)} characters",
+    )
     assert len(double.requests) == 1 and streamer.tally.resumed == 1
 
 
 def test_a_resumed_conversation_completes_with_one_more_request(journal: Journal) -> None:
     head = ANSWER[:40]
-    journal.append(request_key(greet_request().body(
-        [{"role": "user", "content": "Write the file `greet.py`."}])), 0, "claude-test", head,
-        first=True)
+    journal.append(
+        request_key(greet_request().body([{"role": "user", "content": "Write the file `greet.py`."}])),
+        0,
+        "claude-test",
+        head,
+        first=True,
+    )
     double = MessagesDouble(ScriptedAuthor([replies.text(ANSWER[40:])]))
-    generation = generate(JournalledStreamer(client_for(double), journal), greet_request(),
-                          max_continuations=4, memory=PrefillMemory())
+    generation = generate(
+        JournalledStreamer(client_for(double), journal),
+        greet_request(),
+        max_continuations=4,
+        memory=PrefillMemory(),
+    )
     assert generation.status == "complete" and len(double.requests) == 1
     assert double.requests[0]["messages"][1] == {"role": "assistant", "content": [text_block(head)]}
     # The partial row stays as it is: every later run resumes from it the same way.
     assert (journal.stats().partial, journal.stats().complete) == (1, 1)
-    assert generate(JournalledStreamer(None, journal, offline=True), greet_request(),
-                    max_continuations=4, memory=PrefillMemory()) == generation
+    assert (
+        generate(
+            JournalledStreamer(None, journal, offline=True),
+            greet_request(),
+            max_continuations=4,
+            memory=PrefillMemory(),
+        )
+        == generation
+    )
 
 
 def test_a_blank_partial_is_sent_again(journal: Journal) -> None:
@@ -211,8 +261,7 @@ def test_offline_without_an_answer_is_an_api_error_that_says_what_to_do(journal:
 
 def test_a_replayed_prefill_refusal_raises_again(journal: Journal) -> None:
     double = MessagesDouble(ScriptedAuthor([replies.prefill_refused()]))
-    request = body(messages=[{"role": "user", "content": "x"},
-                             {"role": "assistant", "content": "def f("}])
+    request = body(messages=[{"role": "user", "content": "x"}, {"role": "assistant", "content": "def f("}])
     with pytest.raises(PrefillRejectedError):
         JournalledStreamer(client_for(double), journal).stream(request)
     with pytest.raises(PrefillRejectedError, match="prefill"):
@@ -238,18 +287,23 @@ def damaged_journal(path: Path) -> None:
         for i in range(200):
             journal.append(f"k{i}", 0, "m", "x" * 2000, first=True)
     data = bytearray(path.read_bytes())
-    data[4096 * 3: 4096 * 40] = random.Random(1).randbytes(4096 * 37)
+    data[4096 * 3 : 4096 * 40] = random.Random(1).randbytes(4096 * 37)
     path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize(("make", "kind", "says"), [
-    (lambda p: p.write_bytes(random.Random(0).randbytes(5000)), "corrupt", "not a readable database"),
-    (foreign_database, "foreign", "another application's database"),
-    (newer_journal, "foreign", "schema version 99"),
-    (damaged_journal, "corrupt", "corrupt"),
-], ids=["random-bytes", "another-app", "newer-schema", "damaged-pages"])
-def test_an_unusable_file_is_moved_aside_with_a_warning(tmp_path: Path, make: Any, kind: str,
-                                                        says: str) -> None:
+@pytest.mark.parametrize(
+    ("make", "kind", "says"),
+    [
+        (lambda p: p.write_bytes(random.Random(0).randbytes(5000)), "corrupt", "not a readable database"),
+        (foreign_database, "foreign", "another application's database"),
+        (newer_journal, "foreign", "schema version 99"),
+        (damaged_journal, "corrupt", "corrupt"),
+    ],
+    ids=["random-bytes", "another-app", "newer-schema", "damaged-pages"],
+)
+def test_an_unusable_file_is_moved_aside_with_a_warning(
+    tmp_path: Path, make: Any, kind: str, says: str
+) -> None:
     path = tmp_path / ".codegen" / "journal.sqlite3"
     path.parent.mkdir()
     make(path)
@@ -329,11 +383,18 @@ def test_threads_share_one_journal(journal: Journal) -> None:
 
 def test_the_api_key_is_never_on_disk(tmp_path: Path) -> None:
     path = tmp_path / ".codegen" / "journal.sqlite3"
-    double = MessagesDouble(ScriptedAuthor([
-        replies.cut(ANSWER[:30]), replies.dropped(ANSWER[30:], after=10), replies.text(ANSWER[40:])]))
+    double = MessagesDouble(
+        ScriptedAuthor(
+            [replies.cut(ANSWER[:30]), replies.dropped(ANSWER[30:], after=10), replies.text(ANSWER[40:])]
+        )
+    )
     with Journal.open(path) as journal:
-        generation = generate(JournalledStreamer(client_for(double, api_key=SECRET), journal),
-                              greet_request(), max_continuations=4, memory=PrefillMemory())
+        generation = generate(
+            JournalledStreamer(client_for(double, api_key=SECRET), journal),
+            greet_request(),
+            max_continuations=4,
+            memory=PrefillMemory(),
+        )
         assert generation.status == "complete"
         on_disk = b"".join(p.read_bytes() for p in path.parent.iterdir())
         assert SECRET.encode() not in on_disk
@@ -371,8 +432,14 @@ def test_a_build_killed_mid_stream_leaves_its_text_in_the_journal(tmp_path: Path
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CODEGEN_"))}
     env["PYTHONPATH"] = str(ROOT)
     with double.serve() as url:
-        run = subprocess.run([sys.executable, "-c", KILLED_RUN, url, str(path), SECRET], env=env,
-                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        run = subprocess.run(
+            [sys.executable, "-c", KILLED_RUN, url, str(path), SECRET],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
     assert run.returncode == -signal.SIGKILL, run.stderr
     with Journal.open(path) as journal:
         assert journal.warning is None

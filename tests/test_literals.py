@@ -21,7 +21,7 @@ in a script.
 def test_the_lines_of_a_string_after_its_first_are_found() -> None:
     lines = TEXT.splitlines()
     assert string_lines(lines) == {5, 6, 7}
-    assert lines[5] == "A problem occurred" and lines[7] == "\"\"\""
+    assert lines[5] == "A problem occurred" and lines[7] == '"""'
 
 
 def test_a_text_cut_inside_a_string_has_the_rest_inside_it() -> None:
@@ -38,7 +38,13 @@ def test_the_search_starts_at_the_top_level_block() -> None:
 
 def test_a_definition_line_is_never_inside_a_string() -> None:
     # `get` was cut inside its docstring: every later quote is read the wrong way round.
-    lines = ['class A:', '    def get(self):', '        """Get', '    def put(self):',
-             '        """Put."""', '        return 1']
+    lines = [
+        "class A:",
+        "    def get(self):",
+        '        """Get',
+        "    def put(self):",
+        '        """Put."""',
+        "        return 1",
+    ]
     inside = string_lines(lines)
     assert 3 not in inside and 4 in inside

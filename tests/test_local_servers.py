@@ -14,24 +14,29 @@ from codegen.models import Usage
 from codegen.report import render_build
 from codegen.spec import load_spec
 from tests.double import MessagesDouble, ModuleAuthor, Quirks, Seams
-from tests.test_build import MODULES, STDLIB, client_for, same_as_formatted, write_spec
+from tests.support import MODULES, STDLIB, client_for, same_as_formatted, write_spec
 
 LLAMA = Quirks(echo_prefill=True, no_cache_writes=True, model="/models/SmolLM2-135M.gguf")
 
 
 def build(tmp_path: Path, double: MessagesDouble, targets: dict[str, str], **options: bool):
-    spec = load_spec(write_spec(tmp_path, [{"path": p, "prompt": "x"} for p in targets],
-                                model="local-model", max_tokens=512, max_continuations=200))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": p, "prompt": "x"} for p in targets],
+            model="local-model",
+            max_tokens=512,
+            max_continuations=200,
+        )
+    )
     result = build_spec(spec, BuildOptions(**options), client=client_for(double))
     double.check()
     return result
 
 
-def test_a_server_that_sends_the_prefill_back_first_is_stitched_without_the_repeat(
-        tmp_path: Path) -> None:
+def test_a_server_that_sends_the_prefill_back_first_is_stitched_without_the_repeat(tmp_path: Path) -> None:
     targets = {f"lib/{m}.py": (STDLIB / f"{m}.py").read_text() for m in MODULES}
-    double = MessagesDouble(ModuleAuthor(targets, prefill_accepted=True, seams=Seams(seed=3)),
-                            quirks=LLAMA)
+    double = MessagesDouble(ModuleAuthor(targets, prefill_accepted=True, seams=Seams(seed=3)), quirks=LLAMA)
     result = build(tmp_path, double, targets)
     assert result.exit_code == EXIT_OK
     prefills = [r for r in double.requests if r["messages"][-1]["role"] == "assistant"]
@@ -51,11 +56,20 @@ def test_the_double_echoes_the_prefill_as_llama_server_does(tmp_path: Path) -> N
     source = (STDLIB / "bisect.py").read_text()
     double = MessagesDouble(ModuleAuthor({"b.py": source}, prefill_accepted=True), quirks=LLAMA)
     client = client_for(double)
-    first = client.stream({"model": "m", "max_tokens": 64,
-                           "messages": [{"role": "user", "content": "Write `b.py`."}]})
+    first = client.stream(
+        {"model": "m", "max_tokens": 64, "messages": [{"role": "user", "content": "Write `b.py`."}]}
+    )
     prefill = first.text.rstrip()
-    second = client.stream({"model": "m", "max_tokens": 64, "messages": [
-        {"role": "user", "content": "Write `b.py`."}, {"role": "assistant", "content": prefill}]})
+    second = client.stream(
+        {
+            "model": "m",
+            "max_tokens": 64,
+            "messages": [
+                {"role": "user", "content": "Write `b.py`."},
+                {"role": "assistant", "content": prefill},
+            ],
+        }
+    )
     assert second.text.startswith(prefill) and len(second.text) > len(prefill)
     assert second.usage == Usage(input_tokens=second.usage.input_tokens, output_tokens=64)
 
@@ -64,8 +78,7 @@ def test_no_prefill_continues_in_user_turns_only(tmp_path: Path) -> None:
     # llama-server --no-prefill-assistant neither refuses a prefill nor continues it:
     # the user says so with --no-prefill (or CODEGEN_PREFILL=0).
     targets = {f"lib/{m}.py": (STDLIB / f"{m}.py").read_text() for m in MODULES[:2]}
-    double = MessagesDouble(ModuleAuthor(targets, prefill_accepted=False, seams=Seams(seed=3)),
-                            quirks=LLAMA)
+    double = MessagesDouble(ModuleAuthor(targets, prefill_accepted=False, seams=Seams(seed=3)), quirks=LLAMA)
     result = build(tmp_path, double, targets, prefill=False)
     assert result.exit_code == EXIT_OK
     assert all(r["messages"][-1]["role"] == "user" for r in double.requests)

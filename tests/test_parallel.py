@@ -15,7 +15,7 @@ from codegen.streaming import Answer
 from codegen.streaming.anthropic import MessagesClient
 from tests.double import MessagesDouble, replies
 from tests.double.wire import ErrorReply, Reply
-from tests.test_build import client_for, write_spec
+from tests.support import client_for, write_spec
 
 
 class Author:
@@ -71,8 +71,14 @@ class Latency:
 
 
 def files(*names: str, **depends: list[str]) -> list[dict[str, Any]]:
-    return [{"path": f"{n}.py", "prompt": f"{n}", **({"depends_on": [f"{d}.py" for d in depends[n]]}
-                                                     if n in depends else {})} for n in names]
+    return [
+        {
+            "path": f"{n}.py",
+            "prompt": f"{n}",
+            **({"depends_on": [f"{d}.py" for d in depends[n]]} if n in depends else {}),
+        }
+        for n in names
+    ]
 
 
 def test_independent_files_are_generated_at_once_up_to_jobs(tmp_path: Path) -> None:

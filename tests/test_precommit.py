@@ -21,25 +21,44 @@ import pytest
 import yaml
 
 from tests.double import MessagesDouble, ScriptedAuthor, replies
-from tests.test_cli import ROOT, SECRET, codegen
+from tests.support import ROOT, SECRET, codegen
+
+# Slow (pre-commit installs the hooks into a fresh environment): not in the quick loop;
+# `.ci/run` and `python -m pytest -m ""` run it.
+pytestmark = pytest.mark.slow
 
 GREETING_V1 = 'def greet(name: str) -> str:\n    return "Hello, " + name\n'
-GREETING_V2 = ('def greet(name: str, punctuation: str = "!") -> str:\n'
-               '    return f"Hello, {name}{punctuation}"\n')
+GREETING_V2 = (
+    'def greet(name: str, punctuation: str = "!") -> str:\n    return f"Hello, {name}{punctuation}"\n'
+)
 # Cut inside the call's brackets: what a model's answer stopped at max_tokens looks like.
 TRUNCATED = 'import sys\n\n\ndef main() -> int:\n    print("usage: tool FILE",\n'
 
 
-def git(repo: Path, *args: str, env: dict[str, str] | None = None,
-        check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=check,
-                          env=env, timeout=900, stdin=subprocess.DEVNULL)
+def git(
+    repo: Path, *args: str, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=check,
+        env=env,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def spec_text(prompt: str) -> str:
-    return yaml.safe_dump({"version": 1, "model": "claude-sonnet-5-5", "output_dir": "..",
-                           "files": [{"path": "lib/greet.py", "prompt": prompt,
-                                      "requires": ["greet"]}]})
+    return yaml.safe_dump(
+        {
+            "version": 1,
+            "model": "claude-sonnet-5-5",
+            "output_dir": "..",
+            "files": [{"path": "lib/greet.py", "prompt": prompt, "requires": ["greet"]}],
+        }
+    )
 
 
 def fenced(code: str) -> str:
@@ -55,28 +74,36 @@ def checkout_is_a_repository() -> None:
 
 
 def test_a_commit_runs_the_hooks_validate_refuses_build_regenerates_check_passes(
-        tmp_path: Path, checkout_is_a_repository: None) -> None:
+    tmp_path: Path, checkout_is_a_repository: None
+) -> None:
     repo = tmp_path / "project"
     (repo / "specs").mkdir(parents=True)
     # No global git configuration (hooks, signing) and no API settings reach the commit.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CODEGEN_", "GIT_"))}
-    env |= {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
-            "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.invalid",
-            "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    env |= {
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "test",
+        "GIT_AUTHOR_EMAIL": "test@example.invalid",
+        "GIT_COMMITTER_NAME": "test",
+        "GIT_COMMITTER_EMAIL": "test@example.invalid",
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+    }
     git(repo, "init", "-q", "-b", "main", env=env)
     (repo / ".gitignore").write_text(".codegen/\n")
     spec = repo / "specs" / "lib.yaml"
 
     # The second version was built once (its answer is in the journal), then the first
     # version was built and committed.
-    double = MessagesDouble(ScriptedAuthor([replies.text(fenced(GREETING_V2)),
-                                            replies.text(fenced(GREETING_V1))]))
+    double = MessagesDouble(
+        ScriptedAuthor([replies.text(fenced(GREETING_V2)), replies.text(fenced(GREETING_V1))])
+    )
     with double.serve() as url:
         for prompt in ("greet(name, punctuation)", "greet(name)"):
             spec.write_text(spec_text(prompt))
-            built = codegen("build", str(spec), "--quiet",
-                            env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET})
+            built = codegen(
+                "build", str(spec), "--quiet", env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET}
+            )
             assert built.returncode == 0, built.stdout + built.stderr
     double.check()
     assert len(double.requests) == 2
@@ -88,8 +115,9 @@ def test_a_commit_runs_the_hooks_validate_refuses_build_regenerates_check_passes
     hook = repo / ".git" / "hooks" / "pre-commit"
     # git gives a hook the commit's GIT_INDEX_FILE; try-repo also runs git in the checkout
     # (to take its uncommitted changes), where that index is not the checkout's.
-    hook.write_text(f'#!/bin/sh\nunset GIT_INDEX_FILE\n'
-                    f'exec "{sys.executable}" -m pre_commit try-repo "{ROOT}"\n')
+    hook.write_text(
+        f'#!/bin/sh\nunset GIT_INDEX_FILE\nexec "{sys.executable}" -m pre_commit try-repo "{ROOT}"\n'
+    )
     hook.chmod(0o755)
 
     spec.write_text(spec_text("greet(name, punctuation)"))
@@ -100,8 +128,11 @@ def test_a_commit_runs_the_hooks_validate_refuses_build_regenerates_check_passes
 
     assert commit.returncode != 0, shown
     assert git(repo, "log", "--format=%s", env=env).stdout == "greet, first version\n"
-    hooks = {line.split(".")[0]: line for line in shown.splitlines()
-             if line.startswith(("codegen validate", "codegen check", "codegen build"))}
+    hooks = {
+        line.split(".")[0]: line
+        for line in shown.splitlines()
+        if line.startswith(("codegen validate", "codegen check", "codegen build"))
+    }
     assert "Failed" in hooks["codegen validate"], shown
     assert "Failed" in hooks["codegen build"], shown
     assert "Passed" in hooks["codegen check"], shown

@@ -33,8 +33,7 @@ from codegen.report.terminal import LiveProgress, print_summary, progress_displa
 from codegen.spec import load_spec
 from tests.cli_runner import CommandResult, run_codegen
 from tests.double import MessagesDouble, ScriptedAuthor, count_tokens, replies
-from tests.test_build import client_for, write_spec
-from tests.test_repair import LAZY_STORE
+from tests.support import LAZY_STORE, client_for, write_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,14 +42,20 @@ ADD = "```python\ndef add(self, item):\n    self.items.append(item)\n```"
 
 def two_files_script() -> list[Any]:
     """a.py cut once and continued; b.py with a placeholder in Store.add, repaired."""
-    return [replies.cut("```python\nA = ("), replies.text("1)\n```"),
-            replies.text(LAZY_STORE), replies.text(ADD)]
+    return [
+        replies.cut("```python\nA = ("),
+        replies.text("1)\n```"),
+        replies.text(LAZY_STORE),
+        replies.text(ADD),
+    ]
 
 
 def two_files_spec(folder: Path) -> Path:
-    return write_spec(folder, [{"path": "a.py", "prompt": "a"},
-                               {"path": "b.py", "prompt": "b", "requires": ["Store.add"]}],
-                      model="claude-sonnet-5-5")
+    return write_spec(
+        folder,
+        [{"path": "a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b", "requires": ["Store.add"]}],
+        model="claude-sonnet-5-5",
+    )
 
 
 PLAIN_LINES = [
@@ -69,8 +74,12 @@ PLAIN_LINES = [
 def test_plain_lines_for_two_files_with_a_continuation_and_a_repair(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor(two_files_script()))
     out: list[str] = []
-    result = build_spec(load_spec(two_files_spec(tmp_path)), BuildOptions(jobs=1),
-                        client=client_for(double), progress=PlainLines(out.append))
+    result = build_spec(
+        load_spec(two_files_spec(tmp_path)),
+        BuildOptions(jobs=1),
+        client=client_for(double),
+        progress=PlainLines(out.append),
+    )
     assert result.exit_code == 0, [f.detail for f in result.files]
     assert "".join(out).splitlines() == PLAIN_LINES
     assert all(text.endswith("\n") and text.count("\n") == 1 for text in out)
@@ -79,8 +88,12 @@ def test_plain_lines_for_two_files_with_a_continuation_and_a_repair(tmp_path: Pa
 def test_token_counts_come_from_the_stream_and_end_at_the_billed_count(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor(two_files_script()), delta_chars=3)
     events: list[Event] = []
-    result = build_spec(load_spec(two_files_spec(tmp_path)), BuildOptions(jobs=1),
-                        client=client_for(double), progress=events.append)
+    result = build_spec(
+        load_spec(two_files_spec(tmp_path)),
+        BuildOptions(jobs=1),
+        client=client_for(double),
+        progress=events.append,
+    )
     a, b = result.files
     for f in (a, b):
         counts = [e for e in events if isinstance(e, Tokens) and e.path == f.path]
@@ -89,10 +102,12 @@ def test_token_counts_come_from_the_stream_and_end_at_the_billed_count(tmp_path:
         assert counts[-1] == Tokens(f.path, f.usage.output_tokens, estimated=False)
     # Between calls the count is the billed one: a's second call starts from what the
     # double billed for the first answer (its tokens, as the double counts them).
-    second_call = next(i for i, e in enumerate(events)
-                       if isinstance(e, Calling) and e.path == "a.py" and e.kind == "continue")
-    assert events[second_call + 1] == Tokens("a.py", count_tokens("```python\nA = ("),
-                                             estimated=False)
+    second_call = next(
+        i
+        for i, e in enumerate(events)
+        if isinstance(e, Calling) and e.path == "a.py" and e.kind == "continue"
+    )
+    assert events[second_call + 1] == Tokens("a.py", count_tokens("```python\nA = ("), estimated=False)
 
 
 def test_events_describe_each_state() -> None:
@@ -101,8 +116,10 @@ def test_events_describe_each_state() -> None:
     assert describe(Calling("a.py", "continue", 2, 8)) == "continuing (2/8)"
     assert describe(Calling("a.py", "retry-empty", 1, 8)) == "asking again (empty answer) (1/8)"
     assert describe(Calling("a.py", "continue", 1, 8, doing="add f")) == "add f: continuing (1/8)"
-    assert (describe(Calling("a.py", "no-prefill", model="claude-x"))
-            == "claude-x refuses prefill: continuing in a user turn")
+    assert (
+        describe(Calling("a.py", "no-prefill", model="claude-x"))
+        == "claude-x refuses prefill: continuing in a user turn"
+    )
     assert describe(Repairing("a.py", "add f")) == "repairing: add f"
     assert describe(Finished("a.py", "incomplete", "line 3: ...")) == "incomplete"
     assert describe(Note("a.py", "warning: x")) == "warning: x"
@@ -134,7 +151,8 @@ def test_plain_lines_are_whole_lines_from_many_threads() -> None:
     assert len(written) == 300
     for n in range(6):
         assert [line for line in written if line.startswith(f"f{n}.py")] == [
-            f"f{n}.py: continuing ({k}/50)" for k in range(50)]
+            f"f{n}.py: continuing ({k}/50)" for k in range(50)
+        ]
 
 
 # -- the live display on a forced terminal ---------------------------------------------
@@ -142,8 +160,9 @@ def test_plain_lines_are_whole_lines_from_many_threads() -> None:
 
 def terminal() -> tuple[Console, io.StringIO]:
     screen = io.StringIO()
-    return Console(file=screen, force_terminal=True, force_interactive=True, width=100,
-                   color_system="standard"), screen
+    return Console(
+        file=screen, force_terminal=True, force_interactive=True, width=100, color_system="standard"
+    ), screen
 
 
 def shown(live: LiveProgress) -> str:
@@ -156,11 +175,18 @@ def shown(live: LiveProgress) -> str:
 def test_the_live_display_shows_one_line_per_file_and_its_state() -> None:
     console, _ = terminal()
     live = LiveProgress(console)
-    for event in [Waiting("a.py"), Waiting("b.py"), Waiting("c.py"), Waiting("d.py"),
-                  Calling("a.py", "first"), Tokens("a.py", 1234, estimated=True),
-                  Calling("b.py", "continue", 2, 8), Tokens("b.py", 8192, estimated=False),
-                  Repairing("c.py", "regenerate Store.add"),
-                  Finished("d.py", "incomplete", "line 9: unexpected end [truncated]")]:
+    for event in [
+        Waiting("a.py"),
+        Waiting("b.py"),
+        Waiting("c.py"),
+        Waiting("d.py"),
+        Calling("a.py", "first"),
+        Tokens("a.py", 1234, estimated=True),
+        Calling("b.py", "continue", 2, 8),
+        Tokens("b.py", 8192, estimated=False),
+        Repairing("c.py", "regenerate Store.add"),
+        Finished("d.py", "incomplete", "line 9: unexpected end [truncated]"),
+    ]:
         live(event)
     lines = [line.rstrip() for line in shown(live).splitlines()]
     assert lines == [
@@ -177,15 +203,18 @@ def test_the_live_display_shows_one_line_per_file_and_its_state() -> None:
     assert lines[2] == "c.py  repairing regenerate Store.add · streaming ~40 tokens"
 
 
-def test_a_build_on_a_forced_terminal_draws_live_and_ends_with_every_final_state(
-        tmp_path: Path) -> None:
+def test_a_build_on_a_forced_terminal_draws_live_and_ends_with_every_final_state(tmp_path: Path) -> None:
     console, screen = terminal()
     double = MessagesDouble(ScriptedAuthor(two_files_script()))
     with progress_display(console) as observer:
         assert isinstance(observer, LiveProgress)
         observer(Note("spec.yaml", "warning: a note above the live lines"))
-        result = build_spec(load_spec(two_files_spec(tmp_path)), BuildOptions(jobs=1),
-                            client=client_for(double), progress=observer)
+        result = build_spec(
+            load_spec(two_files_spec(tmp_path)),
+            BuildOptions(jobs=1),
+            client=client_for(double),
+            progress=observer,
+        )
     assert result.exit_code == 0
     drawn = screen.getvalue()
     assert "\x1b[" in drawn  # drawn with terminal control codes, not plain lines
@@ -196,8 +225,7 @@ def test_a_build_on_a_forced_terminal_draws_live_and_ends_with_every_final_state
 
 def test_print_summary_draws_a_table_with_cache_columns(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor(two_files_script()))
-    result = build_spec(load_spec(two_files_spec(tmp_path)), BuildOptions(jobs=1),
-                        client=client_for(double))
+    result = build_spec(load_spec(two_files_spec(tmp_path)), BuildOptions(jobs=1), client=client_for(double))
     console = Console(file=io.StringIO(), width=140, color_system=None)
     with console.capture() as capture:
         print_summary([result], console)
@@ -214,13 +242,20 @@ def test_print_summary_draws_a_table_with_cache_columns(tmp_path: Path) -> None:
 
 def test_summary_reports_cache_writes_reads_and_savings(tmp_path: Path) -> None:
     # Each answer says what it wrote to and read from the cache.
-    script = [replies.text("```python\nA = 1\n```", cache_creation_input_tokens=4000,
-                           cache_creation_1h_input_tokens=1000),
-              replies.text("```python\nB = 2\n```", cache_read_input_tokens=50_000)]
+    script = [
+        replies.text(
+            "```python\nA = 1\n```", cache_creation_input_tokens=4000, cache_creation_1h_input_tokens=1000
+        ),
+        replies.text("```python\nB = 2\n```", cache_read_input_tokens=50_000),
+    ]
     double = MessagesDouble(ScriptedAuthor(script))
-    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"},
-                                           {"path": "b.py", "prompt": "b"}],
-                                model="claude-sonnet-4-6"))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": "a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b"}],
+            model="claude-sonnet-4-6",
+        )
+    )
     result = build_spec(spec, BuildOptions(jobs=1), client=client_for(double))
     a, b = result.files
     # $3 input, $3.75 5-minute write, $6 1-hour write, $0.30 read (per MTok).
@@ -230,8 +265,22 @@ def test_summary_reports_cache_writes_reads_and_savings(tmp_path: Path) -> None:
     assert result.cache_savings == pytest.approx(cache_savings(result.usage, lookup("claude-sonnet-4-6")))
 
     text = render_build([result], "text").splitlines()
-    assert text[1].split() == ["file", "status", "calls", "cont.", "in", "tok", "out", "tok",
-                               "cache", "wr", "cache", "rd", "cost", "saved"]
+    assert text[1].split() == [
+        "file",
+        "status",
+        "calls",
+        "cont.",
+        "in",
+        "tok",
+        "out",
+        "tok",
+        "cache",
+        "wr",
+        "cache",
+        "rd",
+        "cost",
+        "saved",
+    ]
     row_a = next(line for line in text if line.strip().startswith("a.py")).split()
     assert row_a[6:8] == ["4,000", "0"] and row_a[-1] == "-$0.0053"
     total = next(line for line in text if line.strip().startswith("total")).split()
@@ -250,10 +299,12 @@ def test_summary_reports_cache_writes_reads_and_savings(tmp_path: Path) -> None:
 
 def codegen(*args: str, url: str, env: dict[str, str] | None = None) -> CommandResult:
     # Nothing that would make rich take the captured streams for a terminal.
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("ANTHROPIC_", "CODEGEN_", "TTY_")) and k != "FORCE_COLOR"}
-    return run_codegen(*args, env={**base, "PYTHONPATH": str(ROOT), "ANTHROPIC_BASE_URL": url,
-                                   **(env or {})})
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANTHROPIC_", "CODEGEN_", "TTY_")) and k != "FORCE_COLOR"
+    }
+    return run_codegen(*args, env={**base, "PYTHONPATH": str(ROOT), "ANTHROPIC_BASE_URL": url, **(env or {})})
 
 
 def test_the_command_prints_plain_lines_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
@@ -285,8 +336,7 @@ def test_quiet_still_prints_errors(tmp_path: Path) -> None:
 def test_json_on_stdout_holds_no_progress(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor(two_files_script()))
     with double.serve() as url:
-        result = codegen("build", "--jobs", "1", "--format", "json", str(two_files_spec(tmp_path)),
-                         url=url)
+        result = codegen("build", "--jobs", "1", "--format", "json", str(two_files_spec(tmp_path)), url=url)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)  # the whole of stdout is one JSON document
     assert [f["status"] for f in data["specs"][0]["files"]] == ["written", "written"]
@@ -297,8 +347,14 @@ def test_json_on_stdout_holds_no_progress(tmp_path: Path) -> None:
 def test_the_command_draws_live_on_a_terminal(tmp_path: Path) -> None:
     double = MessagesDouble(ScriptedAuthor(two_files_script()))
     with double.serve() as url:
-        result = codegen("build", "--jobs", "1", str(two_files_spec(tmp_path)), url=url,
-                         env={"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "100"})
+        result = codegen(
+            "build",
+            "--jobs",
+            "1",
+            str(two_files_spec(tmp_path)),
+            url=url,
+            env={"TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "100"},
+        )
     assert result.returncode == 0, result.stderr
     assert "\x1b[" in result.stderr and "b.py: waiting" not in result.stderr
     final = result.stderr.rsplit("a.py", 1)[1]  # the last frame: a.py's line and b.py's

@@ -25,11 +25,17 @@ import yaml
 from codegen.stitch import Chunk, stitch
 from tests.double import MessagesDouble
 from tests.double.stand_in import StandInAuthor
-from tests.test_cli import ROOT, SECRET, codegen
+from tests.support import ROOT, SECRET, codegen
+
+# Slow (installs codegen with pipx and runs every README command): not in the quick loop;
+# `.ci/run` and `python -m pytest -m ""` run it.
+pytestmark = pytest.mark.slow
 
 README = ROOT / "README.md"
-NOT_RUN = {"bash .ci/run": "runs the whole test suite, this test included: CI runs it",
-           "python -m pytest e2e -q": "needs llama-server, which takes 15 minutes to build"}
+NOT_RUN = {
+    "bash .ci/run": "runs the whole test suite, this test included: CI runs it",
+    "python -m pytest e2e -q": "needs llama-server, which takes 15 minutes to build",
+}
 LOCAL_SERVER = "http://localhost:8080"
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")
 
@@ -40,7 +46,7 @@ def blocks(text: str) -> list[tuple[str, str, str]]:
     heading, fence, info, body = "", "", "", []
     for line in text.splitlines():
         if fence:
-            if line.startswith(fence) and not line[len(fence):].strip():
+            if line.startswith(fence) and not line[len(fence) :].strip():
                 found.append((heading, info, "".join(body)))
                 fence = ""
             else:
@@ -71,8 +77,12 @@ def commands(text: str) -> list[str]:
 
 def copy_checkout(destination: Path) -> None:
     """The checkout's files as git sees them (tracked, and new ones not ignored)."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, check=False)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+    )
     if listed.returncode != 0:
         pytest.fail(f"{ROOT} is not a git checkout: the README test copies its files from git")
     for name in sorted(set(listed.stdout.decode().split("\0")) - {""}):
@@ -97,8 +107,15 @@ def shims(folder: Path) -> Path:
 def run(command: str, cwd: Path, env: dict[str, str], saved: Path) -> tuple[int, str, dict[str, str]]:
     """The command in bash; its exit status, its output and the environment it leaves."""
     script = f'{command}\nstatus=$?\nenv -0 > "{saved}"\nexit $status\n'
-    done = subprocess.run(["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=900, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        ["bash", "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
     after = dict(item.split("=", 1) for item in saved.read_text().split("\0") if "=" in item)
     return done.returncode, done.stdout + done.stderr, after
 
@@ -117,11 +134,18 @@ def test_every_command_in_the_readme_runs(tmp_path: Path) -> None:
     scripts = sysconfig.get_path("scripts")
     path = [str(pipx / "bin"), str(shims(tmp_path / "tools"))]
     path += [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and Path(p) != Path(scripts)]
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ANTHROPIC_", "CODEGEN_", "VIRTUAL_ENV", "PYTHON", "PIPX_"))}
-    env |= git_env | {"PATH": os.pathsep.join(path), "PRE_COMMIT_HOME": str(tmp_path / "pre-commit"),
-                      "PIPX_HOME": str(pipx / "home"), "PIPX_BIN_DIR": str(pipx / "bin"),
-                      "PIPX_MAN_DIR": str(pipx / "man")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANTHROPIC_", "CODEGEN_", "VIRTUAL_ENV", "PYTHON", "PIPX_"))
+    }
+    env |= git_env | {
+        "PATH": os.pathsep.join(path),
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit"),
+        "PIPX_HOME": str(pipx / "home"),
+        "PIPX_BIN_DIR": str(pipx / "bin"),
+        "PIPX_MAN_DIR": str(pipx / "man"),
+    }
     assert shutil.which("codegen", path=env["PATH"]) is None, "codegen is on the PATH before its install"
 
     author = StandInAuthor()
@@ -152,18 +176,22 @@ def test_every_command_in_the_readme_runs(tmp_path: Path) -> None:
 
 
 def test_the_stitching_example_is_what_stitch_makes() -> None:
-    shown = [body for heading, _, body in blocks(README.read_text())
-             if heading == "How a cut answer is stitched"]
+    shown = [
+        body for heading, _, body in blocks(README.read_text()) if heading == "How a cut answer is stitched"
+    ]
     first, second, result = shown
     # The cut answer stops inside a word; a markdown block cannot show that no newline follows.
     cut = first.removesuffix("\n")
-    assert cut.endswith('.join(wo')
+    assert cut.endswith(".join(wo")
     assert stitch([Chunk(cut), Chunk(second, "user_turn")]).code == result
 
 
 def test_the_precommit_configuration_names_the_hooks_there_are() -> None:
-    [config] = [yaml.safe_load(body) for heading, info, body in blocks(README.read_text())
-                if heading == "pre-commit" and info == "yaml"]
+    [config] = [
+        yaml.safe_load(body)
+        for heading, info, body in blocks(README.read_text())
+        if heading == "pre-commit" and info == "yaml"
+    ]
     named = [hook["id"] for hook in config["repos"][0]["hooks"]]
     offered = [hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())]
     assert named == offered == ["codegen-validate", "codegen-check", "codegen-build"]
@@ -171,13 +199,19 @@ def test_the_precommit_configuration_names_the_hooks_there_are() -> None:
 
 def test_the_cost_figures_are_what_estimate_says() -> None:
     text = " ".join(README.read_text().split())
-    claim = re.search(r"For `specs/todo.yaml` it expects (\d+) calls, ([\d,]+) output tokens and "
-                      r"\$([\d.]+) on ([\w.-]+)", text)
+    claim = re.search(
+        r"For `specs/todo.yaml` it expects (\d+) calls, ([\d,]+) output tokens and "
+        r"\$([\d.]+) on ([\w.-]+)",
+        text,
+    )
     assert claim, "the README's cost example is gone: update this test"
     result = codegen("estimate", str(ROOT / "specs" / "todo.yaml"), "--local", "--format", "json")
     assert result.returncode == 0, result.stderr
     [spec] = json.loads(result.stdout)["specs"]
     total = spec["total"]
     assert (int(claim[1]), int(claim[2].replace(",", "")), claim[4]) == (
-        total["calls"], total["output_tokens"], spec["model"])
+        total["calls"],
+        total["output_tokens"],
+        spec["model"],
+    )
     assert f"{total['cost_usd']:.2f}" == claim[3]

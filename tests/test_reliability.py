@@ -41,8 +41,11 @@ from codegen.spec import load_spec
 from tests.cli_runner import CommandResult, run_codegen
 from tests.double import ErrorReply, MessagesDouble, ModuleAuthor, Reply, ScriptedAuthor, Seams, replies
 from tests.double.faults import FAULT_KINDS, Faults
-from tests.test_build import client_for
-from tests.test_cli import ROOT, SECRET, one_line_error
+from tests.support import ROOT, SECRET, client_for, one_line_error
+
+# Slow (builds killed by signals, in subprocesses): not in the quick loop; `.ci/run` and
+# `python -m pytest -m ""` run it.
+pytestmark = pytest.mark.slow
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 # Small stdlib modules: a few answers each at max_tokens 512.
@@ -60,6 +63,7 @@ Request = dict[str, Any]
 
 # -- running codegen -------------------------------------------------------------------
 
+
 def environment(url: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CODEGEN_"))}
     env["PYTHONPATH"] = str(ROOT)
@@ -72,11 +76,18 @@ def codegen(*args: str, url: str | None = None) -> CommandResult:
     return run_codegen(*args, env=environment(url))
 
 
-def codegen_process(*args: str, url: str | None = None,
-                    launcher: Sequence[str] = ("-m", "codegen")) -> subprocess.CompletedProcess[str]:
+def codegen_process(
+    *args: str, url: str | None = None, launcher: Sequence[str] = ("-m", "codegen")
+) -> subprocess.CompletedProcess[str]:
     """codegen in a process of its own, started by `python *launcher`."""
-    return subprocess.run([sys.executable, *launcher, *args], capture_output=True, text=True,
-                          env=environment(url), timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, *launcher, *args],
+        capture_output=True,
+        text=True,
+        env=environment(url),
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def report(result: CommandResult | subprocess.CompletedProcess[str]) -> dict[str, dict[str, Any]]:
@@ -91,6 +102,7 @@ def write_spec(folder: Path, files: list[dict[str, Any]], **top: Any) -> Path:
 
 
 # -- what the double saw ------------------------------------------------------------------
+
 
 def canonical(body: Request) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"))
@@ -131,6 +143,7 @@ class ByFile:
 
 # -- the files ------------------------------------------------------------------------------
 
+
 def targets() -> dict[str, str]:
     return {f"lib/{m}.py": (STDLIB / f"{m}.py").read_text() for m in MODULES}
 
@@ -140,8 +153,13 @@ def module_author(mode: tuple[str, bool]) -> ModuleAuthor:
 
 
 def module_spec(folder: Path, mode: tuple[str, bool], files: Sequence[str] | None = None) -> Path:
-    return write_spec(folder, [{"path": p, "prompt": f"the module {p}"} for p in files or targets()],
-                      model=mode[0], max_tokens=512, max_continuations=100)
+    return write_spec(
+        folder,
+        [{"path": p, "prompt": f"the module {p}"} for p in files or targets()],
+        model=mode[0],
+        max_tokens=512,
+        max_continuations=100,
+    )
 
 
 def same_as_formatted(written: Path, source: str) -> bool:
@@ -159,17 +177,25 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
 
 def tree(folder: Path) -> dict[str, bytes | str | None]:
     """Every path under `folder`: a file's bytes, a link's target, None for a folder."""
-    return {str(p.relative_to(folder)): (os.readlink(p) if p.is_symlink() else
-                                         p.read_bytes() if p.is_file() else None)
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): (
+            os.readlink(p) if p.is_symlink() else p.read_bytes() if p.is_file() else None
+        )
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 # -- a build killed mid-stream, then rerun ---------------------------------------------------
 
-@pytest.mark.parametrize(("sig", "mode"), [(signal.SIGINT, PREFILL), (signal.SIGKILL, USER_TURN)],
-                         ids=["SIGINT-prefill", "SIGKILL-user-turn"])
+
+@pytest.mark.parametrize(
+    ("sig", "mode"),
+    [(signal.SIGINT, PREFILL), (signal.SIGKILL, USER_TURN)],
+    ids=["SIGINT-prefill", "SIGKILL-user-turn"],
+)
 def test_a_build_killed_mid_stream_resumes_without_a_repeated_request(
-        tmp_path: Path, sig: signal.Signals, mode: tuple[str, bool]) -> None:
+    tmp_path: Path, sig: signal.Signals, mode: tuple[str, bool]
+) -> None:
     files = targets()
     # A fast model until a file is written, then a slow one (~0.5 s an answer), so the
     # kill can land half-way down the wire.
@@ -181,14 +207,23 @@ def test_a_build_killed_mid_stream_resumes_without_a_repeated_request(
         # short of its end (--jobs 1: it is the only one, and every earlier answer is
         # journalled and every written file in the lock, see test_an_output_written_...).
         latest = len(double.requests) - 1
-        return (any((tmp_path / p).exists() for p in files) and latest >= 0
-                and latest not in double.answered and double.chunks_sent[latest] >= 20
-                and double.chunks_total[latest] - double.chunks_sent[latest] >= 30)
+        return (
+            any((tmp_path / p).exists() for p in files)
+            and latest >= 0
+            and latest not in double.answered
+            and double.chunks_sent[latest] >= 20
+            and double.chunks_total[latest] - double.chunks_sent[latest] >= 30
+        )
 
     with double.serve() as url:
-        proc = subprocess.Popen([sys.executable, "-m", "codegen", "build", str(spec), "--jobs", "1"],
-                                env=environment(url), stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "codegen", "build", str(spec), "--jobs", "1"],
+            env=environment(url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         try:
             wait_for(lambda: any((tmp_path / p).exists() for p in files), "a file written")
             double.event_delay = 0.004
@@ -209,13 +244,14 @@ def test_a_build_killed_mid_stream_resumes_without_a_repeated_request(
             assert proc.returncode == -signal.SIGKILL
         # Whole files only: those written are right, and no temporary file is left.
         written = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "lib").iterdir())
-        assert written and all(p in files and same_as_formatted(tmp_path / p, files[p])
-                               for p in written), written
+        assert written and all(p in files and same_as_formatted(tmp_path / p, files[p]) for p in written), (
+            written
+        )
 
         double.event_delay = 0
         rerun = codegen("build", str(spec), "--format", "json", url=url)
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-        resumed = double.requests[cut + 1:]
+        resumed = double.requests[cut + 1 :]
     # And the build after that sends none (in process: the CLI's is in test_cli.py).
     again = build_spec(load_spec(spec), BuildOptions(), client=client_for(double))
     double.check()
@@ -231,8 +267,7 @@ def test_a_build_killed_mid_stream_resumes_without_a_repeated_request(
     assert again.exit_code == 0 and len(double.requests) == cut + 1 + len(resumed)
 
 
-def test_an_output_written_before_a_kill_could_record_it_is_not_taken_for_a_strangers(
-        tmp_path: Path) -> None:
+def test_an_output_written_before_a_kill_could_record_it_is_not_taken_for_a_strangers(tmp_path: Path) -> None:
     # In process: the CLI adds nothing to this.
     double = MessagesDouble(ScriptedAuthor([replies.text("```python\nA = 1\n```")]))
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
@@ -250,8 +285,10 @@ def test_an_output_written_before_a_kill_could_record_it_is_not_taken_for_a_stra
 
 # -- offline ------------------------------------------------------------------------------------
 
+
 def test_offline_after_deleting_the_outputs_rebuilds_them_byte_identical_with_no_request(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     files = list(targets())[:3]
     # Every seam kind: the journal replays seamed user-turn conversations as they were.
     author = ModuleAuthor(targets(), prefill_accepted=False, seams=Seams(seed=11))
@@ -281,10 +318,12 @@ def test_offline_after_deleting_the_outputs_rebuilds_them_byte_identical_with_no
 
 # -- check --------------------------------------------------------------------------------------
 
+
 def test_check_names_each_missing_incomplete_stale_and_edited_output(tmp_path: Path) -> None:
     paths = ["missing.py", "incomplete.py", "stale.py", "edited.py", "fine.py"]
-    double = MessagesDouble(ByFile({p: [replies.text(f"```python\nX = {n}\n```")]
-                                    for n, p in enumerate(paths)}))
+    double = MessagesDouble(
+        ByFile({p: [replies.text(f"```python\nX = {n}\n```")] for n, p in enumerate(paths)})
+    )
     entries = [{"path": p, "prompt": f"the file {p}"} for p in paths]
     spec = write_spec(tmp_path, entries)
     assert build_spec(load_spec(spec), BuildOptions(), client=client_for(double)).exit_code == 0
@@ -315,13 +354,19 @@ def test_check_names_each_missing_incomplete_stale_and_edited_output(tmp_path: P
 
 # -- paths out of output_dir ------------------------------------------------------------------
 
-@pytest.mark.parametrize(("path", "expected"), [
-    ("../x.py", "files[0].path: '../x.py' leaves output_dir"),
-    ("/etc/x.py", "files[0].path: '/etc/x.py' is absolute"),
-    ("x.py", "files[0].path: 'x.py' leaves output_dir through a symlink"),  # x.py -> ../outside/x.py
-], ids=["dotdot", "absolute", "symlink"])
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("../x.py", "files[0].path: '../x.py' leaves output_dir"),
+        ("/etc/x.py", "files[0].path: '/etc/x.py' is absolute"),
+        ("x.py", "files[0].path: 'x.py' leaves output_dir through a symlink"),  # x.py -> ../outside/x.py
+    ],
+    ids=["dotdot", "absolute", "symlink"],
+)
 def test_a_path_out_of_output_dir_is_refused_with_nothing_written(
-        tmp_path: Path, path: str, expected: str) -> None:
+    tmp_path: Path, path: str, expected: str
+) -> None:
     project = tmp_path / "project"
     project.mkdir()
     (tmp_path / "outside").mkdir()
@@ -340,10 +385,12 @@ def test_a_path_out_of_output_dir_is_refused_with_nothing_written(
 
 # -- API failures ---------------------------------------------------------------------------------
 
+
 def test_refused_credentials_stop_the_build_at_once_with_one_line(tmp_path: Path) -> None:
     # 401 on one file is in test_cli.py; 403 goes the same way, and no other file is tried.
-    double = MessagesDouble(lambda request: ErrorReply(403, "permission_error",
-                                                       "Your API key does not have permission"))
+    double = MessagesDouble(
+        lambda request: ErrorReply(403, "permission_error", "Your API key does not have permission")
+    )
     spec = write_spec(tmp_path, [{"path": f"{name}.py", "prompt": name} for name in "abc"])
     with double.serve() as url:
         result = codegen("build", str(spec), "--quiet", url=url)
@@ -355,7 +402,8 @@ def test_refused_credentials_stop_the_build_at_once_with_one_line(tmp_path: Path
 
 
 def test_429_529_and_5xx_are_retried_after_retry_after_and_a_failed_file_keeps_its_progress(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     start = replies.cut("```python\nA = (")
     end = replies.text("1)\n```")
     # Each error's wait, as the API says it: longer than the SDK's own first backoff
@@ -363,10 +411,8 @@ def test_429_529_and_5xx_are_retried_after_retry_after_and_a_failed_file_keeps_i
     waits = {"rate.py": 1.0, "overloaded.py": 0.8, "server.py": 1.0}
     errors = {
         "rate.py": ErrorReply(429, "rate_limit_error", "rate limited", headers={"retry-after": "1"}),
-        "overloaded.py": ErrorReply(529, "overloaded_error", "Overloaded",
-                                    headers={"retry-after-ms": "800"}),
-        "server.py": ErrorReply(500, "api_error", "Internal server error",
-                                headers={"retry-after": "1"}),
+        "overloaded.py": ErrorReply(529, "overloaded_error", "Overloaded", headers={"retry-after-ms": "800"}),
+        "server.py": ErrorReply(500, "api_error", "Internal server error", headers={"retry-after": "1"}),
     }
     failing = [True]
 
@@ -374,8 +420,7 @@ def test_429_529_and_5xx_are_retried_after_retry_after_and_a_failed_file_keeps_i
         # Overloaded, with the double's default retry-after-ms: 1, for every retry.
         return replies.overloaded() if failing[0] else end
 
-    author = ByFile({**{p: [start, e, end] for p, e in errors.items()},
-                     "down.py": [start, *[down] * 20]})
+    author = ByFile({**{p: [start, e, end] for p, e in errors.items()}, "down.py": [start, *[down] * 20]})
     double = MessagesDouble(author)
     spec = write_spec(tmp_path, [{"path": p, "prompt": p} for p in author.authors])
     with double.serve() as url:
@@ -400,11 +445,12 @@ def test_429_529_and_5xx_are_retried_after_retry_after_and_a_failed_file_keeps_i
     # down.py: the SDK's retries run out and that file fails alone, the others carry on.
     assert results["down.py"]["status"] == "failed" and "529" in results["down.py"]["detail"]
     continuation = by_file["down.py"][1]
-    assert len(by_file["down.py"]) > 2 and all(canonical(r) == canonical(continuation)
-                                              for r in by_file["down.py"][1:])
+    assert len(by_file["down.py"]) > 2 and all(
+        canonical(r) == canonical(continuation) for r in by_file["down.py"][1:]
+    )
     # The rerun sends only down.py's continuation: its first answer is in the journal.
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    assert [canonical(r) for r in double.requests[len(sent):]] == [canonical(continuation)]
+    assert [canonical(r) for r in double.requests[len(sent) :]] == [canonical(continuation)]
     assert report(rerun)["down.py"]["replayed"] == 1
     assert (tmp_path / "down.py").read_text() == "A = 1\n"
 
@@ -434,6 +480,7 @@ def test_injected_429s_529s_and_mid_stream_breaks_still_complete_every_file(tmp_
 
 # -- files the build finds in its way ----------------------------------------------------------
 
+
 def test_a_corrupt_and_a_foreign_journal_give_a_warning_and_a_fresh_journal(tmp_path: Path) -> None:
     specs = []
     for kind in ("corrupt", "foreign"):
@@ -446,8 +493,10 @@ def test_a_corrupt_and_a_foreign_journal_give_a_warning_and_a_fresh_journal(tmp_
             with sqlite3.connect(journal) as db:
                 db.execute("CREATE TABLE notes (body TEXT)")
         specs.append(write_spec(folder, [{"path": f"{kind}.py", "prompt": kind}]))
-    old = {kind: (tmp_path / kind / ".codegen" / "journal.sqlite3").read_bytes()
-           for kind in ("corrupt", "foreign")}
+    old = {
+        kind: (tmp_path / kind / ".codegen" / "journal.sqlite3").read_bytes()
+        for kind in ("corrupt", "foreign")
+    }
     double = MessagesDouble(ScriptedAuthor([replies.text("```python\nA = 1\n```")] * 2))
     with double.serve() as url:
         result = codegen("build", *map(str, specs), url=url)
@@ -468,6 +517,7 @@ def test_a_corrupt_and_a_foreign_journal_give_a_warning_and_a_fresh_journal(tmp_
 # any user's (Linux; other users start codegen as it is).
 AS_A_USER = """
 import ctypes, os, sys
+
 if os.geteuid() == 0:
     libc = ctypes.CDLL(None, use_errno=True)
     for cap in (1, 2, 3):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
@@ -489,8 +539,9 @@ class ReadOnly:
         self.out.chmod(0o555)
         try:
             with self.double.serve() as url:
-                self.result = codegen_process("build", str(self.spec), "--format", "json", url=url,
-                                              launcher=("-c", AS_A_USER))
+                self.result = codegen_process(
+                    "build", str(self.spec), "--format", "json", url=url, launcher=("-c", AS_A_USER)
+                )
         finally:
             self.out.chmod(0o755)
 

@@ -17,29 +17,8 @@ from codegen.spec import load_spec
 from codegen.testing import FakeStreamer, answer, cut
 from tests.double import Laziness, MessagesDouble, ModuleAuthor, PromptCache, ScriptedAuthor, Seams, replies
 from tests.double.wire import estimate_input_tokens
-from tests.test_build import STDLIB, client_for, same_as_formatted, write_spec
-from tests.test_continuation import without_marks
+from tests.support import LAZY_STORE, STDLIB, client_for, same_as_formatted, without_marks, write_spec
 from validators.findings import Code, Finding
-
-LAZY_STORE = """\
-Here is `store.py`:
-
-```python
-import json
-
-
-class Store:
-    def __init__(self):
-        self.items = []
-
-    def add(self, item):
-        # ... rest of implementation ...
-        pass
-
-    def dump(self):
-        return json.dumps(self.items)
-```
-"""
 
 
 def last_user_text(request: dict[str, Any]) -> str:
@@ -53,14 +32,18 @@ def first_user_text(request: dict[str, Any]) -> str:
 
 
 def test_a_placeholder_and_a_missing_method_each_get_one_request(tmp_path: Path) -> None:
-    add = ("Here is the method:\n\n```python\nimport json\nfrom collections import deque\n\n"
-           "class Store:\n    # ... other methods ...\n\n    def add(self, item):\n"
-           "        self.items.append(item)\n        return deque(self.items)\n```")
+    add = (
+        "Here is the method:\n\n```python\nimport json\nfrom collections import deque\n\n"
+        "class Store:\n    # ... other methods ...\n\n    def add(self, item):\n"
+        "        self.items.append(item)\n        return deque(self.items)\n```"
+    )
     remove = "    def remove(self, item):\n        self.items.remove(item)\n"
-    fake = FakeStreamer([answer(LAZY_STORE), answer(add),
-                                            answer(remove)])
-    spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "A store.",
-                                            "requires": ["Store.add", "Store.remove"]}]))
+    fake = FakeStreamer([answer(LAZY_STORE), answer(add), answer(remove)])
+    spec = load_spec(
+        write_spec(
+            tmp_path, [{"path": "store.py", "prompt": "A store.", "requires": ["Store.add", "Store.remove"]}]
+        )
+    )
     result = build_spec(spec, BuildOptions(), client=fake)
     [f] = result.files
     assert f.status == "written" and result.exit_code == EXIT_OK, f.detail
@@ -75,49 +58,51 @@ def test_a_placeholder_and_a_missing_method_each_get_one_request(tmp_path: Path)
     assert "Write the complete definition of `Store.remove`" in first_user_text(insert)
     assert [len(r["messages"]) for r in fake.requests] == [1, 1, 1]
     assert [(r.action, r.target, r.outcome) for r in f.repairs] == [
-        ("regenerate", "Store.add", "applied"), ("add", "Store.remove", "applied")]
+        ("regenerate", "Store.add", "applied"),
+        ("add", "Store.remove", "applied"),
+    ]
     assert f.calls == 3 and all(r.calls == 1 and r.usage.output_tokens > 0 for r in f.repairs)
     text = render_build([result], "text")
-    assert ("repaired: placeholder at line 8, placeholder at line 9 -> regenerate Store.add (1 call"
-            in text)
+    assert "repaired: placeholder at line 8, placeholder at line 9 -> regenerate Store.add (1 call" in text
     data = json.loads(render_build([result], "json"))
     [repaired] = data["specs"][0]["files"]
     assert [r["action"] for r in repaired["repairs"]] == ["regenerate", "add"]
     assert repaired["repairs"][0]["findings"] == ["placeholder at line 8", "placeholder at line 9"]
 
 
-EARLY_END = ("```python\ndef a():\n    return 1\n\n\n"
-             "# The remaining functions follow the same pattern.\n```\n")
+EARLY_END = "```python\ndef a():\n    return 1\n\n\n# The remaining functions follow the same pattern.\n```\n"
 
 
 def test_an_early_end_is_finished_by_prefill_where_the_model_takes_it(tmp_path: Path) -> None:
-    fake = FakeStreamer([answer(EARLY_END),
-                                            answer("\n\n\ndef b():\n    return 2\n```")])
-    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}],
-                                model="claude-sonnet-4-5"))
+    fake = FakeStreamer([answer(EARLY_END), answer("\n\n\ndef b():\n    return 2\n```")])
+    spec = load_spec(
+        write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}], model="claude-sonnet-4-5")
+    )
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert (tmp_path / "m.py").read_text() == "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
     finish = fake.requests[1]
     # The file's own conversation, its answer cut after the last line of code.
     assert finish["messages"][0] == fake.requests[0]["messages"][0]
-    assert finish["messages"][-1] == {"role": "assistant", "content": [
-        {"type": "text", "text": "```python\ndef a():\n    return 1"}]}
+    assert finish["messages"][-1] == {
+        "role": "assistant",
+        "content": [{"type": "text", "text": "```python\ndef a():\n    return 1"}],
+    }
     assert [(r.action, r.outcome) for r in f.repairs] == [("finish", "applied")]
 
 
 def test_an_early_end_is_finished_in_a_user_turn_where_prefill_is_refused(tmp_path: Path) -> None:
     seam = "Continuing from where the file stopped:\n\n```python\ndef b():\n    return 2\n```"
     fake = FakeStreamer([answer(EARLY_END), answer(seam)])
-    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}],
-                                model="claude-sonnet-5-5"))
+    spec = load_spec(
+        write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}], model="claude-sonnet-5-5")
+    )
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert (tmp_path / "m.py").read_text() == "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
     finish = fake.requests[1]
     # The answer goes back unchanged; the user turn says what is wrong and names `b`.
-    assert finish["messages"][1] == {"role": "assistant", "content": [
-        {"type": "text", "text": EARLY_END}]}
+    assert finish["messages"][1] == {"role": "assistant", "content": [{"type": "text", "text": EARLY_END}]}
     ask = last_user_text(finish)
     assert ask.startswith("Your answer ended before the file was complete")
     assert "`b`" in ask and "    return 1" in ask
@@ -128,11 +113,19 @@ def test_an_early_end_after_line_prefill_continuations_is_finished_in_a_user_tur
     # the file is not in it, so the finish asks for the rest in a user turn.
     name = "glob.py"
     targets = {name: (STDLIB / name).read_text()}
-    author = ModuleAuthor(targets, seams=Seams(seed=1), laziness=Laziness(placeholders=0),
-                          min_cache_tokens=1024)
+    author = ModuleAuthor(
+        targets, seams=Seams(seed=1), laziness=Laziness(placeholders=0), min_cache_tokens=1024
+    )
     double = MessagesDouble(author)
-    spec = load_spec(write_spec(tmp_path, [{"path": name, "prompt": "x"}], model="claude-sonnet-4-5",
-                                max_tokens=512, max_continuations=50))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": name, "prompt": "x"}],
+            model="claude-sonnet-4-5",
+            max_tokens=512,
+            max_continuations=50,
+        )
+    )
     [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
     double.check()
     assert f.status == "written", f.detail
@@ -140,8 +133,11 @@ def test_an_early_end_after_line_prefill_continuations_is_finished_in_a_user_tur
     assert author.repairs == [(name, "finish", "")]
     assert len(author.continuations) == 1  # the finish: every continuation before it was a prefill
     assert [(r.action, r.outcome) for r in f.repairs] == [("finish", "applied")]
-    asked = [i for i, r in enumerate(double.requests)
-             if last_user_text(r).startswith("Your answer ended before the file was complete")]
+    asked = [
+        i
+        for i, r in enumerate(double.requests)
+        if last_user_text(r).startswith("Your answer ended before the file was complete")
+    ]
     finish = double.requests[asked[0]]["messages"]
     # The first pass went by line prefill, and the finish goes on from all of it.
     turns = [last_user_text({"messages": [m]}) for m in finish if m["role"] == "user"][1:-1]
@@ -153,11 +149,18 @@ def test_an_early_end_after_line_prefill_continuations_is_finished_in_a_user_tur
 
 
 def test_an_unknown_model_refusing_the_finish_prefill_goes_on_in_a_user_turn(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([
-        replies.text(EARLY_END), replies.prefill_refused(),
-        replies.text("```python\ndef b():\n    return 2\n```")]))
-    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}],
-                                model="some-local-model"))
+    double = MessagesDouble(
+        ScriptedAuthor(
+            [
+                replies.text(EARLY_END),
+                replies.prefill_refused(),
+                replies.text("```python\ndef b():\n    return 2\n```"),
+            ]
+        )
+    )
+    spec = load_spec(
+        write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}], model="some-local-model")
+    )
     [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
     assert f.status == "written", f.detail
     assert "def b():" in (tmp_path / "m.py").read_text()
@@ -166,8 +169,7 @@ def test_an_unknown_model_refusing_the_finish_prefill_goes_on_in_a_user_turn(tmp
 
 def test_a_statement_that_does_not_parse_is_rewritten_alone(tmp_path: Path) -> None:
     broken = "```python\nimport os\n\nSEP = = os.sep\n\n\ndef f():\n    return SEP\n```"
-    fake = FakeStreamer([answer(broken),
-                                            answer("```python\nSEP = os.sep\n```")])
+    fake = FakeStreamer([answer(broken), answer("```python\nSEP = os.sep\n```")])
     spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x"}]))
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
@@ -179,8 +181,7 @@ def test_a_statement_that_does_not_parse_is_rewritten_alone(tmp_path: Path) -> N
 
 def test_still_incomplete_after_max_repairs_is_kept_and_reported(tmp_path: Path) -> None:
     lazy_again = "```python\ndef add(self, item):\n    pass  # TODO: implement\n```"
-    fake = FakeStreamer([answer(LAZY_STORE), answer(lazy_again),
-                                            answer(lazy_again)])
+    fake = FakeStreamer([answer(LAZY_STORE), answer(lazy_again), answer(lazy_again)])
     spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x"}], max_repairs=2))
     result = build_spec(spec, BuildOptions(), client=fake)
     [f] = result.files
@@ -193,8 +194,7 @@ def test_still_incomplete_after_max_repairs_is_kept_and_reported(tmp_path: Path)
 
 
 def test_an_answer_without_the_definition_is_a_failed_repair(tmp_path: Path) -> None:
-    fake = FakeStreamer([answer(LAZY_STORE),
-                                            answer("I could not find that method.")])
+    fake = FakeStreamer([answer(LAZY_STORE), answer("I could not find that method.")])
     spec = load_spec(write_spec(tmp_path, [{"path": "store.py", "prompt": "x"}], max_repairs=1))
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "incomplete"
@@ -205,83 +205,121 @@ def test_an_answer_without_the_definition_is_a_failed_repair(tmp_path: Path) -> 
 def test_a_file_whose_answers_keep_repeating_it_is_repaired_in_a_fresh_conversation(tmp_path: Path) -> None:
     # Greedy decoding (Qwen2.5-Coder-0.5B at max_tokens 80) started the file over at every
     # turn and was cut at the same place: its conversation cannot get past `apply`.
-    first = ("```python\ndef percent(part, whole):\n    return part / whole * 100\n\n"
-             "def apply(price, p):\n    if p <")
-    whole = ("```python\ndef apply(price, p):\n    if p < 0:\n        raise ValueError(p)\n"
-             "    return price * p\n```")
+    first = (
+        "```python\ndef percent(part, whole):\n    return part / whole * 100\n\n"
+        "def apply(price, p):\n    if p <"
+    )
+    whole = (
+        "```python\ndef apply(price, p):\n    if p < 0:\n        raise ValueError(p)\n"
+        "    return price * p\n```"
+    )
     fake = FakeStreamer([cut(first)] * 4 + [answer(whole)])
-    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["apply"]}],
-                                model="claude-sonnet-5-5", max_repairs=1))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": "m.py", "prompt": "x", "requires": ["apply"]}],
+            model="claude-sonnet-5-5",
+            max_repairs=1,
+        )
+    )
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert f.stalls == 3 and [(r.action, r.target, r.outcome) for r in f.repairs] == [
-        ("regenerate", "apply", "applied")]
+        ("regenerate", "apply", "applied")
+    ]
     assert "apply(price, p):\n    if p < 0:" in (tmp_path / "m.py").read_text()
     ask = last_user_text(fake.requests[4])
     assert "`apply` was cut at `if p <` and the answers after it only repeated" in ask
 
 
-def test_a_finish_that_only_repeats_fails_and_the_cut_definition_is_asked_for_by_name(
-        tmp_path: Path) -> None:
+def test_a_finish_that_only_repeats_fails_and_the_cut_definition_is_asked_for_by_name(tmp_path: Path) -> None:
     # Qwen2.5-Coder-0.5B, asked for the rest of a file cut in `peek`, typed the quoted
     # lines of the method above it again and stopped, twice.
     cut = "```python\ndef a():\n    return 1\n\ndef peek(x):\n    if not x\n```"
-    fake = FakeStreamer([
-        answer(cut), answer("```python\ndef a():\n    return 1\n```"),
-        answer("```python\ndef peek(x):\n    if not x:\n        return 2\n```")])
-    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x"}], model="claude-sonnet-5-5",
-                                max_repairs=2))
+    fake = FakeStreamer(
+        [
+            answer(cut),
+            answer("```python\ndef a():\n    return 1\n```"),
+            answer("```python\ndef peek(x):\n    if not x:\n        return 2\n```"),
+        ]
+    )
+    spec = load_spec(
+        write_spec(tmp_path, [{"path": "m.py", "prompt": "x"}], model="claude-sonnet-5-5", max_repairs=2)
+    )
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert [(r.label, r.outcome, r.detail) for r in f.repairs] == [
         ("finish the file", "failed", "the answer only repeated what was already written"),
-        ("regenerate peek", "applied", "")]
+        ("regenerate peek", "applied", ""),
+    ]
     assert (tmp_path / "m.py").read_text().endswith("def peek(x):\n    if not x:\n        return 2\n")
     assert "Write the complete definition of `peek`" in last_user_text(fake.requests[2])
 
 
 def test_a_name_not_written_when_asked_alone_is_asked_for_in_the_files_own_conversation(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     # Qwen2.5-Coder-0.5B, asked for `convert` alone, wrote another function again.
-    fake = FakeStreamer([
-        answer("```python\ndef a():\n    return 1\n```"),
-        answer("```python\ndef a():\n    return 1\n```"),
-        answer("```python\ndef convert(x):\n    return x\n```")])
-    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["a", "convert"]}],
-                                model="claude-sonnet-5-5", max_repairs=2))
+    fake = FakeStreamer(
+        [
+            answer("```python\ndef a():\n    return 1\n```"),
+            answer("```python\ndef a():\n    return 1\n```"),
+            answer("```python\ndef convert(x):\n    return x\n```"),
+        ]
+    )
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": "m.py", "prompt": "x", "requires": ["a", "convert"]}],
+            model="claude-sonnet-5-5",
+            max_repairs=2,
+        )
+    )
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
-    assert [(r.label, r.outcome) for r in f.repairs] == [("add convert", "failed"),
-                                                         ("finish the file", "applied")]
+    assert [(r.label, r.outcome) for r in f.repairs] == [
+        ("add convert", "failed"),
+        ("finish the file", "applied"),
+    ]
     assert (tmp_path / "m.py").read_text() == "def a():\n    return 1\n\n\ndef convert(x):\n    return x\n"
     ask = last_user_text(fake.requests[2])
     assert ask.startswith("Your answer ended before the file was complete") and "`convert`" in ask
     # The file's own conversation: its first request and answer, then the ask.
-    assert without_marks(fake.requests[2]["messages"][:1]) == \
-        without_marks(fake.requests[0]["messages"][:1])
+    assert without_marks(fake.requests[2]["messages"][:1]) == without_marks(fake.requests[0]["messages"][:1])
 
 
 def test_an_add_answer_that_writes_other_missing_names_too_adds_them_without_asking_again(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     # Qwen2.5-Coder-0.5B, asked for `RingBuffer.to_list` alone, wrote the class over with
     # `to_list`, `is_full` and `__len__`; asked for `is_full` next, it wrote `__len__` only.
     first = "```python\nclass Ring:\n    def __init__(self):\n        self.items = []\n```"
-    whole = ("```python\nclass Ring:\n    def __init__(self):\n        self.items = []\n\n"
-             "    def to_list(self):\n        return list(self.items)\n\n"
-             "    def is_full(self):\n        return False\n```")
+    whole = (
+        "```python\nclass Ring:\n    def __init__(self):\n        self.items = []\n\n"
+        "    def to_list(self):\n        return list(self.items)\n\n"
+        "    def is_full(self):\n        return False\n```"
+    )
     fake = FakeStreamer([answer(first), answer(whole)])
-    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x",
-                                            "requires": ["Ring.to_list", "Ring.is_full"]}],
-                                model="claude-sonnet-5-5", max_repairs=2))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": "m.py", "prompt": "x", "requires": ["Ring.to_list", "Ring.is_full"]}],
+            model="claude-sonnet-5-5",
+            max_repairs=2,
+        )
+    )
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert len(fake.requests) == 2
     assert [(r.label, r.outcome, r.calls) for r in f.repairs] == [
-        ("add Ring.to_list", "applied", 1), ("add Ring.is_full", "applied", 0)]
+        ("add Ring.to_list", "applied", 1),
+        ("add Ring.is_full", "applied", 0),
+    ]
     assert (tmp_path / "m.py").read_text() == (
         "class Ring:\n    def __init__(self):\n        self.items = []\n\n"
         "    def to_list(self):\n        return list(self.items)\n\n"
-        "    def is_full(self):\n        return False\n")
+        "    def is_full(self):\n        return False\n"
+    )
 
 
 def test_an_add_takes_only_names_still_missing_from_its_answer() -> None:
@@ -289,14 +327,16 @@ def test_an_add_takes_only_names_still_missing_from_its_answer() -> None:
     answer = "```python\ndef a():\n    return 2\n\ndef b():\n    return 3\n\ndef c():\n    return 4\n```"
     step = Repair("add", (), target="b", kind="definition", names=("a", "c", "d"))
     assert apply(code, step, answer) == (
-        "def a():\n    return 1\n\n\ndef b():\n    return 3\n\n\ndef c():\n    return 4\n")
+        "def a():\n    return 1\n\n\ndef b():\n    return 3\n\n\ndef c():\n    return 4\n"
+    )
 
 
 def test_a_stuck_file_without_repairs_is_kept_as_cut(tmp_path: Path) -> None:
     first = "```python\ndef apply(price, p):\n    if p <"
     fake = FakeStreamer([cut(first)] * 4)
-    spec = load_spec(write_spec(tmp_path, [{"path": "m.py", "prompt": "x"}], model="claude-sonnet-5-5",
-                                max_repairs=0))
+    spec = load_spec(
+        write_spec(tmp_path, [{"path": "m.py", "prompt": "x"}], model="claude-sonnet-5-5", max_repairs=0)
+    )
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "incomplete" and "3 answers in a row added nothing" in f.detail
     assert len(fake.requests) == 4
@@ -324,8 +364,10 @@ def test_a_file_that_stops_early_is_finished_before_anything_else() -> None:
 
 
 def test_placeholders_in_one_function_make_one_request() -> None:
-    code = ("class A:\n    def f(self):\n        def inner():\n            pass  # TODO: implement\n"
-            "        # ... rest of implementation\n        return inner\n")
+    code = (
+        "class A:\n    def f(self):\n        def inner():\n            pass  # TODO: implement\n"
+        "        # ... rest of implementation\n        return inner\n"
+    )
     [only] = repairs_for(code)
     assert (only.action, only.target, only.kind) == ("regenerate", "A.f", "method")
 
@@ -357,16 +399,22 @@ class Ledger:
 
 
 def test_the_requests_of_one_repair_round_share_the_quoted_file_through_the_cache(tmp_path: Path) -> None:
-    answers = ["```python\nclass Ledger:\n    def add(self, row):\n        self.rows.append(row)\n```",
-               "```python\nclass Ledger:\n    def total(self):\n        return sum(self.rows)\n```",
-               "```python\nclass Ledger:\n    def undo(self):\n        self.rows.pop()\n```"]
+    answers = [
+        "```python\nclass Ledger:\n    def add(self, row):\n        self.rows.append(row)\n```",
+        "```python\nclass Ledger:\n    def total(self):\n        return sum(self.rows)\n```",
+        "```python\nclass Ledger:\n    def undo(self):\n        self.rows.pop()\n```",
+    ]
     double = MessagesDouble(ScriptedAuthor([replies.text(LAZY_LEDGER), *map(replies.text, answers)]))
-    spec = load_spec(write_spec(tmp_path, [{"path": "ledger.py", "prompt": "A ledger.",
-                                            "requires": ["Ledger.undo"]}]))
+    spec = load_spec(
+        write_spec(tmp_path, [{"path": "ledger.py", "prompt": "A ledger.", "requires": ["Ledger.undo"]}])
+    )
     [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
     assert f.status == "written", f.detail
     assert [(r.target, r.outcome) for r in f.repairs] == [
-        ("Ledger.add", "applied"), ("Ledger.total", "applied"), ("Ledger.undo", "applied")]
+        ("Ledger.add", "applied"),
+        ("Ledger.total", "applied"),
+        ("Ledger.undo", "applied"),
+    ]
     repairs = double.requests[1:]
     # Each repair: the file as the round found it, marked for the cache, then what to write.
     contents = [r["messages"][0]["content"] for r in repairs]
@@ -413,11 +461,15 @@ def build_skipping_to_c_to_k(tmp_path: Path, cut: int, fence: str) -> MessagesDo
     """A build of CONVERT cut at `cut`, whose next answer opens a `fence` at `c_to_k`
     (skipping the rest of f_to_c), and which then writes f_to_c when asked. Returns
     the double, the file checked written and f_to_c regenerated by name."""
-    double = MessagesDouble(ScriptedAuthor([
-        replies.cut("```python\n" + CONVERT[:cut]),
-        replies.text(fence + "\n" + CONVERT[CONVERT.index("def c_to_k"):] + "```"),
-        replies.text("```python\n" + CONVERT[: CONVERT.index("\n\n\ndef c_to_k")] + "\n```"),
-    ]))
+    double = MessagesDouble(
+        ScriptedAuthor(
+            [
+                replies.cut("```python\n" + CONVERT[:cut]),
+                replies.text(fence + "\n" + CONVERT[CONVERT.index("def c_to_k") :] + "```"),
+                replies.text("```python\n" + CONVERT[: CONVERT.index("\n\n\ndef c_to_k")] + "\n```"),
+            ]
+        )
+    )
     spec = load_spec(write_spec(tmp_path, [{"path": "convert.py", "prompt": "x"}]))
     [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
     assert f.status == "written", f.detail
@@ -443,11 +495,13 @@ def test_a_definition_a_continuation_may_have_skipped_after_a_line_end_is_asked_
 
 def test_a_definition_that_does_not_parse_is_asked_for_by_name_then_another_way(tmp_path: Path) -> None:
     broken = CONVERT.replace("def c_to_k(c):\n    return c + 273.15\n", "def c_to_k(c\n")
-    fake = FakeStreamer([
-        answer("```python\n" + broken + "```"),
-        answer("```python\ndef c_to_k(c\n```"),  # echoes the broken line: a failed repair
-        answer("```python\ndef c_to_k(c):\n    return c + 273.15\n```"),
-    ])
+    fake = FakeStreamer(
+        [
+            answer("```python\n" + broken + "```"),
+            answer("```python\ndef c_to_k(c\n```"),  # echoes the broken line: a failed repair
+            answer("```python\ndef c_to_k(c):\n    return c + 273.15\n```"),
+        ]
+    )
     spec = load_spec(write_spec(tmp_path, [{"path": "convert.py", "prompt": "x"}]))
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
@@ -473,8 +527,10 @@ def test_every_syntax_finding_gets_a_repair_while_a_way_is_left() -> None:
 def test_a_definition_left_unfinished_is_replaced_up_to_where_it_was_cut() -> None:
     # `text` was cut after `z = 1` and the answer went on to `other`. Read by
     # indentation, its block would end at the string's text at column 0.
-    code = ('def text(a):\n    head = """\nA problem\n"""\n    for y in a:\n        z = 1\n'
-            '\n\ndef other():\n    return 2\n')
+    code = (
+        'def text(a):\n    head = """\nA problem\n"""\n    for y in a:\n        z = 1\n'
+        "\n\ndef other():\n    return 2\n"
+    )
     found = Finding(Code.UNFINISHED, 1, 1, "text", "`text` may be unfinished", end_line=6)
     [step] = plan(code, [found])
     assert (step.action, step.target, step.first, step.last) == ("regenerate", "text", 1, 6)
@@ -484,23 +540,35 @@ def test_a_finish_that_writes_the_last_definitions_over_adds_only_what_is_new(tm
     # Qwen2.5-Coder-0.5B: asked for the missing `Stack.is_empty` alone it wrote something
     # else; asked to go on from the end of the file, it wrote is_empty, then the class's
     # last two methods again. Written as stitched, the file defined each of them twice.
-    whole = ("```python\nclass Stack:\n    def __init__(self):\n        self.items = []\n\n"
-             "    def clear(self):\n        self.items = []\n\n"
-             "    def __len__(self):\n        return len(self.items)\n```")
+    whole = (
+        "```python\nclass Stack:\n    def __init__(self):\n        self.items = []\n\n"
+        "    def clear(self):\n        self.items = []\n\n"
+        "    def __len__(self):\n        return len(self.items)\n```"
+    )
     other = "```python\ndef helper():\n    return 1\n```"
-    again = ("```python\n    def is_empty(self):\n        return not self.items\n\n"
-             "    def clear(self):\n        self.items = []\n\n"
-             "    def __len__(self):\n        return len(self.items)\n```")
+    again = (
+        "```python\n    def is_empty(self):\n        return not self.items\n\n"
+        "    def clear(self):\n        self.items = []\n\n"
+        "    def __len__(self):\n        return len(self.items)\n```"
+    )
     fake = FakeStreamer([whole, other, again])
-    spec = load_spec(write_spec(tmp_path, [{"path": "stack.py", "prompt": "x",
-                                            "requires": ["Stack.is_empty", "Stack.clear"]}],
-                                model="claude-sonnet-5-5", max_repairs=2))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": "stack.py", "prompt": "x", "requires": ["Stack.is_empty", "Stack.clear"]}],
+            model="claude-sonnet-5-5",
+            max_repairs=2,
+        )
+    )
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
     assert [(r.label, r.outcome) for r in f.repairs] == [
-        ("add Stack.is_empty", "failed"), ("finish the file", "applied")]
+        ("add Stack.is_empty", "failed"),
+        ("finish the file", "applied"),
+    ]
     assert (tmp_path / "stack.py").read_text() == (
         "class Stack:\n    def __init__(self):\n        self.items = []\n\n"
         "    def clear(self):\n        self.items = []\n\n"
         "    def __len__(self):\n        return len(self.items)\n\n"
-        "    def is_empty(self):\n        return not self.items\n")
+        "    def is_empty(self):\n        return not self.items\n"
+    )

@@ -65,34 +65,56 @@ def test_model_comes_from_spec_then_environment_then_default(tmp_path: Path, mon
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("version: 1\nfiles:\n  - {path: a.py, prompt: x, promt: y}\n",
-         "spec.yaml:3: files[0].promt: unknown key (did you mean `prompt`?)"),
-        ("version: 1\nfiles:\n  - {path: a.py}\n",
-         "spec.yaml:3: files[0].prompt: required key is missing"),
+        (
+            "version: 1\nfiles:\n  - {path: a.py, prompt: x, promt: y}\n",
+            "spec.yaml:3: files[0].promt: unknown key (did you mean `prompt`?)",
+        ),
+        ("version: 1\nfiles:\n  - {path: a.py}\n", "spec.yaml:3: files[0].prompt: required key is missing"),
         ("version: 2\nfiles:\n  - {path: a.py, prompt: x}\n", "spec.yaml:1: version: unsupported version 2"),
-        ("version: 1\nmax_tokens: lots\nfiles:\n  - {path: a.py, prompt: x}\n",
-         "spec.yaml:2: max_tokens: expected an integer, got 'lots'"),
+        (
+            "version: 1\nmax_tokens: lots\nfiles:\n  - {path: a.py, prompt: x}\n",
+            "spec.yaml:2: max_tokens: expected an integer, got 'lots'",
+        ),
         ("version: 1\nfiles: []\n", "spec.yaml:2: files: a spec needs at least one file"),
         ("version: 1\nfiles:\n  - {path: /etc/x.py, prompt: x}\n", "files[0].path: '/etc/x.py' is absolute"),
-        ("version: 1\nfiles:\n  - {path: ../x.py, prompt: x}\n",
-         "files[0].path: '../x.py' leaves output_dir"),
+        (
+            "version: 1\nfiles:\n  - {path: ../x.py, prompt: x}\n",
+            "files[0].path: '../x.py' leaves output_dir",
+        ),
         ("version: 1\nfiles:\n  - {path: a/../../x.py, prompt: x}\n", "leaves output_dir"),
-        ("version: 1\nfiles:\n  - {path: a.py, prompt: x}\n  - {path: ./a.py, prompt: y}\n",
-         "files[1].path: './a.py' is already files[0].path"),
-        ("version: 1\nfiles:\n  - {path: a.py, prompt: x, depends_on: [b.py]}\n",
-         "files[0].depends_on[0]: 'b.py' names no file of this spec"),
-        ("version: 1\nfiles:\n  - {path: a.py, prompt: x, depends_on: [b.py]}\n"
-         "  - {path: b.py, prompt: y, depends_on: [a.py]}\n", "dependency cycle: a.py -> b.py -> a.py"),
-        ("version: 1\nthinking: 9000\nmax_tokens: 8000\nfiles:\n  - {path: a.py, prompt: x}\n",
-         "spec.yaml:2: thinking: thinking budget 9000 must be below max_tokens (8000)"),
-        ("version: 1\nthinking: 2000\nfiles:\n  - {path: a.py, prompt: x, max_tokens: 1500}\n",
-         "files[0].max_tokens: thinking budget 2000 must be below max_tokens (1500)"),
-        ("version: 1\nthinking: maybe\nfiles:\n  - {path: a.py, prompt: x}\n",
-         "thinking: expected off, adaptive or a token budget"),
-        ("version: 1\nfiles:\n  - {path: a.py, prompt: x, requires: [not-a-name]}\n",
-         "files[0].requires: 'not-a-name' is not a name"),
-        ("version: 1\nversion: 1\nfiles:\n  - {path: a.py, prompt: x}\n",
-         "spec.yaml:2: version: key appears twice"),
+        (
+            "version: 1\nfiles:\n  - {path: a.py, prompt: x}\n  - {path: ./a.py, prompt: y}\n",
+            "files[1].path: './a.py' is already files[0].path",
+        ),
+        (
+            "version: 1\nfiles:\n  - {path: a.py, prompt: x, depends_on: [b.py]}\n",
+            "files[0].depends_on[0]: 'b.py' names no file of this spec",
+        ),
+        (
+            "version: 1\nfiles:\n  - {path: a.py, prompt: x, depends_on: [b.py]}\n"
+            "  - {path: b.py, prompt: y, depends_on: [a.py]}\n",
+            "dependency cycle: a.py -> b.py -> a.py",
+        ),
+        (
+            "version: 1\nthinking: 9000\nmax_tokens: 8000\nfiles:\n  - {path: a.py, prompt: x}\n",
+            "spec.yaml:2: thinking: thinking budget 9000 must be below max_tokens (8000)",
+        ),
+        (
+            "version: 1\nthinking: 2000\nfiles:\n  - {path: a.py, prompt: x, max_tokens: 1500}\n",
+            "files[0].max_tokens: thinking budget 2000 must be below max_tokens (1500)",
+        ),
+        (
+            "version: 1\nthinking: maybe\nfiles:\n  - {path: a.py, prompt: x}\n",
+            "thinking: expected off, adaptive or a token budget",
+        ),
+        (
+            "version: 1\nfiles:\n  - {path: a.py, prompt: x, requires: [not-a-name]}\n",
+            "files[0].requires: 'not-a-name' is not a name",
+        ),
+        (
+            "version: 1\nversion: 1\nfiles:\n  - {path: a.py, prompt: x}\n",
+            "spec.yaml:2: version: key appears twice",
+        ),
         ("version: [1\n", "not valid YAML"),
         ("version: 1\n? [a, b]\n: 1\nfiles:\n  - {path: a.py, prompt: x}\n", "keys must be plain names"),
         ("- just a list\n", "a spec is a YAML mapping"),
@@ -118,8 +140,10 @@ def test_missing_spec_file_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_verify_is_split_into_words_with_its_defaults(tmp_path: Path) -> None:
-    text = ("version: 1\nverify:\n  command: python -m pytest -q -k 'not slow'\n"
-            "files:\n  - {path: a.py, prompt: x}\n")
+    text = (
+        "version: 1\nverify:\n  command: python -m pytest -q -k 'not slow'\n"
+        "files:\n  - {path: a.py, prompt: x}\n"
+    )
     spec = load_spec(write(tmp_path, text))
     assert spec.verify is not None
     assert spec.verify.argv == ("python", "-m", "pytest", "-q", "-k", "not slow")
@@ -127,18 +151,29 @@ def test_verify_is_split_into_words_with_its_defaults(tmp_path: Path) -> None:
     assert load_spec(write(tmp_path, "version: 1\nfiles:\n  - {path: a.py, prompt: x}\n")).verify is None
 
 
-@pytest.mark.parametrize(("verify", "message"), [
-    ("{comand: pytest}", "spec.yaml:2: verify.comand: unknown key (did you mean `command`?); "
-                         "known keys: command, timeout, max_rounds"),
-    ("pytest -q", "spec.yaml:2: verify: expected a mapping, got 'pytest -q'"),
-    ("{timeout: 5}", "spec.yaml:2: verify.command: required key is missing"),
-    ("{command: pytest, timeout: '5'}", "spec.yaml:2: verify.timeout: expected a number, got '5'"),
-    ("{command: pytest, timeout: 0}", "spec.yaml:2: verify.timeout: Input should be greater than 0"),
-    ("{command: pytest, max_rounds: 1.5}", "spec.yaml:2: verify.max_rounds: expected an integer, got 1.5"),
-    ("{command: 'pytest \"-q'}",
-     "spec.yaml:2: verify.command: cannot be split into words: No closing quotation"),
-    ("{command: '  '}", "spec.yaml:2: verify.command: must name a command"),
-])
+@pytest.mark.parametrize(
+    ("verify", "message"),
+    [
+        (
+            "{comand: pytest}",
+            "spec.yaml:2: verify.comand: unknown key (did you mean `command`?); "
+            "known keys: command, timeout, max_rounds",
+        ),
+        ("pytest -q", "spec.yaml:2: verify: expected a mapping, got 'pytest -q'"),
+        ("{timeout: 5}", "spec.yaml:2: verify.command: required key is missing"),
+        ("{command: pytest, timeout: '5'}", "spec.yaml:2: verify.timeout: expected a number, got '5'"),
+        ("{command: pytest, timeout: 0}", "spec.yaml:2: verify.timeout: Input should be greater than 0"),
+        (
+            "{command: pytest, max_rounds: 1.5}",
+            "spec.yaml:2: verify.max_rounds: expected an integer, got 1.5",
+        ),
+        (
+            "{command: 'pytest \"-q'}",
+            "spec.yaml:2: verify.command: cannot be split into words: No closing quotation",
+        ),
+        ("{command: '  '}", "spec.yaml:2: verify.command: must name a command"),
+    ],
+)
 def test_verify_errors_name_the_key(tmp_path: Path, verify: str, message: str) -> None:
     text = f"version: 1\nverify: {verify}\nfiles:\n  - {{path: a.py, prompt: x}}\n"
     assert error_of(tmp_path, text).endswith(message)

@@ -55,8 +55,11 @@ def with_placeholder(code: str, qualname: str) -> str:
     """The file as a lazy model wrote it: the definition's body left out."""
     span = locate(code, qualname)
     lines = code.splitlines(keepends=True)
-    header_end = next(i for i in range(span.first - 1, span.last)
-                      if lines[i].rstrip().endswith(":") and not lines[i].lstrip().startswith("@"))
+    header_end = next(
+        i
+        for i in range(span.first - 1, span.last)
+        if lines[i].rstrip().endswith(":") and not lines[i].lstrip().startswith("@")
+    )
     body = span.indent + "    # ... rest of implementation ...\n" + span.indent + "    pass\n"
     return "".join(lines[: header_end + 1]) + body + "".join(lines[span.last :])
 
@@ -100,8 +103,9 @@ def test_every_answer_shape_restores_the_file_byte_for_byte(module: str, qualnam
 
 def test_decorators_come_with_the_definition_and_replace_the_old_ones() -> None:
     code = source("ipaddress.py")
-    definition = find_definition(shapes(code, "IPv4Address.is_private")["dedented, fenced"],
-                                 "IPv4Address.is_private")
+    definition = find_definition(
+        shapes(code, "IPv4Address.is_private")["dedented, fenced"], "IPv4Address.is_private"
+    )
     assert definition.text.startswith("@property\n@functools.lru_cache()\ndef is_private")
     assert replace_definition(code, "IPv4Address.is_private", definition) == code
 
@@ -116,19 +120,25 @@ def test_a_definition_the_answer_lacks_is_an_error() -> None:
 def test_a_definition_is_read_out_of_an_answer_broken_elsewhere() -> None:
     # Asked for one function, a small model (Qwen2.5-Coder-0.5B) wrote the file over from
     # the top, cut inside an earlier function; its continuation was the one asked for.
-    answer = ("```python\nfrom collections import Counter\n\ndef words(text):\n"
-              "    return text.split()\n\ndef average(text):\n    #\n"
-              "def sentence_count(text: str) -> int:\n    n = text.count('.')\n\n"
-              "    return n + text.count('!')\n```\n")
+    answer = (
+        "```python\nfrom collections import Counter\n\ndef words(text):\n"
+        "    return text.split()\n\ndef average(text):\n    #\n"
+        "def sentence_count(text: str) -> int:\n    n = text.count('.')\n\n"
+        "    return n + text.count('!')\n```\n"
+    )
     found = find_definition(answer, "sentence_count")
-    assert found.text == "def sentence_count(text: str) -> int:\n    n = text.count('.')\n\n" \
-                         "    return n + text.count('!')\n"
+    assert (
+        found.text == "def sentence_count(text: str) -> int:\n    n = text.count('.')\n\n"
+        "    return n + text.count('!')\n"
+    )
     assert found.imports == ("from collections import Counter\n",)
 
 
 def test_a_method_is_read_out_of_a_broken_class_by_its_own_lines() -> None:
-    answer = ("```python\nclass Tally:\n    def add(self, item,\n\n"
-              "    @staticmethod\n    def count(item) -> int:\n        return 0\n```\n")
+    answer = (
+        "```python\nclass Tally:\n    def add(self, item,\n\n"
+        "    @staticmethod\n    def count(item) -> int:\n        return 0\n```\n"
+    )
     found = find_definition(answer, "Tally.count")
     assert found.text == "@staticmethod\ndef count(item) -> int:\n    return 0\n"
 
@@ -141,9 +151,11 @@ def test_a_broken_answer_whose_definition_is_cut_is_still_an_error() -> None:
 def test_a_decorator_line_is_in_the_definition_it_decorates() -> None:
     # A finding for a method that a continuation left unfinished starts at its first
     # decorator; the file is cut inside the method and does not parse (`fractions`).
-    code = ("class Fraction:\n    def a(self):\n        return 1\n\n    @classmethod\n    @other\n"
-            "    def from_decimal(cls, dec):\n        if dec:\n            dec = int(dec)\n"
-            "       \n    def b(self):\n        return 2\n")
+    code = (
+        "class Fraction:\n    def a(self):\n        return 1\n\n    @classmethod\n    @other\n"
+        "    def from_decimal(cls, dec):\n        if dec:\n            dec = int(dec)\n"
+        "       \n    def b(self):\n        return 2\n"
+    )
     for line in (5, 6, 7, 9):
         assert definition_around(code, line) == Region("Fraction.from_decimal", "method", 5, 9)
     assert definition_around(code, 2) == Region("Fraction.a", "method", 2, 3)
@@ -152,8 +164,10 @@ def test_a_decorator_line_is_in_the_definition_it_decorates() -> None:
 
 def test_new_imports_are_merged_once_after_the_last_import() -> None:
     code = source("textwrap.py")
-    answer = ("```python\nimport re\nimport itertools\nfrom os import sep\n\n"
-              "def dedent(text):\n    return text\n```")
+    answer = (
+        "```python\nimport re\nimport itertools\nfrom os import sep\n\n"
+        "def dedent(text):\n    return text\n```"
+    )
     definition = find_definition(answer, "dedent")
     assert definition.imports == ("import re\n", "import itertools\n", "from os import sep\n")
     merged = merge_imports(code, definition.imports)
@@ -199,13 +213,16 @@ def test_a_definition_needing_a_later_constant_goes_after_it() -> None:
     assert names == ["FunctionDef", "Assign", "ClassDef"]
 
 
-@pytest.mark.parametrize(("scope", "expected"), [
-    ("TextWrapper._wrap_chunks", ("TextWrapper._wrap_chunks", "method")),
-    ("TextWrapper", ("TextWrapper", "class")),
-    ("dedent", ("dedent", "function")),
-    ("", None),
-    ("nowhere", None),
-])
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        ("TextWrapper._wrap_chunks", ("TextWrapper._wrap_chunks", "method")),
+        ("TextWrapper", ("TextWrapper", "class")),
+        ("dedent", ("dedent", "function")),
+        ("", None),
+        ("nowhere", None),
+    ],
+)
 def test_the_definition_to_regenerate_for_a_scope(scope: str, expected: object) -> None:
     assert definition_target(source("textwrap.py"), scope) == expected
 
@@ -240,15 +257,18 @@ def test_replace_lines_keeps_a_missing_final_newline() -> None:
 def test_definitions_an_answer_wrote_over_are_dropped_once_line_for_line() -> None:
     # Qwen2.5-Coder-0.5B, asked to go on after `__len__` for a missing `is_empty`, wrote
     # is_empty, then clear and __len__ again.
-    code = ("class Stack:\n    def clear(self):\n        self.items = []\n\n"
-            "    def __len__(self):\n        return len(self.items)\n\n"
-            "    def is_empty(self):\n        return not self.items\n\n"
-            "    def clear(self):\n        self.items = []\n\n"
-            "    def __len__(self):\n        return 0\n")
+    code = (
+        "class Stack:\n    def clear(self):\n        self.items = []\n\n"
+        "    def __len__(self):\n        return len(self.items)\n\n"
+        "    def is_empty(self):\n        return not self.items\n\n"
+        "    def clear(self):\n        self.items = []\n\n"
+        "    def __len__(self):\n        return 0\n"
+    )
     assert drop_repeats(code, 6) == (
         "class Stack:\n    def clear(self):\n        self.items = []\n\n"
         "    def __len__(self):\n        return len(self.items)\n\n"
         "    def is_empty(self):\n        return not self.items\n\n"
-        "    def __len__(self):\n        return 0\n")  # not the same lines: kept
+        "    def __len__(self):\n        return 0\n"
+    )  # not the same lines: kept
     assert drop_repeats(code, 0) == code  # nothing was there before
     assert drop_repeats("def f(:\n", 0) == "def f(:\n"

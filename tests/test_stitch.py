@@ -82,7 +82,7 @@ def test_repeated_lines_are_dropped() -> None:
 
 def test_restarted_method_keeps_one_copy() -> None:
     head, tail = split("if key in self.items:\n            raise")
-    restart = SOURCE[SOURCE.index("    def add"):len(head)]
+    restart = SOURCE[SOURCE.index("    def add") : len(head)]
     assert stitch([first(head), cont(restart + tail + "```")]).code == SOURCE
 
 
@@ -144,8 +144,10 @@ def test_readings_offer_both_sides_of_an_ambiguous_seam() -> None:
 def test_a_line_typed_again_after_a_cut_at_the_end_of_its_indentation() -> None:
     # pprint, seen in the benchmark: both readings parse, only one is the file. Joined
     # as an exact continuation the class attribute would move into the method above.
-    code = ("class P:\n    def f(self):\n        write('})')\n\n"
-            "    _dispatch[repr] = f\n\n    def g(self):\n        pass\n")
+    code = (
+        "class P:\n    def f(self):\n        write('})')\n\n"
+        "    _dispatch[repr] = f\n\n    def g(self):\n        pass\n"
+    )
     i = code.index("_dispatch")
     assert stitch([first(code[:i]), cont("    " + code[i:] + "```")]).code == code
 
@@ -163,8 +165,10 @@ def test_no_chunks_gives_no_code() -> None:
 
 def test_an_answer_cut_right_after_its_opening_fence_and_started_over() -> None:
     # Found by the property test: nothing but the preface and the fence came before.
-    chunks = [Chunk("Sure! Here's `m.py`.\n\n```python"),
-              Chunk("Sure! Here's `m.py`.\n\n```python\nx = 1\n```", "user_turn")]
+    chunks = [
+        Chunk("Sure! Here's `m.py`.\n\n```python"),
+        Chunk("Sure! Here's `m.py`.\n\n```python\nx = 1\n```", "user_turn"),
+    ]
     assert stitch(chunks).code == "x = 1\n"
 
 
@@ -181,7 +185,7 @@ def test_a_short_run_typed_again_is_read_by_the_names_the_file_uses() -> None:
     assert stitch([first("c"), cont(code + "```")]).code == code
     doc = 'DOC = """\n>>> ftp.quit()\n\'221 Goodbye.\'\n>>>\n\nA test.\n"""\n'
     i = doc.index(">>>\n\nA") + 2
-    assert stitch([first(doc[:i]), cont(doc[i - 2:] + "```")]).code == doc
+    assert stitch([first(doc[:i]), cont(doc[i - 2 :] + "```")]).code == doc
 
 
 def test_a_short_run_continued_exactly_stays_exact() -> None:
@@ -203,7 +207,7 @@ def test_the_rest_of_an_indent_split_with_its_blank_line_goes_on_exactly() -> No
 
 # -- alignment: continuations placed wherever they open on the text so far ------------
 
-CLASS = SOURCE[SOURCE.index("class Store:"):]
+CLASS = SOURCE[SOURCE.index("class Store:") :]
 
 
 def test_a_restart_of_a_block_longer_than_one_answer_adds_nothing() -> None:
@@ -248,7 +252,7 @@ def test_a_line_the_file_holds_twice_typed_again_at_the_cut_is_new_code() -> Non
 def test_a_continuation_that_skips_to_the_next_definition_is_recorded() -> None:
     cut = SOURCE.index("raise KeyError")
     skipped = "```python\n    def path(self, key):\n        return os.path.join(self.root, key)\n```\n"
-    result = stitch([first(SOURCE[:cut + 5]), cont(skipped)])
+    result = stitch([first(SOURCE[: cut + 5]), cont(skipped)])
     lines = result.code.splitlines()
     [line] = result.unfinished
     assert lines[line - 1] == "            raise"
@@ -317,8 +321,10 @@ def test_a_remark_after_code_in_a_fence_never_closed_is_dropped() -> None:
     # The answer had no fence; a continuation opened one, and ended with a remark
     # instead of closing it.
     cut = SOURCE.index("    def path")
-    chunks = [Chunk(SOURCE[:cut], "start"),
-              cont("Continuing:\n\n```python3\n" + SOURCE[cut:] + "\nThis completes `store.py`.")]
+    chunks = [
+        Chunk(SOURCE[:cut], "start"),
+        cont("Continuing:\n\n```python3\n" + SOURCE[cut:] + "\nThis completes `store.py`."),
+    ]
     assert stitch(chunks).code == SOURCE
 
 
@@ -328,5 +334,7 @@ def test_an_answer_that_types_an_earlier_function_again_adds_nothing() -> None:
     kept = "```python\ndef a():\n    return 1\n\ndef peek(x):\n    if not x\n"
     again = "```python\ndef a():\n    return 1\n```"
     for joins in ("user_turn", "answer"):
-        assert stitch([Chunk(kept), Chunk(again, joins)]).code == \
-            "def a():\n    return 1\n\ndef peek(x):\n    if not x\n"
+        assert (
+            stitch([Chunk(kept), Chunk(again, joins)]).code
+            == "def a():\n    return 1\n\ndef peek(x):\n    if not x\n"
+        )

@@ -50,8 +50,7 @@ def private_imports(modules: dict[str, Path]) -> list[str]:
     private = []
     for module, path in modules.items():
         for source, name, line in _imports(module, path, at_load=False):
-            if source in modules and source != module and name.startswith("_") \
-                    and not name.startswith("__"):
+            if source in modules and source != module and name.startswith("_") and not name.startswith("__"):
                 private.append(f"{module}:{line}: {name} from {source}")
     return private
 
@@ -75,7 +74,7 @@ def import_cycles(modules: dict[str, Path]) -> list[str]:
         state[module] = 1
         for target in sorted(edges[module]):
             if state.get(target) == 1:
-                cycles.append(" -> ".join([*trail[trail.index(target):], target]))
+                cycles.append(" -> ".join([*trail[trail.index(target) :], target]))
             elif target not in state:
                 visit(target, [*trail, target])
         state[module] = 2
@@ -119,7 +118,8 @@ def test_the_checks_see_a_cycle_and_a_private_import(tmp_path: Path) -> None:
     (package / "sub" / "__init__.py").write_text("from .. import a\n")
     (package / "sub" / "b.py").write_text(
         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..a import x\n"
-        "def _helper():\n    from ..a import _late\n")
+        "def _helper():\n    from ..a import _late\n"
+    )
     modules = _modules(tmp_path, ("pkg",))
     assert private_imports(modules) == ["pkg.a:1: _helper from pkg.sub.b", "pkg.sub.b:5: _late from pkg.a"]
     # a loads pkg.sub.b, which loads pkg.sub first, which loads a; b's own imports of a

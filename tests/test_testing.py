@@ -16,9 +16,16 @@ from codegen.testing import FakeStreamer, NoAnswerLeft, answer, cut
 
 def spec_at(folder: Path, **top: object) -> Path:
     path = folder / "spec.yaml"
-    path.write_text(yaml.safe_dump({"version": 1, "model": "claude-sonnet-5-5", **top,
-                                    "files": [{"path": "area.py", "prompt": "area(w, h)",
-                                               "requires": ["area"]}]}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "model": "claude-sonnet-5-5",
+                **top,
+                "files": [{"path": "area.py", "prompt": "area(w, h)", "requires": ["area"]}],
+            }
+        )
+    )
     return path
 
 
@@ -28,7 +35,11 @@ def test_answers_come_in_order_and_every_request_is_kept() -> None:
     first = fake.stream({"messages": [{"role": "user", "content": "a"}]}, seen.append)
     second = fake.stream({"messages": [{"role": "user", "content": "b"}]})
     assert (first.text, first.stop_reason, second.text, second.stop_reason) == (
-        "one", "end_turn", "two", "max_tokens")
+        "one",
+        "end_turn",
+        "two",
+        "max_tokens",
+    )
     assert seen == ["one"]
     assert [r["messages"][0]["content"] for r in fake.requests] == ["a", "b"]
     assert fake.remaining == 0
@@ -51,8 +62,9 @@ def test_a_request_after_the_script_fails_with_its_last_message() -> None:
 def test_prefill_refused_takes_no_answer() -> None:
     fake = FakeStreamer(["x"], prefill=False)
     with pytest.raises(PrefillRejectedError, match="prefill"):
-        fake.stream({"messages": [{"role": "user", "content": "a"},
-                                  {"role": "assistant", "content": "def f("}]})
+        fake.stream(
+            {"messages": [{"role": "user", "content": "a"}, {"role": "assistant", "content": "def f("}]}
+        )
     assert fake.remaining == 1
 
 
@@ -63,7 +75,10 @@ def test_helpers_build_answers() -> None:
     assert answer("").content == ()
     broken = FakeStreamer().broken("def f(").stream({"messages": []})
     assert (broken.text, broken.stop_reason, broken.interrupted) == (
-        "def f(", None, "connection lost mid-stream")
+        "def f(",
+        None,
+        "connection lost mid-stream",
+    )
 
 
 def test_a_build_through_the_fake_continues_a_cut_answer(tmp_path: Path) -> None:

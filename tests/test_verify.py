@@ -27,8 +27,7 @@ from codegen.splice import locate
 from codegen.verify.command import command_environment, run_command
 from tests.double import BuggyAuthor, Fix, MessagesDouble
 from tests.double.bugs import definition_text
-from tests.test_build import client_for, write_spec
-from tests.test_cli import ROOT, codegen, one_line_error
+from tests.support import ROOT, client_for, codegen, one_line_error, write_spec
 
 PYTEST = shlex.join([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
 
@@ -52,7 +51,7 @@ def norm(a, b):
 '''
 FIXED_ADD = 'def add(a, b):\n    """The sum of a and b."""\n    return a + b\n'
 
-TESTS = '''\
+TESTS = """\
 from calc import add, mul, norm
 
 
@@ -66,11 +65,13 @@ def test_mul():
 
 def test_norm():
     assert norm(3, 4) == 5
-'''
+"""
 EVIDENCE = "where -1 = add(2, 3)"  # what pytest says about the bug
 
-FILES = [{"path": "calc.py", "prompt": "Arithmetic helpers add, mul, norm."},
-         {"path": "tests/test_calc.py", "prompt": "pytest tests for calc.", "depends_on": ["calc.py"]}]
+FILES = [
+    {"path": "calc.py", "prompt": "Arithmetic helpers add, mul, norm."},
+    {"path": "tests/test_calc.py", "prompt": "pytest tests for calc.", "depends_on": ["calc.py"]},
+]
 
 
 @pytest.fixture(autouse=True)
@@ -84,8 +85,9 @@ def formatted(source: str) -> str:
     return black.format_str(source, mode=black.Mode())
 
 
-def buggy_author(fixes: tuple[Fix, ...] = (Fix("calc.py", "add", FIXED_ADD, EVIDENCE),),
-                 tests: str = TESTS) -> BuggyAuthor:
+def buggy_author(
+    fixes: tuple[Fix, ...] = (Fix("calc.py", "add", FIXED_ADD, EVIDENCE),), tests: str = TESTS
+) -> BuggyAuthor:
     return BuggyAuthor({"calc.py": CALC, "tests/test_calc.py": tests}, fixes)
 
 
@@ -106,18 +108,23 @@ def test_a_failing_test_is_repaired_by_regenerating_only_the_function_it_goes_th
     # The progress ends with what came of the checks, not with "running ...".
     assert events[-1] == Note("verify", f"passed: {v.detail}")
     # The live token count of calc.py goes on through its verify repair, to its total.
-    counted = [e.tokens for e in events if isinstance(e, Tokens) and e.path == "calc.py"
-               and not e.estimated]
+    counted = [e.tokens for e in events if isinstance(e, Tokens) and e.path == "calc.py" and not e.estimated]
     assert counted == sorted(counted) and counted[-1] == result.files[0].usage.output_tokens
     # Two files, then one repair: `add`, asked with the failing test's output.
-    assert author.asked == [("file", "calc.py", ""), ("file", "tests/test_calc.py", ""),
-                            ("definition", "calc.py", "add")]
+    assert author.asked == [
+        ("file", "calc.py", ""),
+        ("file", "tests/test_calc.py", ""),
+        ("definition", "calc.py", "add"),
+    ]
     assert author.fixed == [("calc.py", "add")] and len(double.requests) == 3
     first, second = v.rounds
     assert first.run.returncode == 1 and first.failed == ("tests/test_calc.py::test_add",)
     [repair] = first.repairs
     assert (repair.path, repair.record.label, repair.record.outcome) == (
-        "calc.py", "regenerate add", "applied")
+        "calc.py",
+        "regenerate add",
+        "applied",
+    )
     assert repair.record.findings == ("tests/test_calc.py::test_add failed",) and repair.record.calls == 1
     assert second.run.passed and second.repairs == ()
     # Only `add` changed: every other byte of calc.py is as first written, and the
@@ -127,7 +134,7 @@ def test_a_failing_test_is_repaired_by_regenerating_only_the_function_it_goes_th
     old, new = locate(before, "add"), locate(after, "add")
     lines_before, lines_after = before.splitlines(), after.splitlines()
     assert lines_before[: old.first - 1] == lines_after[: new.first - 1]
-    assert lines_before[old.last:] == lines_after[new.last:]
+    assert lines_before[old.last :] == lines_after[new.last :]
     assert (tmp_path / "tests" / "test_calc.py").read_text() == formatted(TESTS)
     # The repair went out as a fresh conversation quoting the failure.
     ask = "".join(b["text"] for b in double.requests[2]["messages"][0]["content"])
@@ -164,8 +171,10 @@ def test_a_wrong_test_is_repaired_when_the_code_it_tests_is_answered_unchanged(t
     wrong = TESTS.replace("assert add(2, 3) == 5", "assert add(2, 3) == 6")
     right = CALC.replace("return a - b", "return a + b")
     fixed_test = definition_text(TESTS, "test_add")
-    author = BuggyAuthor({"calc.py": right, "tests/test_calc.py": wrong},
-                         [Fix("tests/test_calc.py", "test_add", fixed_test, "where 5 = add(2, 3)")])
+    author = BuggyAuthor(
+        {"calc.py": right, "tests/test_calc.py": wrong},
+        [Fix("tests/test_calc.py", "test_add", fixed_test, "where 5 = add(2, 3)")],
+    )
     double = MessagesDouble(author)
     spec = load_spec(spec_with_verify(tmp_path, max_rounds=2))
     result = build_spec(spec, BuildOptions(), client=client_for(double))
@@ -173,8 +182,10 @@ def test_a_wrong_test_is_repaired_when_the_code_it_tests_is_answered_unchanged(t
     v = result.verification
     assert v is not None and v.status == "passed", render_build([result], "text")
     # First the code under test (the model keeps it), then the test itself.
-    assert author.asked[2:] == [("definition", "calc.py", "add"),
-                                ("definition", "tests/test_calc.py", "test_add")]
+    assert author.asked[2:] == [
+        ("definition", "calc.py", "add"),
+        ("definition", "tests/test_calc.py", "test_add"),
+    ]
     assert [r.record.outcome for round_ in v.rounds for r in round_.repairs] == ["unchanged", "applied"]
     assert [r.test for round_ in v.rounds for r in round_.repairs] == [False, True]
     # The code did not change after the first round: the checks did not run again.
@@ -256,7 +267,8 @@ def test_no_verify_skips_the_command(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_OK and not marker.exists()
     assert result.verification is not None and result.verification.status == "skipped"
     assert "verify: `" in render_build([result], "text") and "skipped (--no-verify)" in render_build(
-        [result], "text")
+        [result], "text"
+    )
     assert len(double.requests) == 2
     # Without --no-verify, the same command runs.
     build_spec(spec, BuildOptions(), client=client_for(double))
@@ -268,16 +280,23 @@ def test_dry_run_says_it_would_run_the_command(tmp_path: Path) -> None:
     result = build_spec(spec, BuildOptions(dry_run=True), client=None)
     v = result.verification
     assert v is not None and v.status == "planned" and result.exit_code == EXIT_OK
-    assert v.detail == (f"would run `pytest -q` in {tmp_path} after the build "
-                        "(timeout 30 s, up to 1 repair round)")
+    assert v.detail == (
+        f"would run `pytest -q` in {tmp_path} after the build (timeout 30 s, up to 1 repair round)"
+    )
     assert v.detail in render_build([result], "text")
 
 
 def test_the_command_does_not_run_when_a_file_was_not_written(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     double = MessagesDouble(BuggyAuthor({"calc.py": "def f(:\n", "tests/test_calc.py": TESTS}))
-    spec = load_spec(write_spec(tmp_path, FILES, max_repairs=0, verify={
-        "command": shlex.join([sys.executable, "-c", f"open({str(marker)!r}, 'w')"])}))
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            FILES,
+            max_repairs=0,
+            verify={"command": shlex.join([sys.executable, "-c", f"open({str(marker)!r}, 'w')"])},
+        )
+    )
     result = build_spec(spec, BuildOptions(), client=client_for(double))
     assert result.exit_code == EXIT_FINDINGS and not marker.exists()
     assert result.verification is not None and result.verification.status == "not-run"
@@ -286,11 +305,13 @@ def test_the_command_does_not_run_when_a_file_was_not_written(tmp_path: Path) ->
 
 def test_a_hanging_command_is_killed_at_its_timeout_with_what_it_started(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
-    hang = ("import subprocess, sys, time\n"
-            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
-            f"open({str(pids)!r}, 'w').write(f'{{__import__(\"os\").getpid()}} {{child.pid}}')\n"
-            "print('started', flush=True)\n"
-            "time.sleep(600)\n")
+    hang = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        f"open({str(pids)!r}, 'w').write(f'{{__import__(\"os\").getpid()}} {{child.pid}}')\n"
+        "print('started', flush=True)\n"
+        "time.sleep(600)\n"
+    )
     double = MessagesDouble(buggy_author())
     spec = load_spec(spec_with_verify(tmp_path, shlex.join([sys.executable, "-c", hang]), timeout=2))
     result = build_spec(spec, BuildOptions(), client=client_for(double))
@@ -347,8 +368,10 @@ def test_a_command_not_on_path_is_a_usage_error_before_any_call(tmp_path: Path) 
     spec = load_spec(spec_with_verify(tmp_path, "no-such-checker-9f3 -q"))
     with pytest.raises(UsageError) as caught:
         build_spec(spec, BuildOptions(), client=client_for(double))
-    assert caught.value.message == (f"{spec.path}: verify.command: `no-such-checker-9f3` is not on PATH; "
-                                    "install it, name it by its path, or build with --no-verify")
+    assert caught.value.message == (
+        f"{spec.path}: verify.command: `no-such-checker-9f3` is not on PATH; "
+        "install it, name it by its path, or build with --no-verify"
+    )
     assert double.requests == []
     # --no-verify builds without it.
     assert build_spec(spec, BuildOptions(verify=False), client=client_for(double)).exit_code == EXIT_OK
@@ -371,8 +394,9 @@ def test_the_command_runs_without_the_api_key(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("MY_COPY_OF_THE_KEY", f"Bearer {secret}")
     monkeypatch.setenv("CODEGEN_TEST_ORDINARY", "kept")
     dump = tmp_path / "env.json"
-    command = shlex.join([sys.executable, "-c",
-                          f"import json, os; json.dump(dict(os.environ), open({str(dump)!r}, 'w'))"])
+    command = shlex.join(
+        [sys.executable, "-c", f"import json, os; json.dump(dict(os.environ), open({str(dump)!r}, 'w'))"]
+    )
     double = MessagesDouble(buggy_author())
     spec = load_spec(spec_with_verify(tmp_path, command))
     result = build_spec(spec, BuildOptions(), client=client_for(double))
@@ -389,14 +413,23 @@ def test_the_command_runs_without_the_api_key(tmp_path: Path, monkeypatch: pytes
 
 
 def test_command_environment_is_pure() -> None:
-    env = command_environment({"ANTHROPIC_API_KEY": "sk-ant-12345678", "ANTHROPIC_BASE_URL": "http://x",
-                               "OTHER": "sk-ant-12345678", "SHORT": "ab", "HOME": "/root"})
+    env = command_environment(
+        {
+            "ANTHROPIC_API_KEY": "sk-ant-12345678",
+            "ANTHROPIC_BASE_URL": "http://x",
+            "OTHER": "sk-ant-12345678",
+            "SHORT": "ab",
+            "HOME": "/root",
+        }
+    )
     assert env == {"SHORT": "ab", "HOME": "/root", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def test_run_command_interleaves_both_streams_and_gives_no_stdin(tmp_path: Path) -> None:
-    script = ("import sys\nprint('out', flush=True)\nprint('err', file=sys.stderr, flush=True)\n"
-              "print(repr(sys.stdin.read()), flush=True)\nsys.exit(3)\n")
+    script = (
+        "import sys\nprint('out', flush=True)\nprint('err', file=sys.stderr, flush=True)\n"
+        "print(repr(sys.stdin.read()), flush=True)\nsys.exit(3)\n"
+    )
     done = run_command([sys.executable, "-c", script], tmp_path, 60, dict(os.environ))
     assert done.returncode == 3 and not done.passed and not done.timed_out
     assert done.output.splitlines() == ["out", "err", "''"]
@@ -412,7 +445,8 @@ def test_run_command_clips_a_flood_of_output(tmp_path: Path, monkeypatch: pytest
 
 
 def test_a_module_rewritten_at_the_same_size_and_second_is_not_run_from_stale_bytecode(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     # A one-character fix (`a - b` to `a + b`) written within the second the checks first
     # imported the file: CPython's bytecode cache checks only the mtime's second and the size.
     module = tmp_path / "m.py"
@@ -437,7 +471,8 @@ def test_run_command_that_cannot_start(tmp_path: Path) -> None:
     (tmp_path / "script").write_text("#!/bin/sh\necho hi\n")  # not executable
     assert run_command(["./script"], tmp_path, 5, {}).error == "`./script` is not executable"
     assert run_command(["nope-9f3"], tmp_path, 5, {"PATH": str(tmp_path)}).error == (
-        "`nope-9f3` not found on PATH")
+        "`nope-9f3` not found on PATH"
+    )
 
 
 # -- the command line ------------------------------------------------------------------
@@ -451,7 +486,8 @@ def test_cli_a_command_not_found_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == EXIT_USAGE
     assert one_line_error(result) == (
         f"codegen: error: {spec}: verify.command: `no-such-checker-9f3` is not on PATH; install it, "
-        "name it by its path, or build with --no-verify")
+        "name it by its path, or build with --no-verify"
+    )
     assert double.requests == []
 
 
@@ -478,9 +514,18 @@ def test_cli_green_after_one_round_without_the_key_in_the_checks(tmp_path: Path)
     (tmp_path / "conftest.py").write_text(conftest)
     spec = spec_with_verify(tmp_path, timeout=120)
     with double.serve() as url:
-        result = codegen("build", str(spec), "--format", "json", "--quiet",
-                         env={"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": secret,
-                              "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+        result = codegen(
+            "build",
+            str(spec),
+            "--format",
+            "json",
+            "--quiet",
+            env={
+                "ANTHROPIC_BASE_URL": url,
+                "ANTHROPIC_API_KEY": secret,
+                "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+            },
+        )
     double.check()
     assert result.returncode == EXIT_OK, result.stdout + result.stderr
     report = json.loads(result.stdout)["specs"][0]
@@ -497,29 +542,38 @@ def test_a_round_that_changes_nothing_is_not_run_again_and_the_rounds_end(tmp_pa
     v = result.verification
     assert v is not None and v.status == "failed"
     # `add`, then the test; then nothing is left to ask about, and the checks ran once.
-    assert author.asked[2:] == [("definition", "calc.py", "add"),
-                                ("definition", "tests/test_calc.py", "test_add")]
+    assert author.asked[2:] == [
+        ("definition", "calc.py", "add"),
+        ("definition", "tests/test_calc.py", "test_add"),
+    ]
     assert [r.run is not None for r in v.rounds] == [True, False, False]
     assert v.rounds[-1].note == "no failure goes through a generated definition not asked about yet"
-    assert v.detail == ("exit 1 after 2 repair rounds: no failure goes through a generated definition "
-                        "not asked about yet")
+    assert v.detail == (
+        "exit 1 after 2 repair rounds: no failure goes through a generated definition not asked about yet"
+    )
 
 
 def test_cli_ctrl_c_while_the_checks_run_kills_them_and_exits_130(tmp_path: Path) -> None:
     pids = tmp_path / "pids"
-    hang = ("import os, subprocess, sys, time\n"
-            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
-            f"open({str(pids) + '.tmp'!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
-            f"os.replace({str(pids) + '.tmp'!r}, {str(pids)!r})\n"
-            "time.sleep(600)\n")
+    hang = (
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+        f"open({str(pids) + '.tmp'!r}, 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+        f"os.replace({str(pids) + '.tmp'!r}, {str(pids)!r})\n"
+        "time.sleep(600)\n"
+    )
     double = MessagesDouble(buggy_author())
     spec = spec_with_verify(tmp_path, shlex.join([sys.executable, "-c", hang]), timeout=600)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CODEGEN_"))}
     with double.serve() as url:
-        proc = subprocess.Popen([sys.executable, "-m", "codegen", "build", str(spec)],
-                                env={**env, "PYTHONPATH": str(ROOT), "ANTHROPIC_BASE_URL": url},
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "codegen", "build", str(spec)],
+            env={**env, "PYTHONPATH": str(ROOT), "ANTHROPIC_BASE_URL": url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         try:
             deadline = time.monotonic() + 120
             while not pids.exists() and proc.poll() is None and time.monotonic() < deadline:

@@ -113,9 +113,7 @@ _ENDING = re.compile(
     """,
     re.IGNORECASE | re.VERBOSE,
 )
-_ENDING_WHOLE = re.compile(
-    r"(?:etc|and\s+so\s+on|and\s+more|more\s+to\s+come|to\s+be\s+continued)", re.I
-)
+_ENDING_WHOLE = re.compile(r"(?:etc|and\s+so\s+on|and\s+more|more\s+to\s+come|to\s+be\s+continued)", re.I)
 
 _STRIP = " \t.…[](){}<>-—–:;,!*=_\"'`"
 

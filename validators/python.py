@@ -41,9 +41,7 @@ _SHOWN = 60
 
 _ELLIPSIS = m.Expr(value=m.Ellipsis())
 _STRING = m.Expr(value=m.SimpleString() | m.ConcatenatedString())
-_NOT_IMPLEMENTED = m.Raise(
-    exc=m.Name("NotImplementedError") | m.Call(func=m.Name("NotImplementedError"))
-)
+_NOT_IMPLEMENTED = m.Raise(exc=m.Name("NotImplementedError") | m.Call(func=m.Name("NotImplementedError")))
 _STUB = m.Pass() | _ELLIPSIS | _STRING | _NOT_IMPLEMENTED
 _NAME_OR_ATTRIBUTE = {
     name: m.Name(name) | m.Attribute(attr=m.Name(name))
@@ -73,9 +71,7 @@ BlockKind = Literal["module", "class", "function", "other"]
 _HEADER_LINE = re.compile(r":[ \t]*(?:#[^\r\n]*)?(?:\r\n|\r|\n)?\Z")
 
 
-def check(
-    source: str, *, requires: Iterable[str] = (), filename: str = "<string>"
-) -> list[Finding]:
+def check(source: str, *, requires: Iterable[str] = (), filename: str = "<string>") -> list[Finding]:
     """Completeness findings for one Python source text, sorted by position.
 
     `requires` names must be defined: `Name` at module level, `Class.member` inside a
@@ -93,9 +89,7 @@ def check(
     return _inspect(source, wanted, stubs_allowed=filename.endswith(".pyi"), verdict=verdict)
 
 
-def _inspect(
-    source: str, wanted: Sequence[str], *, stubs_allowed: bool, verdict: _Verdict
-) -> list[Finding]:
+def _inspect(source: str, wanted: Sequence[str], *, stubs_allowed: bool, verdict: _Verdict) -> list[Finding]:
     """Every check on libcst's tree, without screening (which only saves time)."""
     text = source
     gaps: list[Finding] = []
@@ -407,9 +401,7 @@ class _Inspector(cst.CSTVisitor):
         super().on_leave(original_node)
 
     def visit_Module(self, node: cst.Module) -> None:
-        self._enter(
-            node, node.body, kind="module", scope="", exempt=self.stubs_allowed, at_end=True
-        )
+        self._enter(node, node.body, kind="module", scope="", exempt=self.stubs_allowed, at_end=True)
         self._comments(node.header, "line")
         self._comments(node.footer, "footer")
         self._misplaced_ellipses(node.body)
@@ -537,9 +529,7 @@ class _Inspector(cst.CSTVisitor):
         )
         exempt = outer.exempt or typing_only
         if isinstance(owner, cst.FunctionDef) and not exempt:
-            exempt = _is_declaration(owner) or (
-                outer.kind == "class" and self._class_declares_interface()
-            )
+            exempt = _is_declaration(owner) or (outer.kind == "class" and self._class_declares_interface())
         self._enter(node, statements, kind=kind, scope=scope, exempt=exempt, at_end=at_end)
         block = self.blocks[-1]
         block.typing_only = typing_only
@@ -704,9 +694,7 @@ class _Inspector(cst.CSTVisitor):
         ):
             # A note beside `pass` in an `except` or an `if` is an ordinary note.
             what = _describe_stub(block.statements)
-            self._report(
-                comment, Code.PLACEHOLDER, block.scope, f'body is only {what}, marked "{shown}"'
-            )
+            self._report(comment, Code.PLACEHOLDER, block.scope, f'body is only {what}, marked "{shown}"')
 
     def _report(self, node: cst.CSTNode | None, code: Code, scope: str, message: str) -> None:
         self.pending.append(_Pending(node, code, scope, message))
@@ -722,9 +710,7 @@ class _Inspector(cst.CSTVisitor):
             self._define_target(statement.target)
         elif isinstance(statement, cst.Import):
             for alias in statement.names:
-                bound: cst.BaseExpression = (
-                    alias.asname.name if alias.asname is not None else alias.name
-                )
+                bound: cst.BaseExpression = alias.asname.name if alias.asname is not None else alias.name
                 # `import os.path` binds `os`.
                 while isinstance(bound, cst.Attribute):
                     bound = bound.value

@@ -45,8 +45,7 @@ def render_problems(results: Results) -> str:
 def render_json(results: Results) -> str:
     """One JSON object with every file and finding; keys and their order are stable."""
     files = [
-        {"path": path, "findings": [finding.to_dict() for finding in findings]}
-        for path, findings in results
+        {"path": path, "findings": [finding.to_dict() for finding in findings]} for path, findings in results
     ]
     document = {
         "files": files,

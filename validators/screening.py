@@ -78,9 +78,7 @@ class _Zones:
     # NotImplementedError the way `python.py` reports.
     unwritten: bool = False
 
-    def read(
-        self, body: Sequence[ast.stmt], next_line: float | None, kind: str, top_level: bool
-    ) -> None:
+    def read(self, body: Sequence[ast.stmt], next_line: float | None, kind: str, top_level: bool) -> None:
         before = next_line if next_line is not None else float("inf")
         if kind != "other":
             last = body[-1].end_lineno if body else 0
@@ -139,9 +137,7 @@ def _is_stub(statement: ast.stmt) -> bool:
         return True
     if isinstance(statement, ast.Expr):
         value = statement.value
-        return isinstance(value, ast.Constant) and (
-            value.value is Ellipsis or isinstance(value.value, str)
-        )
+        return isinstance(value, ast.Constant) and (value.value is Ellipsis or isinstance(value.value, str))
     return _raised_not_implemented(statement) is not None
 
 

@@ -277,9 +277,7 @@ def is_truncated(text: str, error: cst.ParserSyntaxError, tail: Tail | None = No
     return _judge(text, error, tail if tail is not None else scan(text))[0]
 
 
-def _judge(
-    text: str, error: cst.ParserSyntaxError, tail: Tail
-) -> tuple[bool, tuple[int, int] | None]:
+def _judge(text: str, error: cst.ParserSyntaxError, tail: Tail) -> tuple[bool, tuple[int, int] | None]:
     """Whether the text is truncated; if not, the best known position of its error.
 
     A tokenizer error has no position, but once the string it complains of is
@@ -362,9 +360,7 @@ def _parser_message(text: str, error: cst.ParserSyntaxError) -> str:
     return message
 
 
-def diagnose(
-    text: str, error: cst.ParserSyntaxError, python_error: SyntaxError | None = None
-) -> Finding:
+def diagnose(text: str, error: cst.ParserSyntaxError, python_error: SyntaxError | None = None) -> Finding:
     """The one finding for a text libcst cannot parse: `truncated` or `syntax`.
 
     `python_error` is CPython's complaint about the same text, used for the position

@@ -24,14 +24,28 @@ from .scheduler import run_files
 from .session import BuildSession, journal_path
 
 __all__ = [
-    "BuildOptions", "BuildResult", "BuildSession", "FileResult", "FileStatus", "build_file",
-    "build_spec", "incomplete_dir", "journal_path", "lock_record", "select_files",
+    "BuildOptions",
+    "BuildResult",
+    "BuildSession",
+    "FileResult",
+    "FileStatus",
+    "build_file",
+    "build_spec",
+    "incomplete_dir",
+    "journal_path",
+    "lock_record",
+    "select_files",
 ]
 
 
-def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = None,
-               progress: Observer | None = None,
-               memory: PrefillMemory | None = None) -> BuildResult:
+def build_spec(
+    spec: Spec,
+    options: BuildOptions,
+    *,
+    client: Streamer | None = None,
+    progress: Observer | None = None,
+    memory: PrefillMemory | None = None,
+) -> BuildResult:
     """Generate every file of `spec` (or those named by --only): up to `options.jobs` at
     once, each starting when the files it depends on are written. `progress` receives
     the build's events (`codegen.progress`), from worker threads when jobs > 1."""
@@ -50,9 +64,14 @@ def build_spec(spec: Spec, options: BuildOptions, *, client: Streamer | None = N
         verification = _verify(session)
     finally:
         session.close()
-    return BuildResult(spec.path, spec.model, tuple(session.results[f.path] for f in spec.files
-                                                    if f.path in session.results), spec.output_dir,
-                       tuple(session.warnings), verification)
+    return BuildResult(
+        spec.path,
+        spec.model,
+        tuple(session.results[f.path] for f in spec.files if f.path in session.results),
+        spec.output_dir,
+        tuple(session.warnings),
+        verification,
+    )
 
 
 def _verify(session: BuildSession) -> Verification | None:
@@ -60,6 +79,10 @@ def _verify(session: BuildSession) -> Verification | None:
     verification = verify_build(session)
     if verification is not None and verification.status not in ("skipped", "planned", "not-run"):
         # The progress lines end with what came of it, not with "running ...".
-        session.observe(Note("verify", f"{verification.status}"
-                         + (f": {verification.detail}" if verification.detail else "")))
+        session.observe(
+            Note(
+                "verify",
+                f"{verification.status}" + (f": {verification.detail}" if verification.detail else ""),
+            )
+        )
     return verification

@@ -25,28 +25,54 @@ from ..streaming import Streamer
 from .results import FileResult, FileStatus
 
 
-def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
-               memory: PrefillMemory, budget: Budget, observe: Observer = ignore,
-               verbose: bool = False, halt: threading.Event | None = None,
-               write: bool = True) -> FileResult:
+def build_file(
+    spec: Spec,
+    file: FileSpec,
+    client: Streamer,
+    *,
+    info: ModelInfo,
+    memory: PrefillMemory,
+    budget: Budget,
+    observe: Observer = ignore,
+    verbose: bool = False,
+    halt: threading.Event | None = None,
+    write: bool = True,
+) -> FileResult:
     """Generate, stitch, finish and write one file (`write=False`: only say whether the
     result is the file on disk: "unchanged", or "skipped")."""
     dependencies = [(d, _read_dependency(spec, d)) for d in file.depends_on]
-    request = file_request(spec, file, info,
-                           prompts.file_prompt(file.path, file.prompt, file.requires, dependencies))
+    request = file_request(
+        spec, file, info, prompts.file_prompt(file.path, file.prompt, file.requires, dependencies)
+    )
 
-    calls = FileCalls(spec, file, client, info=info, memory=memory, budget=budget, observe=observe,
-                   verbose=verbose, halt=halt)
+    calls = FileCalls(
+        spec,
+        file,
+        client,
+        info=info,
+        memory=memory,
+        budget=budget,
+        observe=observe,
+        verbose=verbose,
+        halt=halt,
+    )
     generation = calls.generate(request)
     python = file.language == "python"
     stitched = stitch(generation.chunks, python=python)
     base = FileResult(file.path, "incomplete", spec.model)
 
     def done(code: str, **changes: Any) -> FileResult:
-        result = replace(base, calls=calls.calls, continuations=calls.continuations,
-                         stalls=calls.stalls, usage=calls.usage, cost=cost(calls.usage, info),
-                         cache_savings=cache_savings(calls.usage, info), repairs=tuple(records),
-                         **changes)
+        result = replace(
+            base,
+            calls=calls.calls,
+            continuations=calls.continuations,
+            stalls=calls.stalls,
+            usage=calls.usage,
+            cost=cost(calls.usage, info),
+            cache_savings=cache_savings(calls.usage, info),
+            repairs=tuple(records),
+            **changes,
+        )
         if result.status == "incomplete" and "kept" not in changes:
             result = replace(result, kept=_keep(spec, file, code, generation))
         return result
@@ -72,8 +98,12 @@ def build_file(spec: Spec, file: FileSpec, client: Streamer, *, info: ModelInfo,
             first = findings[0]
             more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
             rounds = f" after {spec.max_repairs} repair rounds" if records else ""
-            return done(code, detail=f"line {first.line}: {first.message} [{first.code}]{more}{rounds}",
-                        validated=True, findings=findings)
+            return done(
+                code,
+                detail=f"line {first.line}: {first.message} [{first.code}]{more}{rounds}",
+                validated=True,
+                findings=findings,
+            )
         final, problem = finish_python(code, pyi=file.path.endswith(".pyi"))
         if final is None:
             return done(code, detail=problem, validated=True)
@@ -97,8 +127,9 @@ def lock_record(spec: Spec, file: FileSpec, result: FileResult) -> lock.Record:
     written = read_text(resolve_inside(spec.output_dir, file.path)) or ""
     return lock.Record(
         entry=lock.entry_hash(spec, file),
-        depends={d: lock.digest(read_text(resolve_inside(spec.output_dir, d)) or "")
-                 for d in file.depends_on},
+        depends={
+            d: lock.digest(read_text(resolve_inside(spec.output_dir, d)) or "") for d in file.depends_on
+        },
         output=lock.digest(written),
         model=result.model,
         calls=result.calls,

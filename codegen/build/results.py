@@ -15,9 +15,7 @@ from ..models import Usage
 from ..repair import RepairRecord
 from ..verify.results import Verification
 
-FileStatus = Literal[
-    "written", "unchanged", "incomplete", "refused", "failed", "skipped", "planned"
-]
+FileStatus = Literal["written", "unchanged", "incomplete", "refused", "failed", "skipped", "planned"]
 
 
 @dataclass(frozen=True)

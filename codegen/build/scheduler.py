@@ -47,8 +47,12 @@ def run_files(session: BuildSession) -> None:
                     session.finish(file, session.build(file, streamer), streamer)
                 else:
                     running.add(file.path)
-                    threading.Thread(target=_work, args=(session, file, streamer, done), daemon=True,
-                                     name=f"codegen {file.path}").start()
+                    threading.Thread(
+                        target=_work,
+                        args=(session, file, streamer, done),
+                        daemon=True,
+                        name=f"codegen {file.path}",
+                    ).start()
             if not running and len(waiting) == before:
                 raise CodegenError("no file can start: their dependencies are not built")
             if running:

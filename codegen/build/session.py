@@ -31,8 +31,15 @@ class BuildSession:
     thread; only `build` runs on worker threads (when --jobs > 1).
     """
 
-    def __init__(self, spec: Spec, options: BuildOptions, client: Streamer | None,
-                 observe: Observer, memory: PrefillMemory, info: ModelInfo) -> None:
+    def __init__(
+        self,
+        spec: Spec,
+        options: BuildOptions,
+        client: Streamer | None,
+        observe: Observer,
+        memory: PrefillMemory,
+        info: ModelInfo,
+    ) -> None:
         self.spec, self.options, self.client, self.observe = spec, options, client, observe
         self.memory, self.info = memory, info
         self.selected = select_files(spec, options.only)
@@ -55,22 +62,32 @@ class BuildSession:
         except CodegenError as exc:
             return FileResult(file.path, "failed", spec.model, detail=exc.message)
         if not where.problem:
-            return FileResult(file.path, "unchanged", spec.model, detail="up to date",
-                              validated=file.language == "python")
+            return FileResult(
+                file.path, "unchanged", spec.model, detail="up to date", validated=file.language == "python"
+            )
         if where.edited and not options.force:
             adopted = self._adopt(file)
             if adopted is not None:
                 return adopted
-            return FileResult(file.path, "skipped", spec.model,
-                              detail=f"{where.problem}: not overwritten (--force does)")
+            return FileResult(
+                file.path, "skipped", spec.model, detail=f"{where.problem}: not overwritten (--force does)"
+            )
         if options.dry_run:
-            return FileResult(file.path, "planned", spec.model,
-                              detail=f"{where.problem}; max_tokens {file.max_tokens}")
-        blocked = [d for d in file.depends_on
-                   if d in self.results and self.results[d].status not in ("written", "unchanged")]
+            return FileResult(
+                file.path, "planned", spec.model, detail=f"{where.problem}; max_tokens {file.max_tokens}"
+            )
+        blocked = [
+            d
+            for d in file.depends_on
+            if d in self.results and self.results[d].status not in ("written", "unchanged")
+        ]
         if blocked:
-            return FileResult(file.path, "skipped", spec.model,
-                              detail=f"depends on {', '.join(blocked)}, which was not written")
+            return FileResult(
+                file.path,
+                "skipped",
+                spec.model,
+                detail=f"depends on {', '.join(blocked)}, which was not written",
+            )
         if self.budget.reached:
             return FileResult(file.path, "skipped", spec.model, detail="--max-cost reached")
         if self.halt.is_set():
@@ -84,8 +101,16 @@ class BuildSession:
             return None
         streamer = self.streamer(offline=True)
         try:
-            result = build_file(self.spec, file, streamer, info=self.info, memory=self.memory,
-                                budget=Budget(None), observe=ignore, write=False)
+            result = build_file(
+                self.spec,
+                file,
+                streamer,
+                info=self.info,
+                memory=self.memory,
+                budget=Budget(None),
+                observe=ignore,
+                write=False,
+            )
         except CodegenError:
             return None  # the journal cannot rebuild it: someone else's file
         if result.status != "unchanged":
@@ -95,8 +120,9 @@ class BuildSession:
             lock.save(self.spec, self.records)
         except CodegenError as exc:
             return replace(result, status="failed", detail=exc.message)
-        return replace(result, detail="written by an earlier build; now recorded",
-                       replayed=streamer.tally.replayed)
+        return replace(
+            result, detail="written by an earlier build; now recorded", replayed=streamer.tally.replayed
+        )
 
     def streamer(self, *, offline: bool = False) -> JournalledStreamer:
         """A file's way to the API: through the journal, which answers what was paid for."""
@@ -117,9 +143,17 @@ class BuildSession:
     def build(self, file: FileSpec, streamer: JournalledStreamer) -> FileResult:
         spec = self.spec
         try:
-            return build_file(spec, file, streamer, info=self.info, memory=self.memory,
-                              budget=self.budget, observe=self.observe, verbose=self.options.verbose,
-                              halt=self.halt)
+            return build_file(
+                spec,
+                file,
+                streamer,
+                info=self.info,
+                memory=self.memory,
+                budget=self.budget,
+                observe=self.observe,
+                verbose=self.options.verbose,
+                halt=self.halt,
+            )
         except (AuthenticationError, MissingCredentialsError):
             raise  # every other file would fail the same way
         except APIError as exc:

@@ -42,17 +42,29 @@ def build_problems(results: Sequence[BuildResult], cwd: Path) -> str:
         for f in result.files:
             if f.findings:
                 where = shown(Path(f.kept), cwd) if f.kept else shown(result.output_dir / f.path, cwd)
-                lines += [problem_line(where, g.line, g.column, str(g.severity), g.message, str(g.code))
-                          for g in f.findings]
+                lines += [
+                    problem_line(where, g.line, g.column, str(g.severity), g.message, str(g.code))
+                    for g in f.findings
+                ]
             elif f.status not in ("written", "unchanged", "planned"):
-                lines.append(problem_line(shown(result.output_dir / f.path, cwd), *START, "error",
-                                          f"{f.status}: {f.detail or f.status}", f.status))
+                lines.append(
+                    problem_line(
+                        shown(result.output_dir / f.path, cwd),
+                        *START,
+                        "error",
+                        f"{f.status}: {f.detail or f.status}",
+                        f.status,
+                    )
+                )
     for result in results:
         # The spec's verify command still failing: reported at the spec, after its files.
         v = result.verification
         if v is not None and v.status in ("failed", "timeout", "error"):
-            lines.append(problem_line(shown(result.spec, cwd), *START, "error",
-                                      f"verify {v.status}: {v.detail}", "verify"))
+            lines.append(
+                problem_line(
+                    shown(result.spec, cwd), *START, "error", f"verify {v.status}: {v.detail}", "verify"
+                )
+            )
     return "".join(lines)
 
 
@@ -64,8 +76,9 @@ def check_problems(results: Sequence[tuple[Spec, Sequence[Problem]]], cwd: Path)
             where = shown(spec.output_dir / p.path, cwd)
             if p.finding is not None:
                 g = p.finding
-                lines.append(problem_line(where, g.line, g.column, str(g.severity),
-                                          f"incomplete: {g.message}", p.code))
+                lines.append(
+                    problem_line(where, g.line, g.column, str(g.severity), f"incomplete: {g.message}", p.code)
+                )
             else:
                 lines.append(problem_line(where, *START, "error", p.message, p.code))
     return "".join(lines)

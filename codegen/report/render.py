@@ -44,20 +44,51 @@ def summary_rows(result: BuildResult) -> list[tuple[str, ...]]:
     `cache wr` is every token written to the cache (5-minute and 1-hour); `saved` is
     `models.cache_savings`: what the cache reads saved over the input price, less the
     premium paid for the writes."""
-    header = ("file", "status", "calls", "cont.", "in tok", "out tok", "cache wr", "cache rd",
-              "cost", "saved")
+    header = (
+        "file",
+        "status",
+        "calls",
+        "cont.",
+        "in tok",
+        "out tok",
+        "cache wr",
+        "cache rd",
+        "cost",
+        "saved",
+    )
 
     def cells(usage: Usage) -> tuple[str, ...]:
-        return (f"{usage.input_tokens:,}", f"{usage.output_tokens:,}",
-                f"{usage.cache_write_tokens:,}", f"{usage.cache_read_tokens:,}")
+        return (
+            f"{usage.input_tokens:,}",
+            f"{usage.output_tokens:,}",
+            f"{usage.cache_write_tokens:,}",
+            f"{usage.cache_read_tokens:,}",
+        )
 
     rows: list[tuple[str, ...]] = [header]
     for f in result.files:
-        rows.append((f.path, f.status, str(f.calls), str(f.continuations), *cells(f.usage),
-                     _money(f.cost), _money(f.cache_savings)))
-    rows.append(("total", "", str(sum(f.calls for f in result.files)),
-                 str(sum(f.continuations for f in result.files)), *cells(result.usage),
-                 _money(result.cost), _money(result.cache_savings)))
+        rows.append(
+            (
+                f.path,
+                f.status,
+                str(f.calls),
+                str(f.continuations),
+                *cells(f.usage),
+                _money(f.cost),
+                _money(f.cache_savings),
+            )
+        )
+    rows.append(
+        (
+            "total",
+            "",
+            str(sum(f.calls for f in result.files)),
+            str(sum(f.continuations for f in result.files)),
+            *cells(result.usage),
+            _money(result.cost),
+            _money(result.cache_savings),
+        )
+    )
     return rows
 
 
@@ -85,8 +116,10 @@ def summary_notes(result: BuildResult) -> list[str]:
             outcome = "repaired" if r.outcome == "applied" else f"repair failed ({r.detail})"
             lines.append(f"{f.path}: {outcome}: {', '.join(r.findings)} -> {r.label} ({spent})")
         if f.replayed:
-            lines.append(f"{f.path}: {f.replayed} answer{'s' if f.replayed != 1 else ''} "
-                         "from the journal, not paid again")
+            lines.append(
+                f"{f.path}: {f.replayed} answer{'s' if f.replayed != 1 else ''} "
+                "from the journal, not paid again"
+            )
         if f.detail:
             lines.append(f"{f.path}: {f.detail}")
         if f.kept:
@@ -129,9 +162,13 @@ def _build_json(results: Sequence[BuildResult]) -> dict[str, Any]:
                 "files": [_file_json(f) for f in r.files],
                 "cost_usd": r.cost,
                 "cache_savings_usd": r.cache_savings,
-                "total": _usage_json(r.usage, calls=sum(f.calls for f in r.files),
-                                     continuations=sum(f.continuations for f in r.files),
-                                     cost_usd=r.cost, cache_savings_usd=r.cache_savings),
+                "total": _usage_json(
+                    r.usage,
+                    calls=sum(f.calls for f in r.files),
+                    continuations=sum(f.continuations for f in r.files),
+                    cost_usd=r.cost,
+                    cache_savings_usd=r.cache_savings,
+                ),
                 "exit_code": r.exit_code,
                 "warnings": list(r.warnings),
                 "verify": _verify_json(r.verification),
@@ -145,10 +182,15 @@ def _build_json(results: Sequence[BuildResult]) -> dict[str, Any]:
 def render_check(results: Sequence[tuple[Spec, Sequence[Problem]]], fmt: str) -> str:
     """`codegen check` output: one line per problem, or one line per spec that is fine."""
     if fmt == "json":
-        data = {"specs": [{"spec": str(spec.path),
-                           "problems": [{"path": p.path, "message": p.message, "code": p.code}
-                                        for p in found]}
-                          for spec, found in results]}
+        data = {
+            "specs": [
+                {
+                    "spec": str(spec.path),
+                    "problems": [{"path": p.path, "message": p.message, "code": p.code} for p in found],
+                }
+                for spec, found in results
+            ]
+        }
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
     if fmt == "problems":
         return problems.check_problems(results, Path.cwd())
@@ -163,35 +205,61 @@ def render_check(results: Sequence[tuple[Spec, Sequence[Problem]]], fmt: str) ->
 def render_estimate(results: Sequence[SpecEstimate], fmt: str) -> str:
     """`codegen estimate` output: a table per spec, its total and its assumptions."""
     if fmt == "json":
-        data = {"specs": [{"spec": str(r.spec), "model": r.model,
-                           "files": [_estimate_json(f) for f in r.files],
-                           "total": _usage_json(r.usage, calls=r.calls, cost_usd=r.cost),
-                           "assumptions": list(r.assumptions)}
-                          for r in results]}
+        data = {
+            "specs": [
+                {
+                    "spec": str(r.spec),
+                    "model": r.model,
+                    "files": [_estimate_json(f) for f in r.files],
+                    "total": _usage_json(r.usage, calls=r.calls, cost_usd=r.cost),
+                    "assumptions": list(r.assumptions),
+                }
+                for r in results
+            ]
+        }
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
     return "\n".join(_estimate_text(r) for r in results)
 
 
 def _usage_json(usage: Usage, **more: Any) -> dict[str, Any]:
-    return {**more, "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-            "cache_write_tokens": usage.cache_write_tokens,
-            "cache_read_tokens": usage.cache_read_tokens,
-            "cache_write_1h_tokens": usage.cache_write_1h_tokens}
+    return {
+        **more,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
+        "cache_read_tokens": usage.cache_read_tokens,
+        "cache_write_1h_tokens": usage.cache_write_1h_tokens,
+    }
 
 
 def _estimate_json(f: Estimate) -> dict[str, Any]:
-    return _usage_json(f.usage, path=f.path, calls=f.calls, continuations=f.continuations,
-                       cost_usd=f.cost, prompt_tokens=f.prompt_tokens,
-                       expected_output_tokens=f.expected_output, output_from=f.output_from,
-                       local_count=f.local_count, cut=f.cut)
+    return _usage_json(
+        f.usage,
+        path=f.path,
+        calls=f.calls,
+        continuations=f.continuations,
+        cost_usd=f.cost,
+        prompt_tokens=f.prompt_tokens,
+        expected_output_tokens=f.expected_output,
+        output_from=f.output_from,
+        local_count=f.local_count,
+        cut=f.cut,
+    )
 
 
 def _estimate_text(result: SpecEstimate) -> str:
     header = ("file", "calls", "in tok", "cache wr", "cache rd", "out tok", "cost")
 
     def row(name: str, calls: int, usage: Usage, money: float | None) -> tuple[str, ...]:
-        return (name, str(calls), f"{usage.input_tokens:,}", f"{usage.cache_write_tokens:,}",
-                f"{usage.cache_read_tokens:,}", f"{usage.output_tokens:,}", _money(money))
+        return (
+            name,
+            str(calls),
+            f"{usage.input_tokens:,}",
+            f"{usage.cache_write_tokens:,}",
+            f"{usage.cache_read_tokens:,}",
+            f"{usage.output_tokens:,}",
+            _money(money),
+        )
 
     rows = [header] + [row(f.path, f.calls, f.usage, f.cost) for f in result.files]
     rows.append(row("total", result.calls, result.usage, result.cost))
@@ -201,8 +269,12 @@ def _estimate_text(result: SpecEstimate) -> str:
     for n, cells in enumerate(rows):
         if n == len(rows) - 1:
             lines.append("  " + "  ".join("-" * w for w in widths))
-        lines.append("  " + "  ".join([cells[0].ljust(widths[0])] + [
-            c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]).rstrip())
+        lines.append(
+            "  "
+            + "  ".join(
+                [cells[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+            ).rstrip()
+        )
     lines.append("  assumptions:")
     lines += [f"    - {a}" for a in result.assumptions]
     return "\n".join(lines) + "\n"
@@ -232,10 +304,13 @@ def _verify_text(v: Verification | None) -> list[str]:
             lines.append(f"    run {runs}: {_ran(r.run)}{failed}")
         for repair in r.repairs:
             record = repair.record
-            spent = (f"{record.calls} call{'s' if record.calls != 1 else ''}, "
-                     f"{record.usage.output_tokens:,} tokens out")
+            spent = (
+                f"{record.calls} call{'s' if record.calls != 1 else ''}, "
+                f"{record.usage.output_tokens:,} tokens out"
+            )
             outcome = {"applied": "repaired", "unchanged": f"kept ({record.detail})"}.get(
-                record.outcome, f"repair failed ({record.detail})")
+                record.outcome, f"repair failed ({record.detail})"
+            )
             what = f"{record.label} (the test)" if repair.test else record.label
             lines.append(f"      repair round {n}: {repair.path}: {what}: {outcome} ({spent})")
         if r.note:
@@ -267,7 +342,9 @@ def _verify_json(v: Verification | None) -> dict[str, Any] | None:
         "rounds": [
             {
                 # null: the round before changed no code, so the command was not run again
-                "run": None if r.run is None else {
+                "run": None
+                if r.run is None
+                else {
                     "exit_code": r.run.returncode,
                     "timed_out": r.run.timed_out,
                     "error": r.run.error,

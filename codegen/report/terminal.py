@@ -40,8 +40,15 @@ from ..progress import (
 from .render import summary_notes, summary_rows
 
 # How each final status is coloured: done, not done, not attempted.
-_STATUS_STYLE = {"written": "green", "unchanged": "green", "planned": "cyan",
-                 "incomplete": "yellow", "refused": "red", "failed": "red", "skipped": "yellow"}
+_STATUS_STYLE = {
+    "written": "green",
+    "unchanged": "green",
+    "planned": "cyan",
+    "incomplete": "yellow",
+    "refused": "red",
+    "failed": "red",
+    "skipped": "yellow",
+}
 
 
 @dataclass
@@ -91,16 +98,22 @@ class LiveProgress:
         self._title = title
         self._rows: dict[str, _Row] = {}
         self._lock = threading.Lock()
-        self._live = Live(console=console, get_renderable=self.renderable,
-                          refresh_per_second=refresh_per_second, transient=False,
-                          redirect_stdout=False, redirect_stderr=False)
+        self._live = Live(
+            console=console,
+            get_renderable=self.renderable,
+            refresh_per_second=refresh_per_second,
+            transient=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
 
     def __enter__(self) -> LiveProgress:
         self._live.start(refresh=True)
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         self._live.stop()
 
     def __call__(self, event: Event) -> None:
@@ -129,8 +142,12 @@ def _apply(row: _Row, event: Event) -> None:
     elif isinstance(event, Calling):
         row.doing = event.doing
         row.count, row.limit = event.count, event.limit
-        row.phase = {"first": "streaming", "continue": "continuing", "retry-empty": "asking again",
-                     "no-prefill": "user turn"}[event.kind]
+        row.phase = {
+            "first": "streaming",
+            "continue": "continuing",
+            "retry-empty": "asking again",
+            "no-prefill": "user turn",
+        }[event.kind]
     elif isinstance(event, Tokens):
         row.tokens, row.estimated = event.tokens, event.estimated
     elif isinstance(event, Repairing):

@@ -53,8 +53,14 @@ def connection_from_env(env: dict[str, str] | None = None) -> Connection:
 class MessagesClient:
     """Streams Messages API requests and turns every outcome into an Answer or an error."""
 
-    def __init__(self, connection: Connection, *, http_client: httpx2.Client | None = None,
-                 max_retries: int = 4, timeout: float = 600.0) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        http_client: httpx2.Client | None = None,
+        max_retries: int = 4,
+        timeout: float = 600.0,
+    ) -> None:
         import anthropic
 
         self._connection = connection
@@ -69,8 +75,7 @@ class MessagesClient:
     def close(self) -> None:
         self._sdk.close()
 
-    def stream(self, request: dict[str, Any],
-               on_text: Callable[[str], None] | None = None) -> Answer:
+    def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
         """Send one request; return what came back, however far the stream got."""
         import anthropic
         import httpx2
@@ -117,7 +122,8 @@ class MessagesClient:
             raise _translate_status(exc, self._connection) from None
         except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
             raise CountTokensUnavailable(
-                f"cannot reach {self._connection.describe}: {_first_line(exc)}") from None
+                f"cannot reach {self._connection.describe}: {_first_line(exc)}"
+            ) from None
 
 
 class CountTokensUnavailable(Exception):
@@ -156,7 +162,7 @@ def usage_of(usage: Any, request: dict[str, Any]) -> Usage:
 
 
 def requested_ttl(request: dict[str, Any]) -> str:
-    """"1h" when any cache breakpoint of the request asks for the 1-hour lifetime, else
+    """ "1h" when any cache breakpoint of the request asks for the 1-hour lifetime, else
     "5m". codegen marks every breakpoint of a request alike; a request mixing both
     is taken as 1h, the higher price, since the split is not known."""
     system = request.get("system")

@@ -15,8 +15,7 @@ Block = dict[str, Any]
 
 
 class Streamer(Protocol):
-    def stream(self, request: dict[str, Any],
-               on_text: Callable[[str], None] | None = None) -> Answer: ...
+    def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer: ...
 
 
 @dataclass(frozen=True)
@@ -46,10 +45,17 @@ class Traced:
     def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
         messages = request["messages"]
         answer = self._inner.stream(request, on_text)
-        how = ("first" if len(messages) == 1 else
-               "prefill" if messages[-1]["role"] == "assistant" else "user turn")
+        how = (
+            "first"
+            if len(messages) == 1
+            else "prefill"
+            if messages[-1]["role"] == "assistant"
+            else "user turn"
+        )
         stop = answer.interrupted or answer.stop_reason
-        self._say(f"answer ({how}): {stop}; {answer.usage.input_tokens:,} in "
-                  f"(cache read {answer.usage.cache_read_tokens:,}), "
-                  f"{answer.usage.output_tokens:,} out, {len(answer.text):,} characters of text")
+        self._say(
+            f"answer ({how}): {stop}; {answer.usage.input_tokens:,} in "
+            f"(cache read {answer.usage.cache_read_tokens:,}), "
+            f"{answer.usage.output_tokens:,} out, {len(answer.text):,} characters of text"
+        )
         return answer

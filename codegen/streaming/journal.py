@@ -137,8 +137,7 @@ class Journal:
             return cls(path, _connect(path), None)
         except _Unusable as unusable:
             aside = _move_aside(path, unusable.kind)
-            warning = (f"{path}: {unusable.reason}; moved it to {aside.name} "
-                       "and started a fresh journal")
+            warning = f"{path}: {unusable.reason}; moved it to {aside.name} and started a fresh journal"
         try:
             return cls(path, _connect(path), warning)
         except _Unusable as again:
@@ -159,7 +158,8 @@ class Journal:
         with self._guard("read"):
             row = self._db.execute(
                 "SELECT status, model, answer, error FROM answers WHERE key = ? AND attempt = ?",
-                (key, attempt)).fetchone()
+                (key, attempt),
+            ).fetchone()
             if row is None:
                 return None
             status, model, answer, error = row
@@ -168,8 +168,8 @@ class Journal:
             if status == "prefill-refused":
                 return Entry("prefill-refused", model, error=error)
             pieces = self._db.execute(
-                "SELECT text FROM pieces WHERE key = ? AND attempt = ? ORDER BY seq",
-                (key, attempt)).fetchall()
+                "SELECT text FROM pieces WHERE key = ? AND attempt = ? ORDER BY seq", (key, attempt)
+            ).fetchall()
             return Entry("partial", model, text="".join(p for (p,) in pieces))
 
     def append(self, key: str, attempt: int, model: str, text: str, *, first: bool) -> None:
@@ -180,19 +180,22 @@ class Journal:
                 self._db.execute("DELETE FROM pieces WHERE key = ? AND attempt = ?", (key, attempt))
                 self._db.execute(
                     "INSERT OR REPLACE INTO answers (key, attempt, status, model, created_at, updated_at)"
-                    " VALUES (?, ?, 'partial', ?, ?, ?)", (key, attempt, model, now, now))
+                    " VALUES (?, ?, 'partial', ?, ?, ?)",
+                    (key, attempt, model, now, now),
+                )
             else:
-                self._db.execute("UPDATE answers SET updated_at = ? WHERE key = ? AND attempt = ?",
-                                 (now, key, attempt))
+                self._db.execute(
+                    "UPDATE answers SET updated_at = ? WHERE key = ? AND attempt = ?", (now, key, attempt)
+                )
             self._db.execute(
                 "INSERT INTO pieces (key, attempt, seq, text) VALUES (?, ?, "
                 "(SELECT COALESCE(MAX(seq), -1) + 1 FROM pieces WHERE key = ? AND attempt = ?), ?)",
-                (key, attempt, key, attempt, text))
+                (key, attempt, key, attempt, text),
+            )
 
     def complete(self, key: str, attempt: int, model: str, answer: Answer) -> None:
         """Record a finished answer (or one the client returned cut), replacing its pieces."""
-        self._finish(key, attempt, model, "complete", answer=_answer_to_json(answer),
-                     usage=answer.usage)
+        self._finish(key, attempt, model, "complete", answer=_answer_to_json(answer), usage=answer.usage)
 
     def refused(self, key: str, attempt: int, model: str, message: str) -> None:
         """Record that the API refused this request's prefill."""
@@ -200,34 +203,58 @@ class Journal:
 
     def stats(self) -> JournalStats:
         with self._guard("read"):
-            counts = dict(self._db.execute(
-                "SELECT status, COUNT(*) FROM answers GROUP BY status").fetchall())
+            counts = dict(self._db.execute("SELECT status, COUNT(*) FROM answers GROUP BY status").fetchall())
             tokens = self._db.execute(
                 "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
                 "COALESCE(SUM(cache_write_tokens), 0), COALESCE(SUM(cache_read_tokens), 0), "
                 # The 1-hour part of the writes is in the answer's JSON only (no column:
                 # a schema change would set every existing journal aside).
                 "COALESCE(SUM(json_extract(answer, '$.usage.cache_write_1h_tokens')), 0) "
-                "FROM answers WHERE status = 'complete'").fetchone()
-        return JournalStats(counts.get("complete", 0), counts.get("partial", 0),
-                            counts.get("prefill-refused", 0), Usage(*tokens))
+                "FROM answers WHERE status = 'complete'"
+            ).fetchone()
+        return JournalStats(
+            counts.get("complete", 0),
+            counts.get("partial", 0),
+            counts.get("prefill-refused", 0),
+            Usage(*tokens),
+        )
 
-    def _finish(self, key: str, attempt: int, model: str, status: EntryStatus, *,
-                answer: str | None = None, error: str | None = None,
-                usage: Usage = _NO_USAGE) -> None:
+    def _finish(
+        self,
+        key: str,
+        attempt: int,
+        model: str,
+        status: EntryStatus,
+        *,
+        answer: str | None = None,
+        error: str | None = None,
+        usage: Usage = _NO_USAGE,
+    ) -> None:
         now = _now()
         with self._guard("write"), self._transaction():
             created = self._db.execute(
-                "SELECT created_at FROM answers WHERE key = ? AND attempt = ?",
-                (key, attempt)).fetchone()
+                "SELECT created_at FROM answers WHERE key = ? AND attempt = ?", (key, attempt)
+            ).fetchone()
             self._db.execute("DELETE FROM pieces WHERE key = ? AND attempt = ?", (key, attempt))
             self._db.execute(
                 "INSERT OR REPLACE INTO answers (key, attempt, status, model, answer, error, "
                 "input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, attempt, status, model, answer, error, usage.input_tokens,
-                 usage.output_tokens, usage.cache_write_tokens, usage.cache_read_tokens,
-                 created[0] if created else now, now))
+                (
+                    key,
+                    attempt,
+                    status,
+                    model,
+                    answer,
+                    error,
+                    usage.input_tokens,
+                    usage.output_tokens,
+                    usage.cache_write_tokens,
+                    usage.cache_read_tokens,
+                    created[0] if created else now,
+                    now,
+                ),
+            )
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -266,8 +293,15 @@ class JournalledStreamer:
     One per run (see the module docstring); it may be shared by the run's threads.
     """
 
-    def __init__(self, inner: Streamer | None, journal: Journal, *, offline: bool = False,
-                 flush_chars: int = FLUSH_CHARS, flush_seconds: float = FLUSH_SECONDS) -> None:
+    def __init__(
+        self,
+        inner: Streamer | None,
+        journal: Journal,
+        *,
+        offline: bool = False,
+        flush_chars: int = FLUSH_CHARS,
+        flush_seconds: float = FLUSH_SECONDS,
+    ) -> None:
         if inner is None and not offline:
             raise ValueError("a JournalledStreamer without an inner streamer can only be offline")
         self._inner = inner
@@ -284,8 +318,7 @@ class JournalledStreamer:
         with self._lock:
             return self._tally
 
-    def stream(self, request: dict[str, Any],
-               on_text: Callable[[str], None] | None = None) -> Answer:
+    def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
         key = request_key(request)
         with self._lock:
             attempt = self._attempts.get(key, 0)
@@ -301,8 +334,9 @@ class JournalledStreamer:
                     self._attempts[key] = attempt
             raise
 
-    def _answer(self, key: str, attempt: int, request: dict[str, Any],
-                on_text: Callable[[str], None] | None) -> Answer:
+    def _answer(
+        self, key: str, attempt: int, request: dict[str, Any], on_text: Callable[[str], None] | None
+    ) -> Answer:
         entry = self._journal.find(key, attempt)
         if entry is not None and entry.answer is not None:
             self._count(replayed=1, saved=entry.answer.usage)
@@ -326,15 +360,16 @@ class JournalledStreamer:
         if self.offline or self._inner is None:
             raise OfflineMissError(
                 f"--offline: no journalled answer in {self._journal.path}; "
-                "run without --offline to send the request")
+                "run without --offline to send the request"
+            )
         return self._send(key, attempt, request, on_text)
 
-    def _send(self, key: str, attempt: int, request: dict[str, Any],
-              on_text: Callable[[str], None] | None) -> Answer:
+    def _send(
+        self, key: str, attempt: int, request: dict[str, Any], on_text: Callable[[str], None] | None
+    ) -> Answer:
         assert self._inner is not None
         model = str(request.get("model", ""))
-        recorder = _Recorder(self._journal, key, attempt, model,
-                             self._flush_chars, self._flush_seconds)
+        recorder = _Recorder(self._journal, key, attempt, model, self._flush_chars, self._flush_seconds)
 
         def record(text: str) -> None:
             recorder.add(text)
@@ -354,20 +389,19 @@ class JournalledStreamer:
         self._journal.complete(key, attempt, model, answer)
         return answer
 
-    def _count(self, *, sent: int = 0, replayed: int = 0, resumed: int = 0,
-               saved: Usage = _NO_USAGE) -> None:
+    def _count(self, *, sent: int = 0, replayed: int = 0, resumed: int = 0, saved: Usage = _NO_USAGE) -> None:
         with self._lock:
             t = self._tally
-            self._tally = Tally(t.sent + sent, t.replayed + replayed, t.resumed + resumed,
-                                t.saved + saved)
+            self._tally = Tally(t.sent + sent, t.replayed + replayed, t.resumed + resumed, t.saved + saved)
 
 
 class _Recorder:
     """Appends streamed text to a partial answer, in pieces of a few KB or a fraction of
     a second; the first piece at once, so the row exists as soon as text does."""
 
-    def __init__(self, journal: Journal, key: str, attempt: int, model: str,
-                 flush_chars: int, flush_seconds: float) -> None:
+    def __init__(
+        self, journal: Journal, key: str, attempt: int, model: str, flush_chars: int, flush_seconds: float
+    ) -> None:
         self._journal = journal
         self._where = (key, attempt, model)
         self._flush_chars = flush_chars
@@ -379,16 +413,18 @@ class _Recorder:
     def add(self, text: str) -> None:
         self._buffer.append(text)
         self._buffered += len(text)
-        if (self._flushed_at is None or self._buffered >= self._flush_chars
-                or time.monotonic() - self._flushed_at >= self._flush_seconds):
+        if (
+            self._flushed_at is None
+            or self._buffered >= self._flush_chars
+            or time.monotonic() - self._flushed_at >= self._flush_seconds
+        ):
             self.flush()
 
     def flush(self) -> None:
         if not self._buffer:
             return
         key, attempt, model = self._where
-        self._journal.append(key, attempt, model, "".join(self._buffer),
-                             first=self._flushed_at is None)
+        self._journal.append(key, attempt, model, "".join(self._buffer), first=self._flushed_at is None)
         self._buffer.clear()
         self._buffered = 0
         self._flushed_at = time.monotonic()
@@ -436,8 +472,9 @@ def _check_or_create(db: sqlite3.Connection) -> None:
     if application_id != APPLICATION_ID:
         raise _Unusable("foreign", "not a codegen journal (another application's database)")
     if version != SCHEMA_VERSION:
-        raise _Unusable("foreign", f"journal schema version {version}, "
-                                   f"this codegen reads version {SCHEMA_VERSION}")
+        raise _Unusable(
+            "foreign", f"journal schema version {version}, this codegen reads version {SCHEMA_VERSION}"
+        )
     report = "\n".join(row[0] for row in db.execute("PRAGMA quick_check").fetchall())
     if report != "ok":
         # Lines such as "Page 4: btreeInitPage() returns error code 11" under a header.
@@ -466,25 +503,30 @@ def _move_aside(path: Path, kind: str) -> Path:
             if side.exists():
                 side.rename(aside.with_name(aside.name + suffix))
     except OSError as exc:
-        raise CodegenError(f"{path}: unusable journal, and it cannot be moved aside: "
-                           f"{exc.strerror or exc}") from None
+        raise CodegenError(
+            f"{path}: unusable journal, and it cannot be moved aside: {exc.strerror or exc}"
+        ) from None
     return aside
 
 
 def _answer_to_json(answer: Answer) -> str:
-    return json.dumps({
-        "content": list(answer.content),
-        "stop_reason": answer.stop_reason,
-        "stop_details": answer.stop_details,
-        "interrupted": answer.interrupted,
-        "usage": {
-            "input_tokens": answer.usage.input_tokens,
-            "output_tokens": answer.usage.output_tokens,
-            "cache_write_tokens": answer.usage.cache_write_tokens,
-            "cache_read_tokens": answer.usage.cache_read_tokens,
-            "cache_write_1h_tokens": answer.usage.cache_write_1h_tokens,
+    return json.dumps(
+        {
+            "content": list(answer.content),
+            "stop_reason": answer.stop_reason,
+            "stop_details": answer.stop_details,
+            "interrupted": answer.interrupted,
+            "usage": {
+                "input_tokens": answer.usage.input_tokens,
+                "output_tokens": answer.usage.output_tokens,
+                "cache_write_tokens": answer.usage.cache_write_tokens,
+                "cache_read_tokens": answer.usage.cache_read_tokens,
+                "cache_write_1h_tokens": answer.usage.cache_write_1h_tokens,
+            },
         },
-    }, ensure_ascii=False, separators=(",", ":"))
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def _answer_from_json(text: str) -> Answer:

@@ -55,8 +55,11 @@ def command_environment(environ: Mapping[str, str]) -> dict[str, str]:
     from its stale bytecode (CPython and pytest check only the mtime's second and the size)."""
     secrets = [environ.get(n, "") for n in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")]
     secrets = [s for s in secrets if len(s) >= _MIN_SECRET]
-    env = {name: value for name, value in environ.items()
-           if not name.startswith("ANTHROPIC_") and not any(s in value for s in secrets)}
+    env = {
+        name: value
+        for name, value in environ.items()
+        if not name.startswith("ANTHROPIC_") and not any(s in value for s in secrets)
+    }
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
@@ -73,8 +76,10 @@ def check_command(spec: Spec, environ: Mapping[str, str] | None = None) -> None:
     if "/" in program:
         return
     if shutil.which(program, path=env.get("PATH", os.defpath)) is None:
-        raise UsageError(f"{spec.path}: verify.command: `{program}` is not on PATH; install it, "
-                         "name it by its path, or build with --no-verify")
+        raise UsageError(
+            f"{spec.path}: verify.command: `{program}` is not on PATH; install it, "
+            "name it by its path, or build with --no-verify"
+        )
 
 
 def run_command(argv: Sequence[str], cwd: Path, timeout: float, env: Mapping[str, str]) -> CommandRun:
@@ -82,8 +87,15 @@ def run_command(argv: Sequence[str], cwd: Path, timeout: float, env: Mapping[str
     start = time.monotonic()
     with tempfile.TemporaryFile() as sink:
         try:
-            process = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
-                                       stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                list(argv),
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         except FileNotFoundError:
             return CommandRun(None, "", 0.0, error=_not_found(argv[0], cwd))
         except PermissionError:

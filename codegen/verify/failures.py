@@ -81,7 +81,8 @@ def parse_failures(output: str) -> tuple[Failure, ...]:
     traceback in it; () when it holds neither."""
     lines = output.splitlines()
     if any(_SUMMARY.match(line) for line in lines) or any(
-            (h := _HEADER.match(line)) and h.group("name") in ("FAILURES", "ERRORS") for line in lines):
+        (h := _HEADER.match(line)) and h.group("name") in ("FAILURES", "ERRORS") for line in lines
+    ):
         return _pytest_failures(lines)
     return _tracebacks(lines)
 
@@ -111,8 +112,14 @@ def _pytest_failures(lines: Sequence[str]) -> tuple[Failure, ...]:
     failures: list[Failure] = []
     matched: set[int] = set()
     for title, body in sections:
-        at = next((i for i, (kind, test_id, _) in enumerate(summary)
-                   if i not in matched and _same_test(title, kind, test_id)), None)
+        at = next(
+            (
+                i
+                for i, (kind, test_id, _) in enumerate(summary)
+                if i not in matched and _same_test(title, kind, test_id)
+            ),
+            None,
+        )
         test_id, message, verdict = "", "", []
         if at is not None:
             matched.add(at)
@@ -173,7 +180,7 @@ def clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     room = limit - 40  # the line that says what was cut
-    head, tail = text[: room // 3], text[len(text) - (room - room // 3):]
+    head, tail = text[: room // 3], text[len(text) - (room - room // 3) :]
     if (at := head.rfind("\n")) > len(head) // 2:
         head = head[: at + 1]
     if 0 <= (at := tail.find("\n")) < len(tail) // 2:

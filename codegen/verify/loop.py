@@ -65,14 +65,19 @@ def verify_build(run: BuildSession) -> Verification | None:
         return replace(base, detail="--no-verify")
     if options.dry_run:
         rounds = f"up to {settings.max_rounds} repair round{'s' if settings.max_rounds != 1 else ''}"
-        return replace(base, status="planned",
-                       detail=f"would run `{settings.command}` in {spec.output_dir} after the build "
-                              f"(timeout {settings.timeout:g} s, {rounds})")
+        return replace(
+            base,
+            status="planned",
+            detail=f"would run `{settings.command}` in {spec.output_dir} after the build "
+            f"(timeout {settings.timeout:g} s, {rounds})",
+        )
     unwritten = [r.path for r in run.results.values() if r.status not in ("written", "unchanged")]
     if unwritten:
-        return replace(base, status="not-run",
-                       detail=f"not run: {', '.join(unwritten)} {'was' if len(unwritten) == 1 else 'were'} "
-                              "not written")
+        return replace(
+            base,
+            status="not-run",
+            detail=f"not run: {', '.join(unwritten)} {'was' if len(unwritten) == 1 else 'were'} not written",
+        )
     return _Verifier(run, settings).verify(base)
 
 
@@ -106,15 +111,20 @@ class _Verifier:
                     return replace(base, status="error", detail=outcome.error, rounds=tuple(rounds))
                 if outcome.timed_out:
                     rounds.append(VerifyRound(outcome))
-                    return replace(base, status="timeout", rounds=tuple(rounds),
-                                   detail=f"still running after {settings.timeout:g} s: killed, with "
-                                          "every process it started")
+                    return replace(
+                        base,
+                        status="timeout",
+                        rounds=tuple(rounds),
+                        detail=f"still running after {settings.timeout:g} s: killed, with "
+                        "every process it started",
+                    )
                 if outcome.passed:
                     rounds.append(VerifyRound(outcome))
                     return replace(base, status="passed", rounds=tuple(rounds), detail=_passed(rounds))
                 failures = parse_failures(outcome.output)
-                self.run.observe(Note("verify", f"exit {outcome.returncode}: "
-                                                f"{_count(len(failures), 'failure')}"))
+                self.run.observe(
+                    Note("verify", f"exit {outcome.returncode}: {_count(len(failures), 'failure')}")
+                )
             failed = tuple(f.key for f in failures)
             if len(rounds) == settings.max_rounds:
                 if outcome is not None:
@@ -122,15 +132,19 @@ class _Verifier:
                 break
             assignments = self._assign(failures)
             if not assignments:
-                why = ("no failure goes through a generated definition not asked about yet"
-                       if failures else "its output names no failing test or traceback")
+                why = (
+                    "no failure goes through a generated definition not asked about yet"
+                    if failures
+                    else "its output names no failing test or traceback"
+                )
                 rounds.append(VerifyRound(outcome, failed, note=why))
                 break
             repairs, stopped = self._repair(assignments)
             rounds.append(VerifyRound(outcome, failed, tuple(repairs)))
             if stopped:
-                return replace(base, status="failed", rounds=tuple(rounds), detail=stopped,
-                               api_error=self.api_error)
+                return replace(
+                    base, status="failed", rounds=tuple(rounds), detail=stopped, api_error=self.api_error
+                )
             changed = any(r.record.outcome == "applied" for r in repairs)
             outcome = self._run(len(rounds)) if changed else None
         detail = f"exit {last.returncode}"
@@ -142,8 +156,12 @@ class _Verifier:
 
     def _run(self, after: int) -> CommandRun:
         settings = self.settings
-        self.run.observe(Note("verify", f"running `{settings.command}`"
-                              + (f" (after repair round {after})" if after else "")))
+        self.run.observe(
+            Note(
+                "verify",
+                f"running `{settings.command}`" + (f" (after repair round {after})" if after else ""),
+            )
+        )
         return run_command(settings.argv, self.run.spec.output_dir, settings.timeout, self.env)
 
     def _assign(self, failures: Sequence[Failure]) -> list[Assignment]:
@@ -162,8 +180,14 @@ class _Verifier:
                     text = None  # outside output_dir, a folder, not UTF-8: not read
                 if text is not None:
                     hand_written[failure.test_path] = text
-        assignments = assign(failures, sources, self.paths, frozenset(self.tried),
-                             allowed=lambda path: path in self.run.selected, hand_written=hand_written)
+        assignments = assign(
+            failures,
+            sources,
+            self.paths,
+            frozenset(self.tried),
+            allowed=lambda path: path in self.run.selected,
+            hand_written=hand_written,
+        )
         for a in assignments:
             self.tried |= {(f.key, a.suspect.path, a.suspect.label) for f in a.failures}
         return assignments
@@ -182,15 +206,25 @@ class _Verifier:
                 return done, stopped
         return done, ""
 
-    def _repair_file(self, file: FileSpec,
-                     assignments: Sequence[Assignment]) -> tuple[list[VerifyRepair], str]:
+    def _repair_file(
+        self, file: FileSpec, assignments: Sequence[Assignment]
+    ) -> tuple[list[VerifyRepair], str]:
         run, spec = self.run, self.run.spec
         destination = resolve_inside(spec.output_dir, file.path)
         code = read_text(destination) or ""
         streamer = run.streamer()
-        calls = FileCalls(spec, file, streamer, info=run.info, memory=run.memory, budget=run.budget,
-                       observe=run.observe, verbose=run.options.verbose, halt=run.halt,
-                       earlier_output=run.results[file.path].usage.output_tokens)
+        calls = FileCalls(
+            spec,
+            file,
+            streamer,
+            info=run.info,
+            memory=run.memory,
+            budget=run.budget,
+            observe=run.observe,
+            verbose=run.options.verbose,
+            halt=run.halt,
+            earlier_output=run.results[file.path].usage.output_tokens,
+        )
         request = file_request(spec, file, run.info, "")  # each repair gives its prompt
         repairs: list[VerifyRepair] = []
         stopped = ""
@@ -204,8 +238,9 @@ class _Verifier:
                 run.observe(Repairing(file.path, calls.doing))
                 before_calls, before_usage = calls.calls, calls.usage
                 try:
-                    outcome, detail, code_after, stopped = self._ask(calls, request, file, code, assignment,
-                                                                     shared)
+                    outcome, detail, code_after, stopped = self._ask(
+                        calls, request, file, code, assignment, shared
+                    )
                 except (MissingCredentialsError, OfflineMissError) as exc:
                     # No key, or --offline and the journal lacks the answer: the checks
                     # failed and are reported as such (exit 1), not lost to this one line.
@@ -217,11 +252,22 @@ class _Verifier:
                     outcome, detail, code_after, stopped = "failed", exc.message, code, exc.message
                 if outcome == "applied":
                     code, changed = code_after, True
-                repairs.append(VerifyRepair(file.path, RepairRecord(
-                    step.action, step.target, step.label,
-                    tuple(f"{f.key} failed" for f in assignment.failures), outcome, detail,
-                    calls=calls.calls - before_calls, usage=calls.usage - before_usage),
-                    test=assignment.suspect.test))
+                repairs.append(
+                    VerifyRepair(
+                        file.path,
+                        RepairRecord(
+                            step.action,
+                            step.target,
+                            step.label,
+                            tuple(f"{f.key} failed" for f in assignment.failures),
+                            outcome,
+                            detail,
+                            calls=calls.calls - before_calls,
+                            usage=calls.usage - before_usage,
+                        ),
+                        test=assignment.suspect.test,
+                    )
+                )
                 if stopped:
                     break
         finally:
@@ -231,35 +277,57 @@ class _Verifier:
         # What the requests cost counts for the file, whatever came of them.
         result = run.results[file.path]
         total = result.usage + calls.usage
-        run.results[file.path] = replace(result, calls=result.calls + calls.calls, usage=total,
-                                         continuations=result.continuations + calls.continuations,
-                                         cost=cost(total, run.info),
-                                         cache_savings=cache_savings(total, run.info),
-                                         replayed=result.replayed + tally.replayed + tally.resumed)
+        run.results[file.path] = replace(
+            result,
+            calls=result.calls + calls.calls,
+            usage=total,
+            continuations=result.continuations + calls.continuations,
+            cost=cost(total, run.info),
+            cache_savings=cache_savings(total, run.info),
+            replayed=result.replayed + tally.replayed + tally.resumed,
+        )
         if changed:
             problem = self._write(file, code, calls.calls, calls.usage)
             if problem:
-                repairs = [replace(r, record=replace(r.record, outcome="failed", detail=problem))
-                           if r.record.outcome == "applied" else r for r in repairs]
+                repairs = [
+                    replace(r, record=replace(r.record, outcome="failed", detail=problem))
+                    if r.record.outcome == "applied"
+                    else r
+                    for r in repairs
+                ]
                 stopped = stopped or problem
         finished = run.results[file.path]
         run.observe(Finished(file.path, finished.status, finished.detail))
         return repairs, stopped
 
-    def _ask(self, calls: FileCalls, request: Request, file: FileSpec, code: str,
-             assignment: Assignment, shared: prompts.SharedQuote) -> tuple[Outcome, str, str, str]:
+    def _ask(
+        self,
+        calls: FileCalls,
+        request: Request,
+        file: FileSpec,
+        code: str,
+        assignment: Assignment,
+        shared: prompts.SharedQuote,
+    ) -> tuple[Outcome, str, str, str]:
         """One request: (outcome, detail, the code after it, why repairs must stop)."""
         step, suspect = assignment.suspect.repair, assignment.suspect
         failures = _quote(assignment.failures)
         command = self.settings.command
         quoted = shared.code
         if step.action == "statement":
-            prompt = prompts.verify_statement_prompt(file.path, file.prompt, quoted, step.first,
-                                                     repair.statement_text(quoted, step), command,
-                                                     failures)
+            prompt = prompts.verify_statement_prompt(
+                file.path,
+                file.prompt,
+                quoted,
+                step.first,
+                repair.statement_text(quoted, step),
+                command,
+                failures,
+            )
         else:
-            prompt = prompts.verify_prompt(file.path, file.prompt, quoted, step.target, step.kind,
-                                           command, failures, test=suspect.test)
+            prompt = prompts.verify_prompt(
+                file.path, file.prompt, quoted, step.target, step.kind, command, failures, test=suspect.test
+            )
         try:
             spliced = ask_and_splice(calls, request, code, step, prompt, shared)
         except Unfinished as exc:
@@ -269,8 +337,12 @@ class _Verifier:
         findings = validators.check(spliced, requires=file.requires, filename=file.path)
         if findings:
             first = findings[0]
-            return ("failed", f"the answer leaves line {first.line}: {first.message} [{first.code}]",
-                    code, "")
+            return (
+                "failed",
+                f"the answer leaves line {first.line}: {first.message} [{first.code}]",
+                code,
+                "",
+            )
         if _formatted(spliced) == _formatted(code):
             return "unchanged", "answered with the same code", code, ""
         return "applied", "", spliced, ""
@@ -285,8 +357,9 @@ class _Verifier:
             write_atomic(resolve_inside(spec.output_dir, file.path), final)
         except CodegenError as exc:
             return exc.message
-        run.results[file.path] = replace(run.results[file.path], status="written",
-                                         detail="repaired after verify")
+        run.results[file.path] = replace(
+            run.results[file.path], status="written", detail="repaired after verify"
+        )
         try:
             self._record(file, final, calls, usage)
         except CodegenError as exc:
@@ -302,9 +375,13 @@ class _Verifier:
         old = run.records[file.path]
         spent = cost(usage, run.info)
         run.records[file.path] = replace(
-            old, output=digest, calls=old.calls + calls, input_tokens=old.input_tokens + usage.input_tokens,
+            old,
+            output=digest,
+            calls=old.calls + calls,
+            input_tokens=old.input_tokens + usage.input_tokens,
             output_tokens=old.output_tokens + usage.output_tokens,
-            cost_usd=None if old.cost_usd is None or spent is None else round(old.cost_usd + spent, 6))
+            cost_usd=None if old.cost_usd is None or spent is None else round(old.cost_usd + spent, 6),
+        )
         for other in spec.files:
             record = run.records.get(other.path)
             if record is not None and file.path in other.depends_on:
@@ -315,8 +392,10 @@ class _Verifier:
 def _splice_order(assignments: Sequence[Assignment]) -> list[Assignment]:
     """Statements (found by line) bottom up, before definitions (found by name), so
     that no splice moves the lines of one still to come."""
-    statements = sorted((a for a in assignments if a.suspect.repair.action == "statement"),
-                        key=lambda a: -a.suspect.repair.first)
+    statements = sorted(
+        (a for a in assignments if a.suspect.repair.action == "statement"),
+        key=lambda a: -a.suspect.repair.first,
+    )
     return statements + [a for a in assignments if a.suspect.repair.action != "statement"]
 
 
@@ -342,4 +421,3 @@ def _passed(rounds: Sequence[VerifyRound]) -> str:
 
 def _repair_rounds(rounds: Sequence[VerifyRound]) -> str:
     return _count(sum(1 for r in rounds if r.repairs), "repair round")
-

@@ -89,8 +89,11 @@ class GeneratedPaths:
         parts = PurePosixPath(rel).parts
         if ".." in parts:
             return None
-        ends = [p for p in self.paths if _ends_with(PurePosixPath(p).parts, parts)
-                or _ends_with(parts, PurePosixPath(p).parts)]
+        ends = [
+            p
+            for p in self.paths
+            if _ends_with(PurePosixPath(p).parts, parts) or _ends_with(parts, PurePosixPath(p).parts)
+        ]
         return ends[0] if len(ends) == 1 else None
 
     def module(self, dotted: str) -> str | None:
@@ -99,23 +102,27 @@ class GeneratedPaths:
         for candidate in (f"{base}.py", f"{base}/__init__.py"):
             if candidate in self.paths:
                 return candidate
-        ends = [p for p in self.paths
-                if p.endswith((f"/{base}.py", f"/{base}/__init__.py"))]
+        ends = [p for p in self.paths if p.endswith((f"/{base}.py", f"/{base}/__init__.py"))]
         return ends[0] if len(ends) == 1 else None
 
 
 def _ends_with(longer: Sequence[str], shorter: Sequence[str]) -> bool:
-    return 0 < len(shorter) <= len(longer) and tuple(longer[-len(shorter):]) == tuple(shorter)
+    return 0 < len(shorter) <= len(longer) and tuple(longer[-len(shorter) :]) == tuple(shorter)
 
 
-def suspects(failure: Failure, sources: Mapping[str, str], paths: GeneratedPaths,
-             hand_written: Mapping[str, str] = MappingProxyType({})) -> Suspects:
+def suspects(
+    failure: Failure,
+    sources: Mapping[str, str],
+    paths: GeneratedPaths,
+    hand_written: Mapping[str, str] = MappingProxyType({}),
+) -> Suspects:
     """The definitions of generated Python files (`sources`: path -> code) that `failure`
     implicates: the code under test, and the test itself. `hand_written` holds test
     files the spec does not generate (by the path their test ids give): read to see
     what a failing test uses, never repaired."""
-    frames = [(path, f.line) for f in failure.frames
-              if (path := paths.find(f.path)) is not None and path in sources]
+    frames = [
+        (path, f.line) for f in failure.frames if (path := paths.find(f.path)) is not None and path in sources
+    ]
     test_path = paths.find(failure.test_path) if failure.test_path else _test_file(frames)
     under: list[Suspect] = []
     in_test: list[Suspect] = []
@@ -143,14 +150,17 @@ def suspects(failure: Failure, sources: Mapping[str, str], paths: GeneratedPaths
         if test_name and not under:
             # The test failed in its own body (an assert): what it used is suspect.
             failing = next((line for path, line in reversed(frames) if path == test_path), None)
-            under = [Suspect(p, r) for p, r in used_by_test(test_path, sources, test_name, failing,
-                                                           paths.module)]
+            under = [
+                Suspect(p, r) for p, r in used_by_test(test_path, sources, test_name, failing, paths.module)
+            ]
     elif test_path is None and failure.test_path in hand_written and test_name and not under:
         mine = posixpath.normpath(failure.test_path)
         failing = next((f.line for f in reversed(failure.frames) if posixpath.normpath(f.path) == mine), None)
         readable = {**sources, failure.test_path: hand_written[failure.test_path]}
-        under = [Suspect(p, r) for p, r in used_by_test(failure.test_path, readable, test_name, failing,
-                                                       paths.module)]
+        under = [
+            Suspect(p, r)
+            for p, r in used_by_test(failure.test_path, readable, test_name, failing, paths.module)
+        ]
     return Suspects(tuple(under[:MAX_SUSPECTS]), tuple(in_test[:MAX_SUSPECTS]))
 
 
@@ -183,8 +193,9 @@ def at_line(code: str, line: int) -> Repair | None:
             body = node.body
             continue
         if not scope:
-            return Repair("statement", (), kind="statement", first=_first(node),
-                          last=node.end_lineno or node.lineno)
+            return Repair(
+                "statement", (), kind="statement", first=_first(node), last=node.end_lineno or node.lineno
+            )
         break
     target = definition_target(code, ".".join(scope))
     if target is None:
@@ -220,8 +231,13 @@ def _defines(code: str, name: str) -> bool:
 # -- what a failing test uses --------------------------------------------------------------
 
 
-def used_by_test(test_path: str, sources: Mapping[str, str], test_name: str, failing_line: int | None,
-                 module_file: Callable[[str], str | None]) -> list[tuple[str, Repair]]:
+def used_by_test(
+    test_path: str,
+    sources: Mapping[str, str],
+    test_name: str,
+    failing_line: int | None,
+    module_file: Callable[[str], str | None],
+) -> list[tuple[str, Repair]]:
     """The generated definitions a test uses where it failed, through the test module's
     imports: the functions the failing statement calls (every statement's, without a
     line); for a class the test uses, the methods the statement calls on anything
@@ -249,15 +265,21 @@ def used_by_test(test_path: str, sources: Mapping[str, str], test_name: str, fai
         if path is None or path not in sources or path == test_path:
             continue
         try:
-            defined = {n.name: n for n in parse(sources[path]).body
-                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+            defined = {
+                n.name: n
+                for n in parse(sources[path]).body
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            }
         except (SyntaxError, ValueError):
             continue
         node = defined.get(name)
         on_statement = (module, name) in used_here
         if isinstance(node, ast.ClassDef):
-            methods = [m.name for m in node.body
-                       if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in attributes]
+            methods = [
+                m.name
+                for m in node.body
+                if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef)) and m.name in attributes
+            ]
             found += [(path, Repair("regenerate", (), target=f"{name}.{m}", kind="method")) for m in methods]
             if not methods and on_statement:
                 found.append((path, Repair("regenerate", (), target=name, kind="class")))
@@ -308,8 +330,11 @@ def _statement_at(test: ast.AST, line: int) -> ast.stmt | None:
     """The innermost statement of `test`'s body on `line`."""
     best: ast.stmt | None = None
     for node in ast.walk(test):
-        if (isinstance(node, ast.stmt) and node is not test
-                and node.lineno <= line <= (node.end_lineno or node.lineno)):
+        if (
+            isinstance(node, ast.stmt)
+            and node is not test
+            and node.lineno <= line <= (node.end_lineno or node.lineno)
+        ):
             if best is None or node.lineno >= best.lineno:
                 best = node
     return best
@@ -341,10 +366,14 @@ def _imports(scope: ast.AST, package: Sequence[str]) -> dict[str, tuple[str, str
 # -- one round's requests --------------------------------------------------------------------
 
 
-def assign(failures: Sequence[Failure], sources: Mapping[str, str], paths: GeneratedPaths,
-           tried: frozenset[tuple[str, str, str]] = frozenset(),
-           allowed: Callable[[str], bool] = lambda path: True,
-           hand_written: Mapping[str, str] = MappingProxyType({})) -> list[Assignment]:
+def assign(
+    failures: Sequence[Failure],
+    sources: Mapping[str, str],
+    paths: GeneratedPaths,
+    tried: frozenset[tuple[str, str, str]] = frozenset(),
+    allowed: Callable[[str], bool] = lambda path: True,
+    hand_written: Mapping[str, str] = MappingProxyType({}),
+) -> list[Assignment]:
     """The repair requests of one round: for each failure, the code under test that was
     not yet asked about it, else the test itself; merged so that each definition gets
     one request with every failure that implicates it. `tried` holds (failure key,

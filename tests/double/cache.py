@@ -104,7 +104,8 @@ def _blocks(request: Mapping[str, Any]) -> Iterator[tuple[str, str, str | None]]
     a block) keeps its prefix the same; the key of each message's first block carries
     the message's role."""
     for role, content in [("system", request.get("system"))] + [
-            (m.get("role"), m.get("content")) for m in request.get("messages") or ()]:
+        (m.get("role"), m.get("content")) for m in request.get("messages") or ()
+    ]:
         if not content:
             continue
         blocks = [{"type": "text", "text": content}] if isinstance(content, str) else content

@@ -38,8 +38,7 @@ from typing import Literal
 from validators.parsing import parse
 
 DefinitionShape = Literal["dedented", "class_indent", "wrapped", "with_imports"]
-DEFINITION_SHAPES: tuple[DefinitionShape, ...] = ("dedented", "class_indent", "wrapped",
-                                                   "with_imports")
+DEFINITION_SHAPES: tuple[DefinitionShape, ...] = ("dedented", "class_indent", "wrapped", "with_imports")
 
 Definition = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 
@@ -131,8 +130,7 @@ def shift_left(text: str, columns: int) -> str:
     """Every non-blank line of `text` without its first `columns` spaces."""
     if columns == 0:
         return text
-    return "".join(line[columns:] if line.strip() else line
-                   for line in text.splitlines(keepends=True))
+    return "".join(line[columns:] if line.strip() else line for line in text.splitlines(keepends=True))
 
 
 def _block_end(lines: list[str], end: int, indent: int) -> int:
@@ -150,8 +148,9 @@ def _block_end(lines: list[str], end: int, indent: int) -> int:
     return last
 
 
-def shaped_definition(source: str, qualname: str, rng: random.Random,
-                      style: DefinitionStyle = DefinitionStyle()) -> ShapedDefinition | None:
+def shaped_definition(
+    source: str, qualname: str, rng: random.Random, style: DefinitionStyle = DefinitionStyle()
+) -> ShapedDefinition | None:
     """The double's code for a request of `qualname`'s definition in `source`; None
     when `source` does not define it, or defines it more than once."""
     try:
@@ -169,11 +168,14 @@ def shaped_definition(source: str, qualname: str, rng: random.Random,
     header = _class_header(site, lines, rng, style) if site.member else None
     imports = _imports(tree, lines, node, rng)
 
-    applies = {"dedented": movable, "class_indent": bool(indent) and site.member,
-               "wrapped": header is not None, "with_imports": bool(imports) and movable}
+    applies = {
+        "dedented": movable,
+        "class_indent": bool(indent) and site.member,
+        "wrapped": header is not None,
+        "with_imports": bool(imports) and movable,
+    }
     options = [each for each in style.shapes if applies[each]]
-    shape: DefinitionShape = rng.choice(options) if options else (
-        "class_indent" if indent else "dedented")
+    shape: DefinitionShape = rng.choice(options) if options else ("class_indent" if indent else "dedented")
 
     if shape == "dedented":
         code = shift_left(text, indent)
@@ -184,8 +186,7 @@ def shaped_definition(source: str, qualname: str, rng: random.Random,
         code = _wrapped(header, text, lines, site, rng, style)
     else:
         code = "".join(imports) + "\n" + shift_left(text, indent)
-    kind = "class" if isinstance(node, ast.ClassDef) else (
-        "method" if site.member else "function")
+    kind = "class" if isinstance(node, ast.ClassDef) else ("method" if site.member else "function")
     return ShapedDefinition(code, shape, kind)
 
 
@@ -193,8 +194,7 @@ def _ends_line(text: str) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def _class_header(site: Site, lines: list[str], rng: random.Random,
-                  style: DefinitionStyle) -> str | None:
+def _class_header(site: Site, lines: list[str], rng: random.Random, style: DefinitionStyle) -> str | None:
     """The lines of the class statement above its body (its decorators sometimes); None
     when the body starts on the header's line or moving the lines left is not exact."""
     owner = site.parent
@@ -214,8 +214,9 @@ def _class_header(site: Site, lines: list[str], rng: random.Random,
     return text
 
 
-def _wrapped(header: str, member: str, lines: list[str], site: Site, rng: random.Random,
-             style: DefinitionStyle) -> str:
+def _wrapped(
+    header: str, member: str, lines: list[str], site: Site, rng: random.Random, style: DefinitionStyle
+) -> str:
     owner = site.parent
     assert isinstance(owner, ast.ClassDef)
     inner = indent_of(lines[first_line(site.node) - 1])
@@ -228,8 +229,7 @@ def _wrapped(header: str, member: str, lines: list[str], site: Site, rng: random
     return shift_left(header + before + member + after, columns)
 
 
-def _imports(tree: ast.Module, lines: list[str], node: Definition,
-             rng: random.Random) -> list[str]:
+def _imports(tree: ast.Module, lines: list[str], node: Definition, rng: random.Random) -> list[str]:
     """One or two import lines the module has at its top, the ones the definition uses
     first; [] when the module has none.
 
@@ -240,19 +240,20 @@ def _imports(tree: ast.Module, lines: list[str], node: Definition,
     for statement in tree.body:
         if isinstance(statement, Definition):
             break
-        if (isinstance(statement, ast.Import | ast.ImportFrom)
-                and statement.lineno == statement.end_lineno and statement.col_offset == 0
-                and ";" not in lines[statement.lineno - 1]
-                and not (isinstance(statement, ast.ImportFrom)
-                         and statement.module == "__future__")):
+        if (
+            isinstance(statement, ast.Import | ast.ImportFrom)
+            and statement.lineno == statement.end_lineno
+            and statement.col_offset == 0
+            and ";" not in lines[statement.lineno - 1]
+            and not (isinstance(statement, ast.ImportFrom) and statement.module == "__future__")
+        ):
             top.append(statement)
     if not top:
         return []
     used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     needed = [s for s in top if _bound(s) & used]
     pool = needed or top
-    chosen = sorted(rng.sample(pool, min(len(pool), rng.choice((1, 2)))),
-                    key=lambda s: s.lineno)
+    chosen = sorted(rng.sample(pool, min(len(pool), rng.choice((1, 2)))), key=lambda s: s.lineno)
     return [_ends_line(lines[s.lineno - 1].rstrip()) for s in chosen]
 
 

@@ -40,8 +40,15 @@ Request = dict[str, Any]
 class Faults:
     """Wraps an author: a fraction `rate` of requests meets each kind of fault."""
 
-    def __init__(self, author: Author, *, rate: float = 0.05, seed: int = 0,
-                 kinds: Sequence[FaultKind] = FAULT_KINDS, retry_after: float = 0.02) -> None:
+    def __init__(
+        self,
+        author: Author,
+        *,
+        rate: float = 0.05,
+        seed: int = 0,
+        kinds: Sequence[FaultKind] = FAULT_KINDS,
+        retry_after: float = 0.02,
+    ) -> None:
         if rate * len(kinds) > 1:
             raise ValueError(f"{len(kinds)} kinds at rate {rate} is more than every request")
         self.author = author
@@ -60,13 +67,20 @@ class Faults:
         where = self._rng.random()
         if kind == "rate_limited":
             self.injected.append((self._seen, kind))
-            return ErrorReply(429, "rate_limit_error",
-                              "This request would exceed the rate limit for your organization.",
-                              headers={"retry-after": f"{self.retry_after:g}"})
+            return ErrorReply(
+                429,
+                "rate_limit_error",
+                "This request would exceed the rate limit for your organization.",
+                headers={"retry-after": f"{self.retry_after:g}"},
+            )
         if kind == "overloaded":
             self.injected.append((self._seen, kind))
-            return ErrorReply(529, "overloaded_error", "Overloaded",
-                              headers={"retry-after-ms": f"{self.retry_after * 1000:g}"})
+            return ErrorReply(
+                529,
+                "overloaded_error",
+                "Overloaded",
+                headers={"retry-after-ms": f"{self.retry_after * 1000:g}"},
+            )
         reply = self.author(request)
         if kind is None or isinstance(reply, ErrorReply):
             return reply

@@ -60,8 +60,9 @@ MEMBER_REMARKS: tuple[str, ...] = (
     "# (remaining methods omitted for brevity)",
 )
 # Decorators under which a stub body is the point, so a checker does not report one.
-_DECLARATIONS = frozenset({"abstractmethod", "abstractproperty", "abstractclassmethod",
-                           "abstractstaticmethod", "overload"})
+_DECLARATIONS = frozenset(
+    {"abstractmethod", "abstractproperty", "abstractclassmethod", "abstractstaticmethod", "overload"}
+)
 _INTERFACES = frozenset({"Protocol", "ABC", "ABCMeta"})
 
 
@@ -145,16 +146,19 @@ def _bodies(tree: ast.Module, lines: list[str], min_lines: int) -> list[_Body]:
                 visit(node.body, name)
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 candidate = _body(node, name, lines)
-                if (candidate is not None and counts.get(name) == 1
-                        and candidate.lines >= min_lines and not _declaration(node)):
+                if (
+                    candidate is not None
+                    and counts.get(name) == 1
+                    and candidate.lines >= min_lines
+                    and not _declaration(node)
+                ):
                     found.append(candidate)
 
     visit(tree.body, "")
     return found
 
 
-def _body(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str,
-          lines: list[str]) -> _Body | None:
+def _body(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str, lines: list[str]) -> _Body | None:
     """The lines of a function's body after its docstring; None when the body shares a
     line with the header or the docstring, or the function would not shift back."""
     statements = node.body
@@ -212,15 +216,18 @@ def _early_end(code: str, rng: random.Random, laziness: Laziness) -> EarlyEnd | 
     low, high = (share * len(code) for share in laziness.early_end_range)
     inside = [b for b in sorted(boundaries) if low <= b[0] <= high]
     offset, line, indent, in_class = (
-        rng.choice(inside) if inside
-        else min(sorted(boundaries), key=lambda b: abs(b[0] - 2 * len(code) / 3)))
+        rng.choice(inside) if inside else min(sorted(boundaries), key=lambda b: abs(b[0] - 2 * len(code) / 3))
+    )
     remark = indent + rng.choice(MEMBER_REMARKS if in_class else MODULE_REMARKS)
     return EarlyEnd(offset, line, remark)
 
 
 def _is_docstring(node: ast.stmt) -> bool:
-    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str))
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
 
 
 def _declaration(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -166,8 +166,9 @@ DEFINITION_TAIL_PROSE = (
     "Every line of `{name}` is now written out.",
     "Let me know if anything else needs fixing.",
 )
-NOT_FOUND = ("I cannot find `{name}` in `{path}`: the file does not define it, so there "
-             "is no definition to write out.")
+NOT_FOUND = (
+    "I cannot find `{name}` in `{path}`: the file does not define it, so there is no definition to write out."
+)
 STATEMENT_LEAD_PROSE = (
     "Here is the corrected statement:",
     "Here's the statement, complete and valid:",
@@ -177,14 +178,15 @@ STATEMENT_TAIL_PROSE = (
     "The statement is now complete and parses.",
     "Let me know if anything else needs fixing.",
 )
-NO_STATEMENT = ("I cannot tell which part of `{path}` this statement was meant to be, so I "
-                "cannot correct it.")
+NO_STATEMENT = "I cannot tell which part of `{path}` this statement was meant to be, so I cannot correct it."
 
 # What codegen's repairs ask (`codegen.prompts.definition_prompt`, `statement_prompt`).
 DEFINITION_REQUEST = re.compile(r"Write the complete definition of `([\w.]+)`")
 STATEMENT_REQUEST = re.compile(
     r"Write the corrected top-level statement that begins at line \d+:\n```[\w+-]*\n"
-    r"(.*?)\n```", re.DOTALL)
+    r"(.*?)\n```",
+    re.DOTALL,
+)
 REPAIR_REQUEST = "Repair the file `"
 # What codegen says on a user-turn continuation (`codegen.prompts.CONTINUE_QUOTED`,
 # `continue_prompt`): this phrase, then the exact end of the file so far in a fenced
@@ -241,8 +243,10 @@ class Wrapping:
 class Thinking:
     """What the first answer thinks, when the request enables thinking."""
 
-    text: str = ("The user wants the complete file `{path}`. I will write every function "
-                 "in full, in one code block, and keep going if I am cut off.")
+    text: str = (
+        "The user wants the complete file `{path}`. I will write every function "
+        "in full, in one code block, and keep going if I am cut off."
+    )
     cut_while_thinking: bool = False  # the first answer is all thinking, cut at max_tokens
     redacted: bool = False  # a redacted_thinking block follows the thinking block
 
@@ -331,8 +335,9 @@ class ModuleAuthor:
                 rng = random.Random(f"{self.seams.seed}|{path}|wrapping")
                 lazy = self.lazy(path)
                 code = lazy.code if lazy is not None else self.targets[path]
-                self._meant[key] = _compose(code, rng, self.wrapping, _fence_info(path),
-                                            LEAD_PROSE, TAIL_PROSE, {"path": path})
+                self._meant[key] = _compose(
+                    code, rng, self.wrapping, _fence_info(path), LEAD_PROSE, TAIL_PROSE, {"path": path}
+                )
             elif purpose[0] == "definition":
                 self._meant[key] = self._definition_answer(path, purpose[1])
             else:
@@ -366,8 +371,13 @@ class ModuleAuthor:
                 if rng.random() < self.wrapping.prose_after:
                     tail += _gap(code, meant.fenced) + rng.choice(EARLY_TAIL_PROSE)
                 opening = meant.text[: meant.code_start]
-                early = MeantAnswer(opening + code + tail, meant.code_start,
-                                    meant.code_start + len(code), meant.fenced, meant.fence_info)
+                early = MeantAnswer(
+                    opening + code + tail,
+                    meant.code_start,
+                    meant.code_start + len(code),
+                    meant.fenced,
+                    meant.fence_info,
+                )
             self._early[path] = early
         return self._early[path]
 
@@ -422,8 +432,7 @@ class ModuleAuthor:
                 start, seam, resume = position.prefill, "", position.prefill
             else:
                 start = position.full
-                plan, start = self._continue(path, purpose, meant, position, finish, room,
-                                             messages)
+                plan, start = self._continue(path, purpose, meant, position, finish, room, messages)
                 floor = min(floor, start)
                 seam, resume = plan.seam, plan.resume
                 self.continuations.append((path, plan.kind))
@@ -443,12 +452,12 @@ class ModuleAuthor:
             # The first pass is over: what comes next finishes the file from the boundary.
             self._ended_early.add(path)
             point = self._boundary(path)
-            self._remember(path, purpose, after,
-                           _Position(point, point, "ended", floor=min(floor, point)))
+            self._remember(path, purpose, after, _Position(point, point, "ended", floor=min(floor, point)))
         else:
             trailing = len(after) - len(after.rstrip())
-            self._remember(path, purpose, after,
-                           _Position(reached, max(0, reached - trailing), stage, last, floor))
+            self._remember(
+                path, purpose, after, _Position(reached, max(0, reached - trailing), stage, last, floor)
+            )
         if answer:
             blocks.append({"type": "text", "text": answer})
         stop = "end_turn" if end == len(text) else "max_tokens"
@@ -474,14 +483,15 @@ class ModuleAuthor:
             return path, ("statement", statement.group(1))
         if prompt.startswith(REPAIR_REQUEST):
             raise LookupError(
-                f"a repair of `{path}` that asks for neither a definition (\"Write the "
-                "complete definition of `X`\") nor a statement (\"Write the corrected "
-                "top-level statement\"): this author cannot tell what to write"
+                f'a repair of `{path}` that asks for neither a definition ("Write the '
+                'complete definition of `X`") nor a statement ("Write the corrected '
+                'top-level statement"): this author cannot tell what to write'
             )
         return path, FILE
 
-    def _position(self, path: str, purpose: Purpose, sent_back: str,
-                  prefill: bool, doc: str | None = None) -> tuple[_Position, bool]:
+    def _position(
+        self, path: str, purpose: Purpose, sent_back: str, prefill: bool, doc: str | None = None
+    ) -> tuple[_Position, bool]:
         """Where the conversation has got to, and whether this request finishes a file
         whose first pass ended early. `sent_back` is the assistant text as the author
         remembers it; `doc`, when it differs, the same as a model reads it (turns that
@@ -536,8 +546,7 @@ class ModuleAuthor:
             f"nor a prefix of the file; it ends with {sent_back[-80:]!r}"
         )
 
-    def _remember(self, path: str, purpose: Purpose, sent_back: str,
-                  position: _Position) -> None:
+    def _remember(self, path: str, purpose: Purpose, sent_back: str, position: _Position) -> None:
         stripped = sent_back.rstrip()
         if stripped:
             self._positions[(path, purpose, stripped)] = position
@@ -566,8 +575,15 @@ class ModuleAuthor:
         self.shapes[(path, name)] = shaped.shape
         style = self.definitions
         wrapping = Wrapping(style.prose_before, style.fenced, style.prose_after)
-        return _compose(shaped.code, rng, wrapping, _fence_info(path), DEFINITION_LEAD_PROSE,
-                        DEFINITION_TAIL_PROSE, {"name": name, "kind": shaped.kind, "path": path})
+        return _compose(
+            shaped.code,
+            rng,
+            wrapping,
+            _fence_info(path),
+            DEFINITION_LEAD_PROSE,
+            DEFINITION_TAIL_PROSE,
+            {"name": name, "kind": shaped.kind, "path": path},
+        )
 
     def _statement_answer(self, path: str, broken: str) -> MeantAnswer:
         code = meant_statements(self.targets[path], broken)
@@ -577,12 +593,20 @@ class ModuleAuthor:
         rng = random.Random(f"{self.seams.seed}|{path}|{broken}|statement")
         style = self.definitions
         wrapping = Wrapping(style.prose_before, style.fenced, style.prose_after)
-        return _compose(code, rng, wrapping, _fence_info(path), STATEMENT_LEAD_PROSE,
-                        STATEMENT_TAIL_PROSE, {"path": path})
+        return _compose(
+            code, rng, wrapping, _fence_info(path), STATEMENT_LEAD_PROSE, STATEMENT_TAIL_PROSE, {"path": path}
+        )
 
-    def _continue(self, path: str, purpose: Purpose, meant: MeantAnswer, position: _Position,
-                  finish: bool, room: int,
-                  messages: list[dict[str, Any]]) -> tuple[Continuation, int]:
+    def _continue(
+        self,
+        path: str,
+        purpose: Purpose,
+        meant: MeantAnswer,
+        position: _Position,
+        finish: bool,
+        room: int,
+        messages: list[dict[str, Any]],
+    ) -> tuple[Continuation, int]:
         """How a user-turn continuation begins, and where the file is taken to end: after
         a quote of the file's end, from just after it (the end it quotes: a finish may
         quote an earlier end than the author got to); lost after an answer that was
@@ -595,18 +619,21 @@ class ModuleAuthor:
                 kinds = tuple(k for k in kinds if k != "block_restart")
             # A quote before text it skipped (a finish from an unfinished definition)
             # asks for that text: it may be written now.
-            return self._plan(path, purpose, meant, cut, room, len(messages), kinds,
-                              min(position.floor, cut)), cut
+            return self._plan(
+                path, purpose, meant, cut, room, len(messages), kinds, min(position.floor, cut)
+            ), cut
         if position.last is not None and position.floor <= position.last < position.full:
             about = path if purpose == FILE else f"{path}|{purpose[1]}"
             rng = random.Random(f"{self.seams.seed}|{about}|{position.last}|{len(messages)}|lost")
             if rng.random() < self.seams.lost:
                 self.lost.append((path, position.last, position.full))
                 kinds = tuple(k for k in LOST_KINDS if k in kinds) or ("none",)
-                return self._plan(path, purpose, meant, position.last, room, len(messages),
-                                  kinds, position.floor), position.full
-        return self._plan(path, purpose, meant, position.full, room, len(messages), kinds,
-                          position.floor), position.full
+                return self._plan(
+                    path, purpose, meant, position.last, room, len(messages), kinds, position.floor
+                ), position.full
+        return self._plan(
+            path, purpose, meant, position.full, room, len(messages), kinds, position.floor
+        ), position.full
 
     def _locate(self, path: str, meant: MeantAnswer, tail: str, reached: int) -> int:
         """Just after the quoted end of the file in the meant answer: the occurrence
@@ -627,40 +654,72 @@ class ModuleAuthor:
             f"means to give (up to where it got); it ends with {tail[-80:]!r}"
         )
 
-    def _record_skip(self, path: str, purpose: Purpose, meant: MeantAnswer, cut: int,
-                     resume: int) -> None:
+    def _record_skip(self, path: str, purpose: Purpose, meant: MeantAnswer, cut: int, resume: int) -> None:
         region = {"code_start": meant.code_start, "code_end": meant.code_end}
         left = enclosing_definition(meant.text, cut, **region) or ""
         started = definition_starting_at(meant.text, resume, **region) or ""
         self.skips.append((path, left, started))
 
-    def _plan(self, path: str, purpose: Purpose, meant: MeantAnswer, cut: int, room: int,
-              turn: int, kinds: tuple[SeamKind, ...], floor: int) -> Continuation:
+    def _plan(
+        self,
+        path: str,
+        purpose: Purpose,
+        meant: MeantAnswer,
+        cut: int,
+        room: int,
+        turn: int,
+        kinds: tuple[SeamKind, ...],
+        floor: int,
+    ) -> Continuation:
         about = path if purpose == FILE else f"{path}|{purpose[1]}"
         rng = random.Random(f"{self.seams.seed}|{about}|{cut}|{turn}")
         max_retype = _chars_of_last_tokens(meant.text, cut, room // 2)
-        applicable = applicable_kinds(meant.text, cut, code_start=meant.code_start,
-                                      code_end=meant.code_end, fence=meant.fenced,
-                                      max_retype=max_retype, floor=floor)
+        applicable = applicable_kinds(
+            meant.text,
+            cut,
+            code_start=meant.code_start,
+            code_end=meant.code_end,
+            fence=meant.fenced,
+            max_retype=max_retype,
+            floor=floor,
+        )
         options = [k for k in applicable if k in kinds] or ["none"]
         kind: SeamKind = rng.choice(options)
-        return plan_continuation(meant.text, cut, kind, rng, code_start=meant.code_start,
-                                 code_end=meant.code_end, max_retype=max_retype,
-                                 fence_info=meant.fence_info, fence_infos=self.seams.fence_infos,
-                                 floor=floor)
+        return plan_continuation(
+            meant.text,
+            cut,
+            kind,
+            rng,
+            code_start=meant.code_start,
+            code_end=meant.code_end,
+            max_retype=max_retype,
+            fence_info=meant.fence_info,
+            fence_infos=self.seams.fence_infos,
+            floor=floor,
+        )
 
     def _reply(self, request: Request, blocks: list[Block], stop: str, output: int) -> Reply:
         billed = self.cache.bill(request, estimate_input_tokens(request))
-        return Reply(content=blocks, stop_reason=stop, input_tokens=billed.input_tokens,
-                     output_tokens=max(1, output),
-                     cache_creation_input_tokens=billed.cache_creation_input_tokens,
-                     cache_read_input_tokens=billed.cache_read_input_tokens,
-                     cache_creation_1h_input_tokens=billed.cache_creation_1h_input_tokens)
+        return Reply(
+            content=blocks,
+            stop_reason=stop,
+            input_tokens=billed.input_tokens,
+            output_tokens=max(1, output),
+            cache_creation_input_tokens=billed.cache_creation_input_tokens,
+            cache_read_input_tokens=billed.cache_read_input_tokens,
+            cache_creation_1h_input_tokens=billed.cache_creation_1h_input_tokens,
+        )
 
 
-def _compose(code: str, rng: random.Random, wrapping: Wrapping, info: str,
-             lead_prose: tuple[str, ...], tail_prose: tuple[str, ...],
-             names: Mapping[str, str]) -> MeantAnswer:
+def _compose(
+    code: str,
+    rng: random.Random,
+    wrapping: Wrapping,
+    info: str,
+    lead_prose: tuple[str, ...],
+    tail_prose: tuple[str, ...],
+    names: Mapping[str, str],
+) -> MeantAnswer:
     """Code with its opening and ending drawn from `rng`: prose, fence, prose."""
     fenced = rng.random() < wrapping.fenced
     lead = ""
@@ -733,11 +792,11 @@ def _resumed_line(messages: list[dict[str, Any]]) -> tuple[str, str] | None:
     if not earlier or not "".join(_texts(m) for m in earlier).strip():
         return None
     previous = _texts(earlier[-1]).rstrip()
-    line = previous[previous.rfind("\n") + 1:]
+    line = previous[previous.rfind("\n") + 1 :]
     written = _texts(messages[-1])
     if not line or not written.startswith(line):
         return None
-    rest = written[len(line):]
+    rest = written[len(line) :]
     remembered = "".join(_texts(m) for m in earlier).rstrip() + rest
     return remembered, _document(messages[1:-1]).rstrip() + rest
 
@@ -755,9 +814,9 @@ def _document(messages: list[dict[str, Any]]) -> str:
             continue
         turn = _texts(message)
         last = (previous or "").rstrip()
-        line = last[last.rfind("\n") + 1:]
+        line = last[last.rfind("\n") + 1 :]
         if previous is not None and after_user and line and turn.startswith(line):
-            text = text.rstrip() + turn[len(line):]
+            text = text.rstrip() + turn[len(line) :]
         else:
             text += turn
         previous, after_user = turn, False

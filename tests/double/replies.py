@@ -8,15 +8,13 @@ from typing import Any
 from .wire import ErrorReply, Reply, text_block, tool_use_block
 
 PREFILL_REFUSED = (
-    "This model does not support assistant message prefill. "
-    "The conversation must end with a user message."
+    "This model does not support assistant message prefill. The conversation must end with a user message."
 )
 
 
 def text(answer: str, stop_reason: str = "end_turn", **fields: Any) -> Reply:
     """A reply of one text block (none when `answer` is empty)."""
-    return Reply(content=(text_block(answer),) if answer else (), stop_reason=stop_reason,
-                 **fields)
+    return Reply(content=(text_block(answer),) if answer else (), stop_reason=stop_reason, **fields)
 
 
 def cut(answer: str, **fields: Any) -> Reply:
@@ -24,9 +22,11 @@ def cut(answer: str, **fields: Any) -> Reply:
     return text(answer, "max_tokens", **fields)
 
 
-def refusal(category: str | None = "cyber",
-            explanation: str | None = "This request could enable cyber harm.",
-            partial: str = "") -> Reply:
+def refusal(
+    category: str | None = "cyber",
+    explanation: str | None = "This request could enable cyber harm.",
+    partial: str = "",
+) -> Reply:
     """The streaming classifiers stopped the answer (maybe after some text)."""
     details = {"type": "refusal", "category": category, "explanation": explanation}
     return text(partial, "refusal", stop_details=details)
@@ -42,8 +42,9 @@ def empty_end_turn() -> Reply:
     return Reply(content=(), stop_reason="end_turn", output_tokens=3)
 
 
-def tool_use(name: str = "str_replace_based_edit_tool",
-             input: Mapping[str, Any] | None = None, preamble: str = "") -> Reply:
+def tool_use(
+    name: str = "str_replace_based_edit_tool", input: Mapping[str, Any] | None = None, preamble: str = ""
+) -> Reply:
     """The model asks to call a tool nobody offered."""
     call = tool_use_block(name, input if input is not None else {"command": "view", "path": "/"})
     blocks = ([text_block(preamble)] if preamble else []) + [call]
@@ -59,8 +60,9 @@ def dropped(answer: str, after: int) -> Reply:
     return text(answer, drop_after=after)
 
 
-def stream_error(answer: str, after: int, type: str = "overloaded_error",
-                 message: str = "Overloaded") -> Reply:
+def stream_error(
+    answer: str, after: int, type: str = "overloaded_error", message: str = "Overloaded"
+) -> Reply:
     """A stream that sends an SSE `error` event after `after` characters of `answer`."""
     return text(answer, error_after=after, stream_error=(type, message))
 
@@ -70,8 +72,9 @@ def overloaded() -> ErrorReply:
 
 
 def rate_limited() -> ErrorReply:
-    return ErrorReply(429, "rate_limit_error",
-                      "This request would exceed the rate limit for your organization.")
+    return ErrorReply(
+        429, "rate_limit_error", "This request would exceed the rate limit for your organization."
+    )
 
 
 def unauthorized() -> ErrorReply:

@@ -100,8 +100,7 @@ from typing import Literal
 
 from validators.parsing import parse
 
-SeamKind = Literal["none", "prose", "fence", "repeat", "retype", "restart", "block_restart",
-                   "skip_ahead"]
+SeamKind = Literal["none", "prose", "fence", "repeat", "retype", "restart", "block_restart", "skip_ahead"]
 # The default mix (`Seams()`, `seamed_chunks`): what the stitcher has always handled.
 SEAM_KINDS: tuple[SeamKind, ...] = ("none", "prose", "fence", "repeat", "retype", "restart")
 # The kinds measured on real models on top of those (`Seams.tough`).
@@ -331,9 +330,7 @@ def seamed_chunks(
     the answers before each one got.
     """
     region = _Region.of(meant, code_start, code_end)
-    if any(b <= a for a, b in zip(cuts, cuts[1:], strict=False)) or any(
-        not 0 < c < len(meant) for c in cuts
-    ):
+    if any(b <= a for a, b in zip(cuts, cuts[1:], strict=False)) or any(not 0 < c < len(meant) for c in cuts):
         raise ValueError("cuts must be ascending indices strictly inside the text")
     if max_answer is not None and max_answer < 1:
         raise ValueError("max_answer must be at least 1")
@@ -358,20 +355,17 @@ def seamed_chunks(
                 allowed = tuple(k for k in LOST_KINDS if k in kinds) or ("none",)
             else:
                 after, allowed = "quote", tuple(k for k in kinds if k != "block_restart")
-        plan_options = _Options(options.max_retype, options.fence_info, True,
-                                options.fence_infos, floor)
+        plan_options = _Options(options.max_retype, options.fence_info, True, options.fence_infos, floor)
         plans = [
             plan
             for kind in ALL_SEAM_KINDS
-            if kind in allowed
-            and (plan := _plan(meant, at, kind, rng, region, plan_options)) is not None
+            if kind in allowed and (plan := _plan(meant, at, kind, rng, region, plan_options)) is not None
         ]
         plan = rng.choice(plans) if plans else Continuation("none", "", at)
         end = next(t for t in targets if t > max(pos, plan.resume))
         if max_answer is not None:
             end = min(end, plan.resume + max_answer)
-        chunks.append(SeamedChunk(plan.text(meant, end), plan.kind, plan.seam, plan.resume,
-                                  end, after))
+        chunks.append(SeamedChunk(plan.text(meant, end), plan.kind, plan.seam, plan.resume, end, after))
         if plan.resume > pos:
             floor = plan.resume  # skipped: nothing before it is typed again
         repeated = end <= pos
@@ -390,25 +384,33 @@ def positions(chunks: Sequence[SeamedChunk]) -> list[int]:
     return out
 
 
-def enclosing_definition(meant: str, index: int, *, code_start: int = 0,
-                         code_end: int | None = None) -> str | None:
+def enclosing_definition(
+    meant: str, index: int, *, code_start: int = 0, code_end: int | None = None
+) -> str | None:
     """The qualified name (``Class.method``) of the innermost def/class holding
     `index` (a definition holds what comes after its first character, up to its end),
     or None."""
     region = _Region.of(meant, code_start, code_end)
     relative = index - region.code_start
-    holding = [s for s in _statement_spans(meant[region.code_start : region.code_end])
-               if s.is_definition and s.start < relative <= s.end]
+    holding = [
+        s
+        for s in _statement_spans(meant[region.code_start : region.code_end])
+        if s.is_definition and s.start < relative <= s.end
+    ]
     return min(holding, key=lambda s: s.end - s.start).name if holding else None
 
 
-def definition_starting_at(meant: str, index: int, *, code_start: int = 0,
-                           code_end: int | None = None) -> str | None:
+def definition_starting_at(
+    meant: str, index: int, *, code_start: int = 0, code_end: int | None = None
+) -> str | None:
     """The qualified name of the def/class whose first line starts at `index`."""
     region = _Region.of(meant, code_start, code_end)
     relative = index - region.code_start
-    starting = [s for s in _statement_spans(meant[region.code_start : region.code_end])
-                if s.is_definition and s.start == relative]
+    starting = [
+        s
+        for s in _statement_spans(meant[region.code_start : region.code_end])
+        if s.is_definition and s.start == relative
+    ]
     return max(starting, key=lambda s: s.end - s.start).name if starting else None
 
 
@@ -468,12 +470,10 @@ def _plan_any(
             return None
         return Continuation("retype", "", line_start)
     if kind == "repeat":
-        starts = _repeat_starts(meant, max(region.code_start, floor), line_start, cut,
-                                max_retype)
+        starts = _repeat_starts(meant, max(region.code_start, floor), line_start, cut, max_retype)
         return Continuation("repeat", "", rng.choice(starts[:3])) if starts else None
     if kind == "restart":
-        starts = [s for s in _restart_starts(meant, region, cut, line_start, max_retype)
-                  if s >= floor]
+        starts = [s for s in _restart_starts(meant, region, cut, line_start, max_retype) if s >= floor]
         return Continuation("restart", "", rng.choice(starts)) if starts else None
     if kind == "block_restart":
         starts = [s for s in _block_starts(meant, region, cut, line_start) if s >= floor]
@@ -506,9 +506,7 @@ def _fence_seam(rng: random.Random, infos: tuple[str, ...]) -> str:
     return f"{prose}```{info}\n"
 
 
-def _repeat_starts(
-    meant: str, code_start: int, line_start: int, cut: int, max_retype: int
-) -> list[int]:
+def _repeat_starts(meant: str, code_start: int, line_start: int, cut: int, max_retype: int) -> list[int]:
     """Where a repeat of k = 1, 2, ... complete lines starts, for the k whose repeated
     lines hold some non-blank content and fit in `max_retype`."""
     starts: list[int] = []
@@ -522,9 +520,7 @@ def _repeat_starts(
     return starts
 
 
-def _restart_starts(
-    meant: str, region: _Region, cut: int, line_start: int, max_retype: int
-) -> list[int]:
+def _restart_starts(meant: str, region: _Region, cut: int, line_start: int, max_retype: int) -> list[int]:
     """Line starts of the innermost def/class and the innermost statement holding `cut`."""
     spans = _statement_spans(meant[region.code_start : region.code_end])
     relative = cut - region.code_start
@@ -546,8 +542,9 @@ def _block_starts(meant: str, region: _Region, cut: int, line_start: int) -> lis
     line, innermost first, whatever their length."""
     spans = _statement_spans(meant[region.code_start : region.code_end])
     relative = cut - region.code_start
-    holding = sorted((s for s in spans if s.is_definition and s.start < relative <= s.end),
-                     key=lambda s: s.end - s.start)
+    holding = sorted(
+        (s for s in spans if s.is_definition and s.start < relative <= s.end), key=lambda s: s.end - s.start
+    )
     starts: list[int] = []
     for span in holding:
         start = region.code_start + span.start
@@ -571,8 +568,7 @@ def _skip_target(meant: str, region: _Region, cut: int) -> int | None:
     if innermost.body_start < 0 or relative < innermost.body_start:
         return None
     line_start = max(region.code_start, meant.rfind("\n", 0, cut) + 1)
-    later = [s for s in spans
-             if s.is_definition and s.start > relative and s.indent <= innermost.indent]
+    later = [s for s in spans if s.is_definition and s.start > relative and s.indent <= innermost.indent]
     if not later:
         return line_start
     target = min(later, key=lambda s: s.start)
@@ -639,8 +635,9 @@ def _statement_spans(code: str) -> tuple[_Span, ...]:
             body_line = node.body[0].lineno if node.body else node.lineno
             body_start = line_offsets[body_line - 1] if body_line > node.lineno else -1
             indent = len(lines[first - 1]) - len(lines[first - 1].lstrip())
-            spans.append(_Span(line_offsets[first - 1], end, True, indent, body_start,
-                               names.get(id(node), node.name)))
+            spans.append(
+                _Span(line_offsets[first - 1], end, True, indent, body_start, names.get(id(node), node.name))
+            )
         else:
             spans.append(_Span(line_offsets[first - 1], end, False))
     return tuple(spans)

@@ -69,8 +69,11 @@ class Quirks:
         last = messages[-1] if messages else {}
         if self.echo_prefill and isinstance(last, dict) and last.get("role") == "assistant":
             content = last.get("content")
-            echo = content if isinstance(content, str) else "".join(
-                b.get("text", "") for b in content or [] if b.get("type") == "text")
+            echo = (
+                content
+                if isinstance(content, str)
+                else "".join(b.get("text", "") for b in content or [] if b.get("type") == "text")
+            )
             blocks = [dict(b) for b in reply.content]
             at = next((i for i, b in enumerate(blocks) if b.get("type") == "text"), None)
             if at is None:
@@ -78,11 +81,19 @@ class Quirks:
             else:
                 blocks[at]["text"] = echo + blocks[at]["text"]
             # The echo is not billed as output: the count stays that of the answer.
-            reply = replace(reply, content=blocks, output_tokens=reply.output_tokens or max(
-                1, sum(count_tokens(b.get("text", "")) for b in reply.content)))
+            reply = replace(
+                reply,
+                content=blocks,
+                output_tokens=reply.output_tokens
+                or max(1, sum(count_tokens(b.get("text", "")) for b in reply.content)),
+            )
         if self.no_cache_writes:
-            reply = replace(reply, cache_creation_input_tokens=None, cache_creation_1h_input_tokens=0,
-                            cache_breakdown=False)
+            reply = replace(
+                reply,
+                cache_creation_input_tokens=None,
+                cache_creation_1h_input_tokens=0,
+                cache_breakdown=False,
+            )
         if self.model is not None:
             reply = replace(reply, model=self.model)
         return reply
@@ -108,9 +119,17 @@ class MessagesDouble:
     model streaming at 1/token_delay tokens a second.
     """
 
-    def __init__(self, author: Author, *, delta_chars: int = 12, validate: bool = True,
-                 event_delay: float = 0.0, token_delay: float = 0.0,
-                 has_count_tokens: bool = True, quirks: Quirks | None = None) -> None:
+    def __init__(
+        self,
+        author: Author,
+        *,
+        delta_chars: int = 12,
+        validate: bool = True,
+        event_delay: float = 0.0,
+        token_delay: float = 0.0,
+        has_count_tokens: bool = True,
+        quirks: Quirks | None = None,
+    ) -> None:
         self.author = author
         self.quirks = quirks or Quirks()
         self.delta_chars = delta_chars
@@ -157,8 +176,9 @@ class MessagesDouble:
                 problem = _count_problem(request) if self.validate else None
                 if problem:
                     return self._invalid(problem, ids), None
-                return render_json(200, {"input_tokens": estimate_input_tokens(request)},
-                                   ids.request_id), None
+                return render_json(
+                    200, {"input_tokens": estimate_input_tokens(request)}, ids.request_id
+                ), None
             self.requests.append(request)
             self.chunks_sent.append(0)
             self.chunks_total.append(0)
@@ -170,11 +190,17 @@ class MessagesDouble:
                 reply = self.author(request)
             except Exception as exc:  # reported to the test, not swallowed: see check()
                 self.failures.append(f"request {len(self.requests)}: {type(exc).__name__}: {exc}")
-                return progress.of(render_error(
-                    ErrorReply(500, "api_error", f"test double: {type(exc).__name__}: {exc}",
-                               headers={"x-should-retry": "false"}),
-                    ids.request_id,
-                ))
+                return progress.of(
+                    render_error(
+                        ErrorReply(
+                            500,
+                            "api_error",
+                            f"test double: {type(exc).__name__}: {exc}",
+                            headers={"x-should-retry": "false"},
+                        ),
+                        ids.request_id,
+                    )
+                )
             if isinstance(reply, ErrorReply):
                 return progress.of(render_error(reply, ids.request_id))
             reply = self.quirks.apply(reply, request)
@@ -198,9 +224,12 @@ class MessagesDouble:
 
     def _answer_mock(self, request: httpx2.Request) -> httpx2.Response:
         wire, progress = self._handle(request.method, request.url.path, request.content)
-        return httpx2.Response(wire.status, headers=list(wire.headers),
-                               stream=_MockBody(wire, progress, self.event_delay, self.token_delay),
-                               request=request)
+        return httpx2.Response(
+            wire.status,
+            headers=list(wire.headers),
+            stream=_MockBody(wire, progress, self.event_delay, self.token_delay),
+            request=request,
+        )
 
     # -- over a socket ---------------------------------------------------------
 
@@ -216,8 +245,9 @@ class MessagesDouble:
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         # A short poll so that shutdown() returns promptly.
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                                  name="messages-double", daemon=True)
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="messages-double", daemon=True
+        )
         thread.start()
         try:
             host, port = server.server_address[:2]
@@ -251,8 +281,9 @@ class _Progress:
                 self.double.answered.append(self.index)
 
 
-def _paced(wire: WireResponse, progress: _Progress | None, delay: float,
-           token_delay: float = 0.0) -> Iterator[bytes]:
+def _paced(
+    wire: WireResponse, progress: _Progress | None, delay: float, token_delay: float = 0.0
+) -> Iterator[bytes]:
     """The body's chunks, `delay` seconds apart (plus `token_delay` for each token a
     chunk carries), counted as they are taken."""
     for n, chunk in enumerate(wire.chunks):
@@ -268,8 +299,13 @@ def _paced(wire: WireResponse, progress: _Progress | None, delay: float,
 class _MockBody(httpx2.SyncByteStream):
     """A response body that can break the way a real connection does."""
 
-    def __init__(self, wire: WireResponse, progress: _Progress | None = None,
-                 delay: float = 0.0, token_delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        wire: WireResponse,
+        progress: _Progress | None = None,
+        delay: float = 0.0,
+        token_delay: float = 0.0,
+    ) -> None:
         self._wire = wire
         self._progress = progress
         self._delay = delay
@@ -282,8 +318,7 @@ class _MockBody(httpx2.SyncByteStream):
         if self._wire.drops:
             # What httpx2's own transport raises when the peer closes mid-body.
             raise httpx2.RemoteProtocolError(
-                "peer closed connection without sending complete message body "
-                "(incomplete chunked read)"
+                "peer closed connection without sending complete message body (incomplete chunked read)"
             )
 
 
@@ -310,8 +345,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("transfer-encoding", "chunked")
         self.end_headers()
         try:
-            for chunk in _paced(wire, progress, self.double.event_delay,
-                                self.double.token_delay):
+            for chunk in _paced(wire, progress, self.double.event_delay, self.double.token_delay):
                 if wire.streamed:
                     # One chunk per event, flushed, so the client sees events as they come.
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
@@ -379,8 +413,11 @@ def _messages_list_problem(messages: Any) -> str | None:
     last = messages[-1]
     if last["role"] == "assistant":
         content = last["content"]
-        tail = content if isinstance(content, str) else (
-            content[-1].get("text", "") if content and content[-1].get("type") == "text" else "x")
+        tail = (
+            content
+            if isinstance(content, str)
+            else (content[-1].get("text", "") if content and content[-1].get("type") == "text" else "x")
+        )
         if tail != tail.rstrip():
             return "messages: final assistant content cannot end with trailing whitespace"
     return None

@@ -37,9 +37,9 @@ def stand_in(path: str, requires: Sequence[str]) -> str:
         elif methods or owner[0].isupper():
             method = '\n    def {}(self) -> None:\n        """Stand-in."""\n        return None\n'
             body = "".join(method.format(m) for m in methods)
-            parts.append(f"class {owner}:\n    \"\"\"Stand-in.\"\"\"\n{body}")
+            parts.append(f'class {owner}:\n    """Stand-in."""\n{body}')
         else:
-            parts.append(f"def {owner}() -> None:\n    \"\"\"Stand-in.\"\"\"\n    return None\n")
+            parts.append(f'def {owner}() -> None:\n    """Stand-in."""\n    return None\n')
     return "\n\n".join(parts)
 
 

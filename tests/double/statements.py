@@ -49,8 +49,9 @@ def meant_statements(source: str, broken: str) -> str | None:
     start = max(pool, key=lambda i: (_similarity(text(i, i), broken), -i))
     if not same and _similarity(text(start, start), broken) < MIN_SIMILARITY:
         return None
-    end = max(range(start, min(len(body), start + MAX_RUN)),
-              key=lambda j: (_similarity(text(start, j), broken), -j))
+    end = max(
+        range(start, min(len(body), start + MAX_RUN)), key=lambda j: (_similarity(text(start, j), broken), -j)
+    )
     return text(start, end)
 
 

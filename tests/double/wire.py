@@ -180,7 +180,9 @@ def render_error(error: ErrorReply, request_id: str) -> WireResponse:
 
 
 def render_json(
-    status: int, body: Mapping[str, Any], request_id: str,
+    status: int,
+    body: Mapping[str, Any],
+    request_id: str,
     extra_headers: Mapping[str, str] | None = None,
 ) -> WireResponse:
     data = json.dumps(body).encode("utf-8")
@@ -207,17 +209,24 @@ def render_reply(
         ("cache-control", "no-cache"),
         ("request-id", ids.request_id),
     )
-    return WireResponse(200, headers, tuple(_sse(name, data) for name, data in events),
-                        streamed=True, drops=drops,
-                        tokens=tuple(_delta_tokens(data) for _, data in events))
+    return WireResponse(
+        200,
+        headers,
+        tuple(_sse(name, data) for name, data in events),
+        streamed=True,
+        drops=drops,
+        tokens=tuple(_delta_tokens(data) for _, data in events),
+    )
 
 
 def estimate_input_tokens(request: Mapping[str, Any]) -> int:
     """Tokens of every piece of text in the request: system, messages, tools."""
     tools = request.get("tools")
-    return (count_tokens("".join(_strings(request.get("system"))))
-            + count_tokens("".join(_strings(request.get("messages"))))
-            + (count_tokens(json.dumps(tools)) if tools else 0))
+    return (
+        count_tokens("".join(_strings(request.get("system"))))
+        + count_tokens("".join(_strings(request.get("messages"))))
+        + (count_tokens(json.dumps(tools)) if tools else 0)
+    )
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -295,15 +304,23 @@ def _render_whole(reply: Reply, message: dict[str, Any], ids: Ids) -> WireRespon
 
 def _events(reply: Reply, message: dict[str, Any], delta_chars: int) -> Iterator[tuple[str, Any]]:
     usage = message["usage"]
-    start = {**message, "content": [], "stop_reason": None, "stop_sequence": None,
-             "stop_details": None, "usage": {**usage, "output_tokens": 1}}
+    start = {
+        **message,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "stop_details": None,
+        "usage": {**usage, "output_tokens": 1},
+    }
     yield "message_start", {"type": "message_start", "message": start}
     limit = reply.drop_after if reply.drop_after is not None else reply.error_after
     sent = 0
     pinged = False
     for index, block in enumerate(reply.content):
-        yield "content_block_start", {"type": "content_block_start", "index": index,
-                                      "content_block": _shell(block)}
+        yield (
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": _shell(block)},
+        )
         if not pinged:
             # The API sends a ping early in every stream; the SDK must skip it.
             yield "ping", {"type": "ping"}
@@ -313,14 +330,18 @@ def _events(reply: Reply, message: dict[str, Any], delta_chars: int) -> Iterator
                 room = limit - sent
                 if len(delta["text"]) >= room:
                     if room > 0:
-                        yield "content_block_delta", {"type": "content_block_delta",
-                                                      "index": index,
-                                                      "delta": {**delta, "text": delta["text"][:room]}}
+                        yield (
+                            "content_block_delta",
+                            {
+                                "type": "content_block_delta",
+                                "index": index,
+                                "delta": {**delta, "text": delta["text"][:room]},
+                            },
+                        )
                     yield from _break_off(reply)
                     return
                 sent += len(delta["text"])
-            yield "content_block_delta", {"type": "content_block_delta", "index": index,
-                                          "delta": delta}
+            yield "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
         yield "content_block_stop", {"type": "content_block_stop", "index": index}
     if not pinged:
         yield "ping", {"type": "ping"}
@@ -328,14 +349,27 @@ def _events(reply: Reply, message: dict[str, Any], delta_chars: int) -> Iterator
         # Less text than the limit: break off where the message would have ended.
         yield from _break_off(reply)
         return
-    yield "message_delta", {
-        "type": "message_delta",
-        "delta": {"stop_reason": message["stop_reason"], "stop_sequence": message["stop_sequence"],
-                  "stop_details": message["stop_details"]},
-        "usage": {key: usage[key] for key in ("input_tokens", "cache_creation_input_tokens",
-                                              "cache_read_input_tokens", "output_tokens")
-                  if key in usage},
-    }
+    yield (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {
+                "stop_reason": message["stop_reason"],
+                "stop_sequence": message["stop_sequence"],
+                "stop_details": message["stop_details"],
+            },
+            "usage": {
+                key: usage[key]
+                for key in (
+                    "input_tokens",
+                    "cache_creation_input_tokens",
+                    "cache_read_input_tokens",
+                    "output_tokens",
+                )
+                if key in usage
+            },
+        },
+    )
     yield "message_stop", {"type": "message_stop"}
 
 
@@ -384,4 +418,3 @@ def _deltas(block: Mapping[str, Any], delta_chars: int) -> Iterator[dict[str, An
 
 def _sse(name: str, data: Any) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
-

@@ -21,8 +21,10 @@ class _Finalized:
 
 
 def test_threads_parsing_at_once_get_their_trees() -> None:
-    sources = [(STDLIB / name).read_text(encoding="utf-8")
-               for name in ("textwrap.py", "shlex.py", "colorsys.py", "bisect.py", "heapq.py")]
+    sources = [
+        (STDLIB / name).read_text(encoding="utf-8")
+        for name in ("textwrap.py", "shlex.py", "colorsys.py", "bisect.py", "heapq.py")
+    ]
     expected = [ast.dump(ast.parse(s)) for s in sources]
     failures: list[BaseException] = []
 

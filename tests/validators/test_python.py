@@ -30,9 +30,7 @@ def test_elision_comment_among_statements_is_a_placeholder() -> None:
                 # ... existing code ...
                 self.items.append(todo)
         """)
-    assert [(f.code, f.line, f.column, f.scope) for f in found] == [
-        (Code.PLACEHOLDER, 4, 9, "TodoList.add")
-    ]
+    assert [(f.code, f.line, f.column, f.scope) for f in found] == [(Code.PLACEHOLDER, 4, 9, "TodoList.add")]
     assert "existing code" in found[0].message
 
 
@@ -254,7 +252,8 @@ def test_star_import_from_the_standard_library_defines_no_required_name() -> Non
     for source in ("from typing import *\n", "from os.path import *\n"):
         found = check(source + "def a():\n    return 1\n", requires=["a", "parse_duration"])
         assert [(f.code, f.message) for f in found] == [
-            (Code.MISSING, "required name `parse_duration` is not defined at module level")]
+            (Code.MISSING, "required name `parse_duration` is not defined at module level")
+        ]
 
 
 def test_malformed_required_name_is_a_value_error() -> None:
@@ -387,9 +386,7 @@ def test_tokenizer_error_gets_cpython_position() -> None:
 
 def test_truncated_file_is_reported_at_its_end() -> None:
     found = check("class TodoList:\n    def add(self, todo):\n        self.items.append(todo\n")
-    assert [(f.code, f.line, f.column, f.scope) for f in found] == [
-        (Code.TRUNCATED, 3, 31, "TodoList.add")
-    ]
+    assert [(f.code, f.line, f.column, f.scope) for f in found] == [(Code.TRUNCATED, 3, 31, "TodoList.add")]
     assert "'(' opened at 3:26" in found[0].message
 
 

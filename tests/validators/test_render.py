@@ -10,9 +10,7 @@ import pytest
 from validators import FORMATS, Code, Finding, render, render_json, render_problems, render_text
 
 TRUNCATED = Finding(Code.TRUNCATED, 40, 1, "", "the file ends inside '(' opened at 38:12")
-PLACEHOLDER = Finding(
-    Code.PLACEHOLDER, 12, 5, "TodoList.add", '"# ... existing code ..." stands in for code'
-)
+PLACEHOLDER = Finding(Code.PLACEHOLDER, 12, 5, "TodoList.add", '"# ... existing code ..." stands in for code')
 RESULTS = [("todo/models.py", [PLACEHOLDER, TRUNCATED]), ("todo/cli.py", [])]
 
 

@@ -22,6 +22,10 @@ import pytest
 from validators import Code, Finding, check
 from validators.python import _cpython_verdict, _inspect
 
+# Slow (the validators over stdlib modules, whole and mangled): not in the quick loop;
+# `.ci/run` and `python -m pytest -m ""` run it.
+pytestmark = pytest.mark.slow
+
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 SEED = 20240611
 
@@ -65,16 +69,12 @@ def test_the_sample_is_large_enough() -> None:
 
 
 def test_stdlib_modules_have_no_findings() -> None:
-    flagged = {
-        name: findings for name, text in stdlib_modules(200, 40_000) if (findings := check(text))
-    }
+    flagged = {name: findings for name, text in stdlib_modules(200, 40_000) if (findings := check(text))}
     assert flagged == {}
 
 
 def test_stdlib_modules_have_no_findings_without_screening() -> None:
-    flagged = {
-        name: findings for name, text in stdlib_modules(40, 20_000) if (findings := thorough(text))
-    }
+    flagged = {name: findings for name, text in stdlib_modules(40, 20_000) if (findings := thorough(text))}
     assert flagged == {}
 
 
@@ -152,9 +152,7 @@ class _Functions(cst.CSTVisitor):
 class _Rewrite(cst.CSTTransformer):
     """Replace the body of the function `target` (a qualified name) using `change`."""
 
-    def __init__(
-        self, target: str, change: Callable[[cst.IndentedBlock], cst.IndentedBlock]
-    ) -> None:
+    def __init__(self, target: str, change: Callable[[cst.IndentedBlock], cst.IndentedBlock]) -> None:
         super().__init__()
         self.target = target
         self.change = change
@@ -163,9 +161,7 @@ class _Rewrite(cst.CSTTransformer):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.scope.append(node.name.value)
 
-    def leave_ClassDef(
-        self, original_node: cst.ClassDef, updated_node: cst.ClassDef
-    ) -> cst.ClassDef:
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         self.scope.pop()
         return updated_node
 
@@ -304,16 +300,12 @@ def test_a_comment_standing_for_a_body_is_found_though_the_file_no_longer_parses
         ("The remaining functions follow the same pattern.", False),
     ],
 )
-def test_a_trailing_remark_appended_to_a_module_is_a_premature_end(
-    remark: str, commented: bool
-) -> None:
+def test_a_trailing_remark_appended_to_a_module_is_a_premature_end(remark: str, commented: bool) -> None:
     for name, text in stdlib_modules(15, 10_000):
         ended = text.rstrip() + "\n\n" + remark + "\n"
         found = check(ended)
         assert found == thorough(ended)
-        assert [(f.code, f.line) for f in found] == [
-            (Code.PREMATURE_END, _line_of(ended, remark))
-        ], name
+        assert [(f.code, f.line) for f in found] == [(Code.PREMATURE_END, _line_of(ended, remark))], name
 
 
 # -- required names --------------------------------------------------------------------
