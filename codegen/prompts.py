@@ -19,6 +19,19 @@ in for code, no "the remaining methods follow the same pattern". If the file is 
 keep writing: when your answer is cut off by the output limit you will be asked to \
 continue, and you continue exactly where you stopped."""
 
+# -- phrases -------------------------------------------------------------------------
+# The fixed words of the requests below, which a reader of them may go by: codegen's
+# own test double finds the path, the quoted code and the definition asked for by them
+# (`tests/double` imports these), so the prompts are built from them.
+ASK_FILE = "Write the file `{path}`."
+MUST_DEFINE = "It must define: "
+ASK_REPAIR = "Repair the file `{path}`"
+FILE_AS_IT_STANDS = "The file as it stands:"
+ASK_DEFINITION = "Write the complete definition of `{name}`"
+ASK_STATEMENT = "Write the corrected top-level statement that begins at line {line}:"
+FILE_SO_FAR = "The file so far ends with these lines:"
+STALLED = "your last message only repeated what was already written"
+
 CONTINUE = """\
 Your answer was cut off by the output limit. Continue exactly from the last character \
 you wrote, as if the answer had never been interrupted: do not repeat anything, add no \
@@ -42,8 +55,7 @@ do not open a new code block. Close the code block when the file is complete."""
 # answer that added nothing, the turn says so. The test double reads "ends with these
 # lines" and the fenced block after it.
 CONTINUE_QUOTED = """\
-Your answer was cut off by the output limit{stalled}. The file so far ends with these \
-lines:
+Your answer was cut off by the output limit{stalled}. {file_so_far}
 
 ```{language}
 {tail}
@@ -53,7 +65,7 @@ lines:
 the end of the file. Do not repeat any other line already written, add no commentary, \
 and close the code block when the file is complete."""
 
-_STALLED = ", and your last message only repeated what was already written"
+_STALLED = ", and " + STALLED
 _RESUME_MID_LINE = "Its last line is unfinished: write that line again in full and go on from there"
 _RESUME_AFTER_LINE = "Continue from exactly after the last line shown"
 # Lines of the code quoted. A model may type them again (Qwen does, at most turns), but
@@ -72,6 +84,7 @@ def continue_prompt(code: str, language: str, *, stalled: bool = False) -> str:
     tail = "\n".join(lines[-QUOTED_LINES:])
     return CONTINUE_QUOTED.format(
         stalled=_STALLED if stalled else "",
+        file_so_far=FILE_SO_FAR,
         language=language,
         tail=tail,
         resume=_RESUME_MID_LINE if mid_line else _RESUME_AFTER_LINE,
@@ -105,9 +118,9 @@ def file_prompt(
 ) -> str:
     """The user message asking for one file; `dependencies` are (path, source) pairs."""
     language = _fence_language(path)
-    parts = [f"Write the file `{path}`.", "", prompt.strip()]
+    parts = [ASK_FILE.format(path=path), "", prompt.strip()]
     if requires:
-        parts += ["", "It must define: " + ", ".join(f"`{n}`" for n in requires) + "."]
+        parts += ["", MUST_DEFINE + ", ".join(f"`{n}`" for n in requires) + "."]
     for dep_path, source in dependencies:
         parts += [
             "",
@@ -160,11 +173,11 @@ def _repair_quote(path: str, request: str, code: str) -> str:
     """What every repair request opens with: the file's request and the file."""
     return "\n".join(
         [
-            f"Repair the file `{path}`, written for this request:",
+            ASK_REPAIR.format(path=path) + ", written for this request:",
             "",
             request.strip(),
             "",
-            "The file as it stands:",
+            FILE_AS_IT_STANDS,
             f"```{_fence_language(path)}",
             code.rstrip("\n"),
             "```",
@@ -179,12 +192,11 @@ def _fence_language(path: str) -> str:
 
 
 # -- repairs -------------------------------------------------------------------------
-# A repair asks for the smallest thing that fixes a finding. The wording below is also
-# what the test double reads ("Write the complete definition of `X`"), so change both.
+# A repair asks for the smallest thing that fixes a finding (its fixed words: the
+# phrases above).
 
 FINISH = """\
-Your answer ended before the file was complete: {why} The file so far ends with these \
-lines:
+Your answer ended before the file was complete: {why} {file_so_far}
 
 ```{language}
 {tail}
@@ -198,7 +210,13 @@ commentary."""
 def finish_prompt(why: str, tail: str, names: Sequence[str], language: str) -> str:
     """A user turn asking for the rest of a file that stopped early."""
     named = (", including " + ", ".join(f"`{n}`" for n in names)) if names else ""
-    return FINISH.format(why=why.rstrip(".") + ".", names=named, language=language, tail=tail.rstrip("\n"))
+    return FINISH.format(
+        why=why.rstrip(".") + ".",
+        file_so_far=FILE_SO_FAR,
+        names=named,
+        language=language,
+        tail=tail.rstrip("\n"),
+    )
 
 
 def definition_prompt(path: str, request: str, code: str, target: str, kind: str, why: str) -> RepairPrompt:
@@ -210,7 +228,7 @@ def definition_prompt(path: str, request: str, code: str, target: str, kind: str
             [
                 why.strip(),
                 "",
-                f"Write the complete definition of `{target}`: that {kind} alone, every line of it "
+                ASK_DEFINITION.format(name=target) + f": that {kind} alone, every line of it "
                 f"in full (with its decorators), in one ```{language} code block. Do not write any "
                 "other part of the file; add the imports it needs above it.",
             ]
@@ -229,7 +247,7 @@ def statement_prompt(
             [
                 why.strip(),
                 "",
-                f"Write the corrected top-level statement that begins at line {first_line}:",
+                ASK_STATEMENT.format(line=first_line),
                 f"```{language}",
                 statement.rstrip("\n"),
                 "```",
@@ -260,18 +278,15 @@ def verify_prompt(
     )
     if test:
         ask = (
-            f"Write the complete definition of `{target}` again: if the test itself is wrong "
+            ASK_DEFINITION.format(name=target) + " again: if the test itself is wrong "
             "(it expects what the request does not ask for, or is broken), correct it; if the "
             "code it tests is at fault, write the test unchanged."
         )
     elif kind == "definition":
-        ask = (
-            f"Write the complete definition of `{target}`, which the checks need and the file "
-            "does not define."
-        )
+        ask = ASK_DEFINITION.format(name=target) + ", which the checks need and the file does not define."
     else:
         ask = (
-            f"Write the complete definition of `{target}` again, corrected so that the checks "
+            ASK_DEFINITION.format(name=target) + " again, corrected so that the checks "
             f"pass. If the fault is not in `{target}`, write it unchanged."
         )
     return RepairPrompt(

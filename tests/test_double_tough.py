@@ -514,8 +514,10 @@ def test_the_quote_is_found_nearest_to_where_the_answers_got() -> None:
 
 
 def test_codegens_continue_prompt_is_what_the_author_reads() -> None:
-    # codegen.prompts.CONTINUE_QUOTED must keep these phrases (see module_author).
-    assert FILE_SO_FAR in prompts.CONTINUE_QUOTED
+    # The double reads codegen's phrases (tests/double/phrases.py): every continuation
+    # and finish says them.
+    assert FILE_SO_FAR in prompts.continue_prompt("x = 1\n", "python")
+    assert FILE_SO_FAR in prompts.finish_prompt("it stopped", "x = 1\n", (), "python")
     assert STALLED in prompts.continue_prompt("x = 1\n", "python", stalled=True)
     assert STALLED not in prompts.continue_prompt("x = 1\n", "python")
     for code, quoted in [

@@ -35,6 +35,8 @@ README = ROOT / "README.md"
 NOT_RUN = {
     "bash .ci/run": "runs the whole test suite, this test included: CI runs it",
     "python -m pytest e2e -q": "needs llama-server, which takes 15 minutes to build",
+    "python -m pytest -q": "the test suite this test is in",
+    "python -m pytest -q -m ''": "the test suite this test is in, the slow suites too",
 }
 LOCAL_SERVER = "http://localhost:8080"
 FENCE = re.compile(r"^(`{3,}|~{3,})\s*([\w+-]*)")

@@ -19,20 +19,14 @@ Pure: the request in, a reply out; `ast` to find a definition.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import replies
 from .definitions import find_site, first_line
+from .phrases import DEFINITION_REQUEST, FILE_REQUEST, QUOTED_FILE, REPAIR_REQUEST
 from .wire import Reply
-
-FILE_REQUEST = re.compile(r"Write the file `([^`]+)`")
-REPAIR_REQUEST = re.compile(r"Repair the file `([^`]+)`")
-DEFINITION_REQUEST = re.compile(r"Write the complete definition of `([\w.]+)`")
-# The file as the repair request shows it ("The file as it stands:" then a fence).
-QUOTED_FILE = re.compile(r"The file as it stands:\n```[\w+-]*\n(.*?)\n```\n", re.DOTALL)
 
 
 @dataclass(frozen=True)

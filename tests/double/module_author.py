@@ -112,6 +112,7 @@ from . import replies
 from .cache import PromptCache
 from .definitions import DefinitionShape, DefinitionStyle, shaped_definition
 from .laziness import Laziness, LazyText, make_lazy
+from .phrases import DEFINITION_REQUEST, FILE_SO_FAR, REPAIR_OPENING, STALLED, STATEMENT_REQUEST
 from .seams import (
     LOST_KINDS,
     SEAM_KINDS,
@@ -180,21 +181,11 @@ STATEMENT_TAIL_PROSE = (
 )
 NO_STATEMENT = "I cannot tell which part of `{path}` this statement was meant to be, so I cannot correct it."
 
-# What codegen's repairs ask (`codegen.prompts.definition_prompt`, `statement_prompt`).
-DEFINITION_REQUEST = re.compile(r"Write the complete definition of `([\w.]+)`")
-STATEMENT_REQUEST = re.compile(
-    r"Write the corrected top-level statement that begins at line \d+:\n```[\w+-]*\n"
-    r"(.*?)\n```",
-    re.DOTALL,
-)
-REPAIR_REQUEST = "Repair the file `"
-# What codegen says on a user-turn continuation (`codegen.prompts.CONTINUE_QUOTED`,
-# `continue_prompt`): this phrase, then the exact end of the file so far in a fenced
-# block. codegen's prompt must keep these phrases (change both together): the author
-# finds the quoted text in its meant answer and goes on from exactly after it, and
-# after STALLED (the last answer only repeated itself) never starts a block over.
-FILE_SO_FAR = "The file so far ends with these lines:"
-STALLED = "your last message only repeated what was already written"
+# What codegen's repairs ask, and what it says on a user-turn continuation: FILE_SO_FAR,
+# then the exact end of the file so far in a fenced block (`codegen.prompts`, imported
+# by `phrases.py`). The author finds the quoted text in its meant answer and goes on
+# from exactly after it, and after STALLED (the last answer only repeated itself) never
+# starts a block over.
 
 DEFINITION_STYLE = DefinitionStyle()
 
@@ -481,7 +472,7 @@ class ModuleAuthor:
         statement = STATEMENT_REQUEST.search(prompt)
         if statement:
             return path, ("statement", statement.group(1))
-        if prompt.startswith(REPAIR_REQUEST):
+        if prompt.startswith(REPAIR_OPENING):
             raise LookupError(
                 f'a repair of `{path}` that asks for neither a definition ("Write the '
                 'complete definition of `X`") nor a statement ("Write the corrected '

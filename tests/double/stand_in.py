@@ -13,12 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import replies
+from .phrases import FILE_REQUEST, REQUIRES
 from .wire import Reply
 
 Request = dict[str, Any]
 
-_PATH = re.compile(r"Write the file `([^`]+)`\.")
-_REQUIRES = re.compile(r"^It must define: (.*)\.$", re.MULTILINE)
+_PATH = FILE_REQUEST
+_REQUIRES = REQUIRES
 
 
 def stand_in(path: str, requires: Sequence[str]) -> str:
