@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from validators import check
-from validators.python import _cpython_verdict, _inspect
+from validators.python import _inspect
+from validators.python.reading import cpython_verdict
 
 REMARKS = [
     "# ... existing code ...",
@@ -66,5 +67,5 @@ def modules(draw: st.DrawFn) -> str:
 @given(modules())
 def test_screening_never_hides_a_finding(source: str) -> None:
     ast.parse(source)
-    verdict = _cpython_verdict(source)
+    verdict = cpython_verdict(source)
     assert check(source) == _inspect(source, (), stubs_allowed=False, verdict=verdict)

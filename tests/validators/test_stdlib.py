@@ -20,7 +20,8 @@ import libcst as cst
 import pytest
 
 from validators import Code, Finding, check
-from validators.python import _cpython_verdict, _inspect
+from validators.python import _inspect
+from validators.python.reading import cpython_verdict
 
 # Slow (the validators over stdlib modules, whole and mangled): not in the quick loop;
 # `.ci/run` and `python -m pytest -m ""` run it.
@@ -59,7 +60,7 @@ def stdlib_modules(count: int, max_chars: int) -> tuple[tuple[str, str], ...]:
 
 def thorough(text: str, requires: Sequence[str] = ()) -> list[Finding]:
     """`check` without its screening: every check on libcst's tree."""
-    verdict = _cpython_verdict(text)
+    verdict = cpython_verdict(text)
     assert verdict.fatal is None
     return _inspect(text, tuple(requires), stubs_allowed=False, verdict=verdict)
 
