@@ -348,7 +348,6 @@ def _same_lines(a: str, b: str) -> bool:
 
 
 def _missing_name(finding: Finding) -> str:
-    """`TodoList.add` out of "required name `TodoList.add` is not defined ..."."""
-    start = finding.message.find("`")
-    end = finding.message.find("`", start + 1)
-    return finding.message[start + 1 : end] if 0 <= start < end else ""
+    """The required name a `missing` finding is about ("" for a finding made without
+    one)."""
+    return finding.name

@@ -49,6 +49,9 @@ class Finding:
     # indentation says (a definition a continuation left, which ends where it was
     # cut); 0 when not known. Not part of `to_dict`.
     end_line: int = 0
+    # The required name a `missing` finding is about (`TodoList.add`); "" otherwise. Not
+    # part of `to_dict`: the message says it.
+    name: str = ""
 
     def to_dict(self) -> dict[str, str | int]:
         """The finding as JSON-ready data; these keys and their order are stable."""

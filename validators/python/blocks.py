@@ -30,13 +30,14 @@ class Pending:
     code: Code
     scope: str
     message: str
+    name: str = ""  # the required name a `missing` finding is about
 
     def locate(self, positions: Mapping[cst.CSTNode, CodeRange]) -> Finding:
         line, column = 1, 1
         if self.node is not None:
             where = positions[self.node]
             line, column = where.start.line, where.start.column + 1
-        return Finding(self.code, line, column, self.scope, self.message)
+        return Finding(self.code, line, column, self.scope, self.message, name=self.name)
 
 
 @dataclass

@@ -109,6 +109,7 @@ class NameRule(Rules):
                     Code.MISSING,
                     parent,
                     f"required name `{name}` is not defined {where}{detail}",
+                    name=name,
                 )
             )
         return found
