@@ -1,5 +1,5 @@
-"""The state of one build of one spec, shared by the scheduler, the verify step and
-the batches: `BuildSession`."""
+"""The state of one build of one spec, which the scheduler runs files through and the
+verify step goes on from: `BuildSession`."""
 
 from __future__ import annotations
 
