@@ -37,15 +37,25 @@ class NoAnswerLeft(AssertionError):
 
 
 class FakeStreamer:
-    """Answers requests with queued `Answer`s, in order, and keeps every request.
+    """Answers requests with queued `Answer`s, in order, and keeps every request;
+    with `respond`, a function of the request answers once the queue is empty.
 
     `prefill=False` plays a model that refuses assistant prefill (the 4.6 models on):
     a request that ends with an assistant turn raises `PrefillRejectedError`, as the
     client does for the API's 400, and takes no queued answer.
     """
 
-    def __init__(self, answers: Iterable[Answer | str] = (), *, prefill: bool = True) -> None:
+    def __init__(
+        self,
+        answers: Iterable[Answer | str] = (),
+        *,
+        prefill: bool = True,
+        respond: Callable[[dict[str, Any]], Answer] | None = None,
+    ) -> None:
         self.prefill = prefill
+        # Where answers depend on what was asked: called with each request once the
+        # queued answers are used up.
+        self.respond = respond
         self.requests: list[dict[str, Any]] = []  # every request body, a deep copy, in order
         self._answers: list[Answer] = [a if isinstance(a, Answer) else answer(a) for a in answers]
         self._lock = threading.Lock()  # a build with --jobs > 1 streams from threads
@@ -81,7 +91,7 @@ class FakeStreamer:
         return len(self._answers)
 
     def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
-        with self._lock:
+        with self._lock:  # one answer at a time, threads or not (authors keep state)
             self.requests.append(copy.deepcopy(request))
             messages = request.get("messages") or []
             if not self.prefill and messages and messages[-1].get("role") == "assistant":
@@ -89,13 +99,16 @@ class FakeStreamer:
                     "This model does not support assistant message prefill. "
                     "The conversation must end with a user message."
                 )
-            if not self._answers:
+            if self._answers:
+                given = self._answers.pop(0)
+            elif self.respond is not None:
+                given = self.respond(copy.deepcopy(request))
+            else:
                 last = json.dumps(messages[-1] if messages else {}, ensure_ascii=False)[:300]
                 raise NoAnswerLeft(
                     f"request {len(self.requests)} came after every queued answer "
                     f"was given; its last message: {last}"
                 )
-            given = self._answers.pop(0)
         if on_text is not None and given.text:
             on_text(given.text)
         return given

@@ -15,9 +15,14 @@ import anthropic
 import black
 import yaml
 
+from codegen.models import Usage
+from codegen.streaming import Answer
 from codegen.streaming.anthropic import Connection, MessagesClient
+from codegen.testing import FakeStreamer
 from tests.cli_runner import CommandResult, run_codegen
 from tests.double import MessagesDouble, seams
+from tests.double.tokens import count_tokens
+from tests.double.wire import Reply, estimate_input_tokens
 
 Definitions = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -145,3 +150,23 @@ class Store:
         return json.dumps(self.items)
 ```
 """
+
+
+def fake_of(author: Any) -> FakeStreamer:
+    """A FakeStreamer that answers as one of the double's authors would (a function of
+    the request to a `Reply`), with no HTTP in between: for logic tests of what codegen
+    does with the answers. Usage is the double's estimate; no prompt cache is played
+    (tests of cache accounting go through the wire double)."""
+
+    def respond(request: dict[str, Any]) -> Answer:
+        reply = author(request)
+        if not isinstance(reply, Reply):
+            raise AssertionError(f"the author answered with an HTTP error: {reply!r}")
+        content = tuple(dict(block) for block in reply.content)
+        text = "".join(b.get("text", "") for b in content if b.get("type") == "text")
+        output = reply.output_tokens if reply.output_tokens is not None else count_tokens(text)
+        usage = Usage(input_tokens=estimate_input_tokens(request), output_tokens=max(1, output))
+        details = dict(reply.stop_details) if reply.stop_details is not None else None
+        return Answer(content, reply.stop_reason, details, usage)
+
+    return FakeStreamer(respond=respond)

@@ -12,7 +12,7 @@ from codegen.errors import EXIT_API, EXIT_FINDINGS, EXIT_OK, UsageError
 from codegen.spec import load_spec
 from codegen.testing import FakeStreamer, answer, cut
 from tests.double import MessagesDouble, ModuleAuthor, ScriptedAuthor, Seams, replies
-from tests.support import MODULES, STDLIB, client_for, same_as_formatted, write_spec
+from tests.support import MODULES, STDLIB, client_for, fake_of, same_as_formatted, write_spec
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_a_model_with_prices_continues_by_line_prefill_and_reads_its_history_fro
 
 def test_a_dependency_is_written_first_and_given_as_context(tmp_path: Path) -> None:
     targets = {"pkg/a.py": "A = 1\n", "pkg/b.py": "from pkg.a import A\n\nB = A + 1\n"}
-    double = MessagesDouble(ModuleAuthor(targets))
+    fake = fake_of(ModuleAuthor(targets))
     spec = load_spec(
         write_spec(
             tmp_path,
@@ -95,9 +95,9 @@ def test_a_dependency_is_written_first_and_given_as_context(tmp_path: Path) -> N
             ],
         )
     )
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     assert [f.path for f in result.files] == ["pkg/a.py", "pkg/b.py"]
-    prompt_of_b = double.requests[-1]["messages"][0]["content"][0]["text"]
+    prompt_of_b = fake.requests[-1]["messages"][0]["content"][0]["text"]
     assert "`pkg/a.py`, already written" in prompt_of_b and "A = 1" in prompt_of_b
 
 
@@ -123,9 +123,9 @@ def test_a_complete_answer_that_does_not_parse_is_kept_not_written(tmp_path: Pat
 
 
 def test_a_refusal_is_reported_and_exits_1(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.refusal("bio")]))
+    fake = fake_of(ScriptedAuthor([replies.refusal("bio")]))
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     assert result.files[0].status == "refused" and "bio" in result.files[0].detail
     assert result.exit_code == EXIT_FINDINGS
 
@@ -150,13 +150,13 @@ def test_a_second_build_with_nothing_changed_calls_nothing(tmp_path: Path) -> No
 
 def test_the_same_code_again_is_not_rewritten(tmp_path: Path) -> None:
     answer = replies.text("```python\nX = 1\n```")
-    double = MessagesDouble(ScriptedAuthor([answer, answer]))
+    fake = fake_of(ScriptedAuthor([answer, answer]))
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]))
-    build_spec(spec, BuildOptions(), client=client_for(double))
+    build_spec(spec, BuildOptions(), client=fake)
     mtime = (tmp_path / "a.py").stat().st_mtime_ns
     changed = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x, again"}]))
-    assert build_spec(changed, BuildOptions(), client=client_for(double)).files[0].status == "unchanged"
-    assert len(double.requests) == 2 and (tmp_path / "a.py").stat().st_mtime_ns == mtime
+    assert build_spec(changed, BuildOptions(), client=fake).files[0].status == "unchanged"
+    assert len(fake.requests) == 2 and (tmp_path / "a.py").stat().st_mtime_ns == mtime
 
 
 def test_hand_edits_are_kept_unless_forced(tmp_path: Path) -> None:
@@ -184,16 +184,16 @@ def test_an_api_failure_fails_that_file_and_the_others_carry_on(tmp_path: Path) 
 
 
 def test_a_file_whose_dependency_failed_is_skipped(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor([replies.refusal()]))
+    fake = fake_of(ScriptedAuthor([replies.refusal()]))
     spec = load_spec(
         write_spec(
             tmp_path,
             [{"path": "a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b", "depends_on": ["a.py"]}],
         )
     )
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     assert [f.status for f in result.files] == ["refused", "skipped"]
-    assert len(double.requests) == 1
+    assert len(fake.requests) == 1
 
 
 def test_max_cost_stops_before_a_call_that_could_pass_it(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from codegen.report.terminal import LiveProgress, print_summary, progress_displa
 from codegen.spec import load_spec
 from tests.cli_runner import CommandResult, run_codegen
 from tests.double import MessagesDouble, ScriptedAuthor, count_tokens, replies
-from tests.support import LAZY_STORE, client_for, write_spec
+from tests.support import LAZY_STORE, client_for, fake_of, write_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,12 +72,12 @@ PLAIN_LINES = [
 
 
 def test_plain_lines_for_two_files_with_a_continuation_and_a_repair(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor(two_files_script()))
+    fake = fake_of(ScriptedAuthor(two_files_script()))
     out: list[str] = []
     result = build_spec(
         load_spec(two_files_spec(tmp_path)),
         BuildOptions(jobs=1),
-        client=client_for(double),
+        client=fake,
         progress=PlainLines(out.append),
     )
     assert result.exit_code == 0, [f.detail for f in result.files]
@@ -205,14 +205,14 @@ def test_the_live_display_shows_one_line_per_file_and_its_state() -> None:
 
 def test_a_build_on_a_forced_terminal_draws_live_and_ends_with_every_final_state(tmp_path: Path) -> None:
     console, screen = terminal()
-    double = MessagesDouble(ScriptedAuthor(two_files_script()))
+    fake = fake_of(ScriptedAuthor(two_files_script()))
     with progress_display(console) as observer:
         assert isinstance(observer, LiveProgress)
         observer(Note("spec.yaml", "warning: a note above the live lines"))
         result = build_spec(
             load_spec(two_files_spec(tmp_path)),
             BuildOptions(jobs=1),
-            client=client_for(double),
+            client=fake,
             progress=observer,
         )
     assert result.exit_code == 0
@@ -224,8 +224,8 @@ def test_a_build_on_a_forced_terminal_draws_live_and_ends_with_every_final_state
 
 
 def test_print_summary_draws_a_table_with_cache_columns(tmp_path: Path) -> None:
-    double = MessagesDouble(ScriptedAuthor(two_files_script()))
-    result = build_spec(load_spec(two_files_spec(tmp_path)), BuildOptions(jobs=1), client=client_for(double))
+    fake = fake_of(ScriptedAuthor(two_files_script()))
+    result = build_spec(load_spec(two_files_spec(tmp_path)), BuildOptions(jobs=1), client=fake)
     console = Console(file=io.StringIO(), width=140, color_system=None)
     with console.capture() as capture:
         print_summary([result], console)

@@ -27,7 +27,7 @@ from codegen.splice import locate
 from codegen.verify.command import command_environment, run_command
 from tests.double import BuggyAuthor, Fix, MessagesDouble
 from tests.double.bugs import definition_text
-from tests.support import ROOT, client_for, codegen, one_line_error, write_spec
+from tests.support import ROOT, client_for, codegen, fake_of, one_line_error, write_spec
 
 PYTEST = shlex.join([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
 
@@ -207,36 +207,36 @@ def test_a_hand_written_test_finds_the_generated_function_at_fault(tmp_path: Pat
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_calc.py").write_text(TESTS)  # the user's own tests
     author = buggy_author()
-    double = MessagesDouble(author)
+    fake = fake_of(author)
     spec = load_spec(write_spec(tmp_path, FILES[:1], verify={"command": PYTEST}))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     assert result.verification is not None and result.verification.status == "passed"
     assert author.asked == [("file", "calc.py", ""), ("definition", "calc.py", "add")]
     assert (tmp_path / "tests" / "test_calc.py").read_text() == TESTS
 
 
 def test_verify_repairs_are_journalled_and_replayed_offline(tmp_path: Path) -> None:
-    double = MessagesDouble(buggy_author())
+    fake = fake_of(buggy_author())
     spec = load_spec(spec_with_verify(tmp_path))
-    assert build_spec(spec, BuildOptions(), client=client_for(double)).exit_code == EXIT_OK
+    assert build_spec(spec, BuildOptions(), client=fake).exit_code == EXIT_OK
     for output in (tmp_path / "calc.py", tmp_path / "tests" / "test_calc.py", spec.path.with_suffix(".lock")):
         output.unlink()
     # From scratch, with no network: the files, the failure and its repair, all from the journal.
     result = build_spec(spec, BuildOptions(offline=True), client=None)
     assert result.exit_code == EXIT_OK, render_build([result], "text")
     assert result.verification is not None and result.verification.status == "passed"
-    assert result.verification.repair_rounds == 1 and len(double.requests) == 3
+    assert result.verification.repair_rounds == 1 and len(fake.requests) == 3
     assert [f.replayed for f in result.files] == [2, 1]
 
 
 def test_still_failing_after_max_rounds_is_exit_1_with_the_output(tmp_path: Path) -> None:
     author = buggy_author(fixes=(Fix("calc.py", "add", FIXED_ADD.replace("a + b", "a * b"), EVIDENCE),))
-    double = MessagesDouble(author)  # its fix is wrong too
+    fake = fake_of(author)  # its fix is wrong too
     spec = load_spec(spec_with_verify(tmp_path, max_rounds=1))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     v = result.verification
     assert v is not None and v.status == "failed" and result.exit_code == EXIT_FINDINGS
-    assert [r.run.returncode for r in v.rounds if r.run] == [1, 1] and len(double.requests) == 3
+    assert [r.run.returncode for r in v.rounds if r.run] == [1, 1] and len(fake.requests) == 3
     assert v.detail == "exit 1 after 1 repair round"
     # The files stay written: the failure is the checks', reported, not a lost build.
     assert [f.status for f in result.files] == ["written", "written"]
@@ -251,27 +251,27 @@ def test_still_failing_after_max_rounds_is_exit_1_with_the_output(tmp_path: Path
 
 
 def test_max_rounds_0_runs_the_checks_and_repairs_nothing(tmp_path: Path) -> None:
-    double = MessagesDouble(buggy_author())
+    fake = fake_of(buggy_author())
     spec = load_spec(spec_with_verify(tmp_path, max_rounds=0))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     assert result.verification is not None and result.verification.status == "failed"
-    assert len(double.requests) == 2 and len(result.verification.rounds) == 1
+    assert len(fake.requests) == 2 and len(result.verification.rounds) == 1
 
 
 def test_no_verify_skips_the_command(tmp_path: Path) -> None:
-    double = MessagesDouble(buggy_author())
+    fake = fake_of(buggy_author())
     marker = tmp_path / "ran"
     command = shlex.join([sys.executable, "-c", f"open({str(marker)!r}, 'w')"])
     spec = load_spec(spec_with_verify(tmp_path, command))
-    result = build_spec(spec, BuildOptions(verify=False), client=client_for(double))
+    result = build_spec(spec, BuildOptions(verify=False), client=fake)
     assert result.exit_code == EXIT_OK and not marker.exists()
     assert result.verification is not None and result.verification.status == "skipped"
     assert "verify: `" in render_build([result], "text") and "skipped (--no-verify)" in render_build(
         [result], "text"
     )
-    assert len(double.requests) == 2
+    assert len(fake.requests) == 2
     # Without --no-verify, the same command runs.
-    build_spec(spec, BuildOptions(), client=client_for(double))
+    build_spec(spec, BuildOptions(), client=fake)
     assert marker.exists()
 
 
@@ -288,7 +288,7 @@ def test_dry_run_says_it_would_run_the_command(tmp_path: Path) -> None:
 
 def test_the_command_does_not_run_when_a_file_was_not_written(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
-    double = MessagesDouble(BuggyAuthor({"calc.py": "def f(:\n", "tests/test_calc.py": TESTS}))
+    fake = fake_of(BuggyAuthor({"calc.py": "def f(:\n", "tests/test_calc.py": TESTS}))
     spec = load_spec(
         write_spec(
             tmp_path,
@@ -297,7 +297,7 @@ def test_the_command_does_not_run_when_a_file_was_not_written(tmp_path: Path) ->
             verify={"command": shlex.join([sys.executable, "-c", f"open({str(marker)!r}, 'w')"])},
         )
     )
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     assert result.exit_code == EXIT_FINDINGS and not marker.exists()
     assert result.verification is not None and result.verification.status == "not-run"
     assert "calc.py" in result.verification.detail
@@ -312,9 +312,9 @@ def test_a_hanging_command_is_killed_at_its_timeout_with_what_it_started(tmp_pat
         "print('started', flush=True)\n"
         "time.sleep(600)\n"
     )
-    double = MessagesDouble(buggy_author())
+    fake = fake_of(buggy_author())
     spec = load_spec(spec_with_verify(tmp_path, shlex.join([sys.executable, "-c", hang]), timeout=2))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     v = result.verification
     assert v is not None and v.status == "timeout" and result.exit_code == EXIT_FINDINGS
     [only] = v.rounds
@@ -323,7 +323,7 @@ def test_a_hanging_command_is_killed_at_its_timeout_with_what_it_started(tmp_pat
     for pid in map(int, pids.read_text().split()):
         assert ended(pid), f"process {pid} outlived the timeout"
     assert "run 1: killed at its timeout after" in render_build([result], "text")
-    assert len(double.requests) == 2  # a hang is not traced to a definition
+    assert len(fake.requests) == 2  # a hang is not traced to a definition
 
 
 def ended(pid: int, within: float = 30) -> bool:
@@ -364,23 +364,23 @@ def alive(pid: int) -> bool:
 
 
 def test_a_command_not_on_path_is_a_usage_error_before_any_call(tmp_path: Path) -> None:
-    double = MessagesDouble(buggy_author())
+    fake = fake_of(buggy_author())
     spec = load_spec(spec_with_verify(tmp_path, "no-such-checker-9f3 -q"))
     with pytest.raises(UsageError) as caught:
-        build_spec(spec, BuildOptions(), client=client_for(double))
+        build_spec(spec, BuildOptions(), client=fake)
     assert caught.value.message == (
         f"{spec.path}: verify.command: `no-such-checker-9f3` is not on PATH; "
         "install it, name it by its path, or build with --no-verify"
     )
-    assert double.requests == []
+    assert fake.requests == []
     # --no-verify builds without it.
-    assert build_spec(spec, BuildOptions(verify=False), client=client_for(double)).exit_code == EXIT_OK
+    assert build_spec(spec, BuildOptions(verify=False), client=fake).exit_code == EXIT_OK
 
 
 def test_a_command_by_path_that_is_not_there_is_reported_after_the_build(tmp_path: Path) -> None:
-    double = MessagesDouble(buggy_author())
+    fake = fake_of(buggy_author())
     spec = load_spec(spec_with_verify(tmp_path, "./run-checks --all"))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     v = result.verification
     assert v is not None and v.status == "error" and result.exit_code == EXIT_USAGE
     assert v.detail == f"`./run-checks` not found (relative to {tmp_path})"
@@ -397,9 +397,9 @@ def test_the_command_runs_without_the_api_key(tmp_path: Path, monkeypatch: pytes
     command = shlex.join(
         [sys.executable, "-c", f"import json, os; json.dump(dict(os.environ), open({str(dump)!r}, 'w'))"]
     )
-    double = MessagesDouble(buggy_author())
+    fake = fake_of(buggy_author())
     spec = load_spec(spec_with_verify(tmp_path, command))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     assert result.verification is not None and result.verification.status == "passed"
     seen = json.loads(dump.read_text())
     assert secret not in dump.read_text()
@@ -536,9 +536,9 @@ def test_cli_green_after_one_round_without_the_key_in_the_checks(tmp_path: Path)
 
 def test_a_round_that_changes_nothing_is_not_run_again_and_the_rounds_end(tmp_path: Path) -> None:
     author = buggy_author(fixes=())  # answers every definition unchanged
-    double = MessagesDouble(author)
+    fake = fake_of(author)
     spec = load_spec(spec_with_verify(tmp_path, max_rounds=3))
-    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    result = build_spec(spec, BuildOptions(), client=fake)
     v = result.verification
     assert v is not None and v.status == "failed"
     # `add`, then the test; then nothing is left to ask about, and the checks ran once.
