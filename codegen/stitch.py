@@ -568,6 +568,12 @@ def _tail_readings(prev: str, new: str, fresh: bool, p: list[str], n: list[str],
     concat = prev + new
     if not partial:
         return readings + [concat]
+    if not partial.strip() and new.startswith("\n"):
+        # Cut in the indentation of a line not begun, and the answer goes on from the
+        # end of the line before (what the quote of whole lines asks for): the
+        # indentation was never a line. Kept, it is a blank line, which in a docstring
+        # changes the string.
+        readings.append("\n".join(p[:-1]) + new)
     retyped = "\n".join(p[:-1] + [new]) if n[0].startswith(partial) else None
     if fresh:
         # After prose or a fence a model starts a new line: the cut line typed again,

@@ -338,3 +338,20 @@ def test_an_answer_that_types_an_earlier_function_again_adds_nothing() -> None:
             stitch([Chunk(kept), Chunk(again, joins)]).code
             == "def a():\n    return 1\n\ndef peek(x):\n    if not x\n"
         )
+
+
+def test_a_cut_in_an_indentation_is_no_line_when_the_answer_goes_on_from_the_line_before() -> None:
+    # The quote shows whole lines ("continue from exactly after the last line shown"), so
+    # the answer opens with the newline that ends that line. The double's lazy author
+    # did; kept, the three spaces were a blank line, inside a docstring of `imp` too.
+    code = stitch(
+        [
+            Chunk('```python\ndef f():\n    """One\n    two\n   '),
+            Chunk('\n    three"""\n    return 1\n```', "user_turn"),
+        ]
+    ).code
+    assert code == 'def f():\n    """One\n    two\n    three"""\n    return 1\n'
+    code = stitch(
+        [Chunk("```python\ndef f():\n    x = 1\n   "), Chunk("```python\n\n    return x\n```", "user_turn")]
+    ).code
+    assert code == "def f():\n    x = 1\n    return x\n"
