@@ -87,16 +87,18 @@ def mend(
                 else:
                     code = _splice(calls, request, code, step, shared)
                     as_answered = False
-            except repair.WroteOthers as exc:
-                # Not what was asked, but code the file lacked: kept; asked again next round.
-                outcome, detail = "failed", str(exc)
-                if _parses(exc.code):
-                    code, as_answered = exc.code, False
             except SpliceError as exc:
                 outcome, detail = "failed", str(exc)
             except Unfinished as exc:
                 outcome, detail, stopped = "failed", str(exc), exc.stopped
-            _settle(step, outcome, left, failed, rewritten, unfinished)
+            if outcome == "failed":
+                failed.add(step.label)
+            else:  # what this step rewrote is no longer unfinished (unless found so again)
+                if step.action == "regenerate":
+                    rewritten.add(step.target)
+                for name in {step.target, *(f.scope for f in step.findings if f.code == Code.UNFINISHED)}:
+                    if name in unfinished and unfinished[name] is left.get(name):
+                        del unfinished[name]
             records.append(
                 RepairRecord(
                     step.action,
@@ -117,26 +119,6 @@ def mend(
         if not findings:
             break
     return code, findings
-
-
-def _settle(
-    step: Repair,
-    outcome: str,
-    left: Mapping[str, Finding],
-    failed: set[str],
-    rewritten: set[str],
-    unfinished: dict[str, Finding],
-) -> None:
-    """A step's mark on the round's state: a failed one is asked another way next time;
-    what an applied one rewrote is no longer unfinished (unless found so again)."""
-    if outcome == "failed":
-        failed.add(step.label)
-        return
-    if step.action == "regenerate":
-        rewritten.add(step.target)
-    for name in {step.target, *(f.scope for f in step.findings if f.code == Code.UNFINISHED)}:
-        if name in unfinished and unfinished[name] is left.get(name):
-            del unfinished[name]
 
 
 def stuck_at(code: str, found: Mapping[str, Finding]) -> dict[str, Finding]:
@@ -350,11 +332,3 @@ def _assistant_texts(conversation: tuple[dict[str, Any], ...]) -> list[str]:
 
 def _first_line(text: str) -> str:
     return text.splitlines()[0] if text else ""
-
-
-def _parses(code: str) -> bool:
-    try:
-        parse(code)
-    except (SyntaxError, ValueError):
-        return False
-    return True

@@ -33,7 +33,6 @@ from .splice import (
     defines,
     definition_around,
     definition_target,
-    definitions_in_answer,
     find_definition,
     insert_definition,
     merge_imports,
@@ -308,10 +307,7 @@ def apply(code: str, repair: Repair, answer: str) -> str:
         definition = find_definition(answer, repair.target)
         return merge_imports(replace_definition(code, repair.target, definition), definition.imports)
     if repair.action == "add":
-        try:
-            definition = find_definition(answer, repair.target)
-        except SpliceError as exc:
-            raise _wrote_others(code, repair, answer, exc) from None
+        definition = find_definition(answer, repair.target)
         code = merge_imports(insert_definition(code, repair.target, definition), definition.imports)
         return _add_also(code, repair.names, answer)
     if repair.action == "statement":
@@ -320,27 +316,6 @@ def apply(code: str, repair: Repair, answer: str) -> str:
             raise SpliceError(f"the answer repeats the broken lines {repair.first}-{repair.last}")
         return replace_lines(code, repair.first, repair.last, statement)
     raise SpliceError(f"{repair.action} is not a splice")
-
-
-class WroteOthers(SpliceError):
-    """An add's answer did not define the name asked for but wrote other definitions at
-    its scope that the file lacks: `code` holds them. A model that writes a file in
-    order, asked for a later function, writes the next one it has not written yet; put
-    in, the file's end moves on, and the name is asked for again from there."""
-
-    def __init__(self, message: str, code: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _wrote_others(code: str, repair: Repair, answer: str, error: SpliceError) -> SpliceError:
-    scope = repair.target.rpartition(".")[0]
-    new = [name for name in definitions_in_answer(answer, scope) if not defines(code, name)]
-    grown = _add_also(code, new, answer)
-    if grown == code:
-        return error
-    shown = ", ".join(f"`{n}`" for n in new if defines(grown, n))
-    return WroteOthers(f"{error}; it wrote {shown}, which the file lacked: put in", grown)
 
 
 def _add_also(code: str, names: Sequence[str], answer: str) -> str:

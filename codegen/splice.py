@@ -81,25 +81,6 @@ def find_definition(answer: str, qualname: str) -> Definition:
     return Definition(parts[-1], text, imports)
 
 
-def definitions_in_answer(answer: str, scope: str) -> list[str]:
-    """The qualified names of the functions and classes a repair answer defines at
-    `scope` ("" for module level, `Cls` for its methods), in order; [] when its code
-    does not parse."""
-    code = extract_code(answer)
-    try:
-        tree, _ = _parse_shifted(code)
-    except SpliceError:
-        return []
-    body: Sequence[ast.stmt] = tree.body
-    if scope:
-        node = _lookup(tree.body, scope.split("."))
-        if not isinstance(node, ast.ClassDef):
-            return []
-        body = node.body
-    prefix = f"{scope}." if scope else ""
-    return [prefix + n.name for n in body if isinstance(n, Definitions)]
-
-
 def _definition_in_broken(code: str, qualname: str) -> Definition | None:
     """`qualname`'s definition read out of code that does not parse as a whole: the
     last block opened by `def`/`class` of its name (at any depth) that parses alone,

@@ -572,35 +572,3 @@ def test_a_finish_that_writes_the_last_definitions_over_adds_only_what_is_new(tm
         "    def __len__(self):\n        return len(self.items)\n\n"
         "    def is_empty(self):\n        return not self.items\n"
     )
-
-
-def test_an_add_answered_with_the_definition_before_it_keeps_that_and_asks_again_from_there(
-    tmp_path: Path,
-) -> None:
-    # Qwen2.5-Coder-0.5B, asked for the missing `convert` of temperature.py, wrote
-    # `kelvin_to_celsius`, the next function of the file it had not written yet.
-    first = "```python\ndef c_to_k(c):\n    return c + 273.15\n```"
-    other = "```python\ndef k_to_c(k):\n    return k - 273.15\n```"
-    rest = "```python\n\n\ndef convert(value):\n    return k_to_c(c_to_k(value))\n```"
-    fake = FakeStreamer([first, other, rest])
-    spec = load_spec(
-        write_spec(
-            tmp_path,
-            [{"path": "t.py", "prompt": "x", "requires": ["convert"]}],
-            model="claude-sonnet-5-5",
-            max_repairs=2,
-        )
-    )
-    [f] = build_spec(spec, BuildOptions(), client=fake).files
-    assert f.status == "written", f.detail
-    assert [(r.label, r.outcome) for r in f.repairs] == [
-        ("add convert", "failed"),
-        ("finish the file", "applied"),
-    ]
-    assert "it wrote `k_to_c`, which the file lacked: put in" in f.repairs[0].detail
-    # The finish goes on from the end of the file with k_to_c in it.
-    assert "return k - 273.15" in str(fake.requests[2]["messages"][-1]["content"])
-    assert (tmp_path / "t.py").read_text() == (
-        "def c_to_k(c):\n    return c + 273.15\n\n\ndef k_to_c(k):\n    return k - 273.15\n\n\n"
-        "def convert(value):\n    return k_to_c(c_to_k(value))\n"
-    )
