@@ -1,7 +1,7 @@
 """What a build reports while it runs: typed events, and the observers that take them.
 
-The build (`build.py`) emits events; an observer shows them: `PlainLines` here (a line
-per state change, for logs and pipes), `display.LiveProgress` on a terminal (rich).
+The build (`codegen.build`) emits events; an observer shows them: `PlainLines` here (a
+line per state change, for logs and pipes), `report.terminal.LiveProgress` on a terminal.
 With --jobs > 1 events come from several threads at once, so every observer must be
 thread safe. Nothing here imports rich or touches a terminal.
 """

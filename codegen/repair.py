@@ -2,7 +2,7 @@
 
 Pure functions of text: `plan` turns the validators' findings into the smallest
 requests that fix them; `apply` splices an answer into the file. The loop that sends
-the requests lives in build.py.
+the requests lives in mend.py.
 
 | finding | repair |
 |---|---|
