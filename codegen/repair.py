@@ -143,14 +143,7 @@ def _unfinished_round(code: str, unfinished: Sequence[Finding], tried: Collectio
             regions.setdefault(region.first, (region, []))[1].append(finding)
     repairs: list[Repair] = []
     for _, (region, found) in sorted(regions.items(), reverse=True):
-        step = Repair(
-            "regenerate",
-            tuple(found),
-            target=region.name,
-            kind=region.kind,
-            first=region.first,
-            last=region.last,
-        )
+        step = _regenerate(region, tuple(found))
         if step.label in tried:
             # Asked by name and failed (an answer cut and broken in turn): the file's
             # own conversation writes it again, and everything after it.
@@ -168,14 +161,7 @@ def _end_round(
     finish = Repair("finish", tuple([*ends, *missing]), names=tuple(n for n in names if n))
     region = definition_around(code, ends[-1].line)
     if finish.label in tried and region is not None:
-        step = Repair(
-            "regenerate",
-            tuple(ends),
-            target=region.name,
-            kind=region.kind,
-            first=region.first,
-            last=region.last,
-        )
+        step = _regenerate(region, tuple(ends))
         if step.label in tried:
             return []  # both ways failed: the finding stays in the report
 
@@ -234,6 +220,18 @@ def _definition_round(
     return repairs + adds
 
 
+def _regenerate(region: Region, findings: Sequence[Finding]) -> Repair:
+    """Regenerate the definition at `region`, spliced over its lines (the file may not parse)."""
+    return Repair(
+        "regenerate",
+        tuple(findings),
+        target=region.name,
+        kind=region.kind,
+        first=region.first,
+        last=region.last,
+    )
+
+
 def _syntax_repairs(code: str, finding: Finding) -> Iterator[Repair]:
     """The ways to repair a file that does not parse at `finding`, the likeliest first:
     the definition that does not parse, asked for by name (a model asked for "the
@@ -242,14 +240,7 @@ def _syntax_repairs(code: str, finding: Finding) -> Iterator[Repair]:
     the rest of the file from the last top-level statement before the error."""
     region = broken_definition(code, finding.line)
     if region is not None:
-        yield Repair(
-            "regenerate",
-            (finding,),
-            target=region.name,
-            kind=region.kind,
-            first=region.first,
-            last=region.last,
-        )
+        yield _regenerate(region, (finding,))
     span = broken_statement(code, finding.line) or statement_around(code, finding.line)
     if span is not None:
         yield Repair("statement", (finding,), kind="statement", first=span.first, last=span.last)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import lock
+from ..calls import FileCalls
 from ..continuation import PrefillMemory
 from ..errors import APIError, AuthenticationError, CodegenError, MissingCredentialsError, UsageError
 from ..models import ModelInfo
@@ -176,6 +177,23 @@ class BuildSession:
     def record(self, file: FileSpec, result: FileResult) -> None:
         self.results[file.path] = result
         self.observe(Finished(file.path, result.status, result.detail))
+
+    def calls_for(self, file: FileSpec, streamer: Streamer, *, earlier_output: int = 0) -> FileCalls:
+        """A file's calls under this build's budget, halt, progress and prefill memory
+        (the verify step's repairs of a file built already: `earlier_output`, its
+        output tokens so far)."""
+        return FileCalls(
+            self.spec,
+            file,
+            streamer,
+            info=self.info,
+            memory=self.memory,
+            budget=self.budget,
+            observe=self.observe,
+            verbose=self.options.verbose,
+            halt=self.halt,
+            earlier_output=earlier_output,
+        )
 
     def save_lock(self) -> None:
         """The lock file as `records` hold it."""

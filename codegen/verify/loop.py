@@ -213,18 +213,7 @@ class _Verifier:
         destination = resolve_inside(spec.output_dir, file.path)
         code = read_text(destination) or ""
         streamer = run.streamer()
-        calls = FileCalls(
-            spec,
-            file,
-            streamer,
-            info=run.info,
-            memory=run.memory,
-            budget=run.budget,
-            observe=run.observe,
-            verbose=run.options.verbose,
-            halt=run.halt,
-            earlier_output=run.results[file.path].usage.output_tokens,
-        )
+        calls = run.calls_for(file, streamer, earlier_output=run.results[file.path].usage.output_tokens)
         request = file_request(spec, file, run.info, "")  # each repair gives its prompt
         repairs: list[VerifyRepair] = []
         stopped = ""
