@@ -2,59 +2,33 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .. import lock, prompts
 from ..calls import FileCalls
-from ..continuation import Generation, PrefillMemory
+from ..continuation import Generation
 from ..errors import CodegenError, UsageError
 from ..files import read_text, resolve_inside, write_atomic
 from ..formatting import finish_python
 from ..mend import check, mend, stuck_at, unfinished_findings
-from ..models import ModelInfo
-from ..pricing import Budget, cache_savings, cost
-from ..progress import Observer, ignore
+from ..pricing import cache_savings, cost
 from ..repair import RepairRecord
 from ..request import file_request
 from ..spec import FileSpec, Spec
 from ..stitch import stitch
-from ..streaming import Streamer
 from .results import FileResult, FileStatus
 
 
-def build_file(
-    spec: Spec,
-    file: FileSpec,
-    client: Streamer,
-    *,
-    info: ModelInfo,
-    memory: PrefillMemory,
-    budget: Budget,
-    observe: Observer = ignore,
-    verbose: bool = False,
-    halt: threading.Event | None = None,
-    write: bool = True,
-) -> FileResult:
-    """Generate, stitch, finish and write one file (`write=False`: only say whether the
-    result is the file on disk: "unchanged", or "skipped")."""
+def build_file(calls: FileCalls, *, write: bool = True) -> FileResult:
+    """Generate, stitch, finish and write one file, every call through `calls` (which
+    holds the spec, the file and the model; `write=False`: only say whether the result
+    is the file on disk: "unchanged", or "skipped")."""
+    spec, file, info = calls.spec, calls.file, calls.info
     dependencies = [(d, _read_dependency(spec, d)) for d in file.depends_on]
     request = file_request(
         spec, file, info, prompts.file_prompt(file.path, file.prompt, file.requires, dependencies)
-    )
-
-    calls = FileCalls(
-        spec,
-        file,
-        client,
-        info=info,
-        memory=memory,
-        budget=budget,
-        observe=observe,
-        verbose=verbose,
-        halt=halt,
     )
     generation = calls.generate(request)
     python = file.language == "python"

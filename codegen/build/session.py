@@ -102,7 +102,7 @@ class BuildSession:
             return None
         streamer = self.streamer(offline=True)
         try:
-            result = build_file(
+            calls = FileCalls(
                 self.spec,
                 file,
                 streamer,
@@ -110,8 +110,9 @@ class BuildSession:
                 memory=self.memory,
                 budget=Budget(None),
                 observe=ignore,
-                write=False,
+                verbose=False,
             )
+            result = build_file(calls, write=False)
         except CodegenError:
             return None  # the journal cannot rebuild it: someone else's file
         if result.status != "unchanged":
@@ -144,17 +145,7 @@ class BuildSession:
     def build(self, file: FileSpec, streamer: JournalledStreamer) -> FileResult:
         spec = self.spec
         try:
-            return build_file(
-                spec,
-                file,
-                streamer,
-                info=self.info,
-                memory=self.memory,
-                budget=self.budget,
-                observe=self.observe,
-                verbose=self.options.verbose,
-                halt=self.halt,
-            )
+            return build_file(self.calls_for(file, streamer))
         except (AuthenticationError, MissingCredentialsError):
             raise  # every other file would fail the same way
         except APIError as exc:

@@ -31,39 +31,23 @@ class RemarkRule(Rules):
         block = self.blocks[-1]
         said = shown(comment.value)
         end_of_file = where == "footer" and block.at_end
-        if Remark.ELISION in kinds:
-            if end_of_file:
-                self.report(
-                    comment,
-                    Code.PREMATURE_END,
-                    block.scope,
-                    f'the file ends with a remark instead of the rest: "{said}"',
-                )
-            else:
-                self.report(
-                    comment,
-                    Code.PLACEHOLDER,
-                    block.scope,
-                    f'"{said}" stands in for code that was left out',
-                )
-        elif Remark.ENDING in kinds and where == "footer" and last and block.kind != "other":
-            # Only the closing remark of a body: "and so forth," opening a paragraph
-            # of explanation is prose.
-            if end_of_file:
-                self.report(
-                    comment,
-                    Code.PREMATURE_END,
-                    block.scope,
-                    f'the file ends with a remark instead of the rest: "{said}"',
-                )
-            else:
-                what = block.scope or "the module"
-                self.report(
-                    comment,
-                    Code.PLACEHOLDER,
-                    block.scope,
-                    f'"{said}" stands in for the rest of {what}',
-                )
+        ending = Remark.ENDING in kinds and where == "footer" and last and block.kind != "other"
+        # An ending counts only as the closing remark of a body: "and so forth," opening
+        # a paragraph of explanation is prose.
+        if (Remark.ELISION in kinds or ending) and end_of_file:
+            self.report(
+                comment,
+                Code.PREMATURE_END,
+                block.scope,
+                f'the file ends with a remark instead of the rest: "{said}"',
+            )
+        elif Remark.ELISION in kinds:
+            self.report(
+                comment, Code.PLACEHOLDER, block.scope, f'"{said}" stands in for code that was left out'
+            )
+        elif ending:
+            what = block.scope or "the module"
+            self.report(comment, Code.PLACEHOLDER, block.scope, f'"{said}" stands in for the rest of {what}')
         elif (
             block.stub_only
             and not block.exempt
