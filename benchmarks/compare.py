@@ -2,7 +2,7 @@
 
     python -m benchmarks.compare --modules 60 --max-tokens 512 --seeds 1 2 --lazy
 
-For each model (claude-sonnet-5-5 refuses prefill, claude-sonnet-4-5 accepts it) and
+For each model (claude-sonnet-5-5 refuses prefill, claude-haiku-4-5 accepts it) and
 seed, the Messages API double (tests/double) plays one author writing real stdlib
 modules: cut at max_tokens, user-turn continuations opened with seams (prose, fences,
 repeated and retyped lines, restarted blocks), with --lazy placeholders and an early
@@ -59,7 +59,7 @@ from codegen.streaming.anthropic import Connection, MessagesClient  # noqa: E402
 from tests.double import Laziness, MessagesDouble, ModuleAuthor, Seams, count_tokens  # noqa: E402
 from tests.test_stitch_property import stdlib_modules  # noqa: E402
 
-MODELS = ("claude-sonnet-5-5", "claude-sonnet-4-5")
+MODELS = ("claude-sonnet-5-5", "claude-haiku-4-5")
 CODEGEN, SEED, CLEANED = "codegen", "seed loop", "seed + cleanup"
 APPROACHES = (CODEGEN, SEED, CLEANED)
 
@@ -554,7 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="characters of text per streamed event in the wall-time run",
     )
     args = parser.parse_args(argv)
-    # The SDK warns that claude-sonnet-4-5 retires; the double plays it all the same.
+    # The SDK may warn about an old model; the double plays it all the same.
     warnings.filterwarnings("ignore", message="The model .* is deprecated", category=DeprecationWarning)
 
     modules = list(stdlib_modules()[: args.modules])

@@ -42,7 +42,7 @@ from codegen.streaming.anthropic import Connection, MessagesClient  # noqa: E402
 from tests.double import Laziness, MessagesDouble, ModuleAuthor, Seams, count_tokens  # noqa: E402
 from tests.test_stitch_property import stdlib_modules  # noqa: E402
 
-MODELS = {True: "claude-sonnet-4-5", False: "claude-sonnet-5-5"}
+MODELS = {True: "claude-haiku-4-5", False: "claude-sonnet-5-5"}
 
 
 def run(

@@ -10,7 +10,7 @@ from .pricing import Budget
 from .progress import CHARS_PER_TOKEN, Calling, Note, Observer, Tokens
 from .request import Request
 from .spec import FileSpec, Spec
-from .streaming.base import Streamer, Traced
+from .streaming.base import Streamer, Traced, waits_told_to
 
 
 class FileCalls:
@@ -69,15 +69,18 @@ class FileCalls:
             streamed += len(text)
             self.observe(Tokens(path, known + round(streamed / CHARS_PER_TOKEN), estimated=True))
 
-        generation = generate(
-            self.client,
-            request,
-            max_continuations=self.spec.max_continuations,
-            memory=self.memory,
-            before_call=before_call,
-            on_text=on_text,
-            opening=opening,
-        )
+        # The client's waits (a retry after a 429, a backoff after a broken stream) show
+        # as this file's progress lines.
+        with waits_told_to(lambda message: self.observe(Note(path, message))):
+            generation = generate(
+                self.client,
+                request,
+                max_continuations=self.spec.max_continuations,
+                memory=self.memory,
+                before_call=before_call,
+                on_text=on_text,
+                opening=opening,
+            )
         self.calls += generation.calls
         self.continuations += generation.continuations
         self.stalls += generation.stalls

@@ -17,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Turn a YAML spec of source files into complete, verified code written by Claude.",
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -34,8 +35,25 @@ QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only the summa
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr.")]
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("codegen-complete")
+        except PackageNotFoundError:  # run from a checkout that is not installed
+            number = "unknown (not installed)"
+        typer.echo(f"codegen {number}")
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _: Annotated[
+        bool,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = False,
+) -> None:
     """Turn a YAML spec of source files into complete, verified code written by Claude."""
 
 
@@ -80,6 +98,21 @@ def build(
         float | None,
         typer.Option("--max-cost", min=0.0, help="Stop before a call that could pass this many USD."),
     ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            min=1.0,
+            metavar="SECONDS",
+            help="Give up a stream that sends nothing but pings (or nothing at all) this long.",
+        ),
+    ] = 120.0,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="Wait as long as a rate-limited server asks (else a retry-after over 60 s fails)."
+        ),
+    ] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Answer from recorded responses only.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite outputs edited by hand.")] = False,
     prefill: Annotated[
@@ -97,6 +130,16 @@ def build(
     no_verify: Annotated[
         bool, typer.Option("--no-verify", help="Do not run the spec's verify command.")
     ] = False,
+    allow_outside: Annotated[
+        bool,
+        typer.Option("--allow-outside", help="Write outputs outside the spec's project (see the README)."),
+    ] = False,
+    no_wait: Annotated[
+        bool,
+        typer.Option(
+            "--no-wait", help="Fail at once if another build of the spec is running (default: wait)."
+        ),
+    ] = False,
     fmt: FormatOption = Format.text,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -108,7 +151,7 @@ def build(
     from .report import render_build
     from .report.terminal import print_summary, progress_display
     from .spec import load_spec
-    from .streaming.anthropic import LazyClient
+    from .streaming.anthropic import MAX_WAIT, LazyClient
 
     options = BuildOptions(
         only=tuple(only or ()),
@@ -120,12 +163,14 @@ def build(
         verbose=verbose,
         prefill=prefill,
         verify=not no_verify,
+        allow_outside=allow_outside,
+        wait_for_others=not no_wait,
     )
     # Progress on stderr (live on a terminal, else plain lines); stdout holds the summary only.
     progress_console = Console(stderr=True)
     try:
         loaded = [load_spec(p, model_override=model, max_tokens_override=max_tokens) for p in specs]
-        client = LazyClient()
+        client = LazyClient(timeout=timeout, max_wait=None if wait else MAX_WAIT)
         results = []
         try:
             for spec in loaded:
@@ -170,10 +215,23 @@ def check(
 
 @app.command()
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Python files to check.", show_default=False)],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Python files or folders to check; - reads stdin.", show_default=False),
+    ],
     requires: Annotated[
         list[str] | None,
         typer.Option("--requires", help="A name the files must define: Name or Class.member (repeatable)."),
+    ] = None,
+    max_bytes: Annotated[
+        int,
+        typer.Option(
+            "--max-bytes", min=1, help="A larger file is one too-large finding instead of being parsed."
+        ),
+    ] = 4_000_000,
+    stdin_filename: Annotated[
+        str | None,
+        typer.Option("--stdin-filename", metavar="PATH", help="The name to report stdin's findings under."),
     ] = None,
     fmt: FormatOption = Format.text,
     quiet: QuietOption = False,
@@ -185,7 +243,9 @@ def validate(
     from .validate import validate_files
 
     try:
-        results = validate_files(files, tuple(requires or ()))
+        results = validate_files(
+            files, tuple(requires or ()), max_bytes=max_bytes, stdin_filename=stdin_filename
+        )
     except CodegenError as error:
         _fail(error)
     failed = any(findings for _, findings in results)

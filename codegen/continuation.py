@@ -17,6 +17,7 @@ resumes at the next character of the line.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from .models import Usage
 from .request import Request
 from .stitch import Chunk, Draft, Join
 from .streaming import Answer, Block, Streamer
+from .streaming.base import backoff, seconds, tell_wait
 
 Status = Literal["complete", "cut", "refused", "failed", "stopped"]
 
@@ -99,14 +101,20 @@ def generate(
     before_call: Callable[[CallEvent], None] | None = None,
     on_text: Callable[[str], None] | None = None,
     opening: Opening | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Generation:
     """Run one file's conversation to its end: complete, cut for good, refused or failed.
 
     With an `opening`, the conversation goes on from there (a repair finishing a file);
     the chunks are only what the new answers add, the first joining as `prefill` or
     `user_turn` by how it was asked for.
+
+    An answer broken off by a failure that may pass (`Answer.transient`: an overloaded
+    server's `error` event, a dropped connection) is continued after the backoff the
+    client gives a failed request, longer for each such answer in a row; `sleep` waits.
     """
     conversation = _Conversation(request, memory, max_continuations, opening)
+    broken = 0  # transient breaks in a row
     while True:
         body = conversation.body()
         if before_call is not None:
@@ -122,6 +130,12 @@ def generate(
         done = conversation.take(answer)
         if done is not None:
             return done
+        broken = broken + 1 if answer.transient else 0
+        if broken:
+            wait = backoff(broken)
+            again = f" ({broken} in a row)" if broken > 1 else ""
+            tell_wait(f"{answer.interrupted}{again}: continuing in {seconds(wait)}")
+            sleep(wait)
 
 
 class _Conversation:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import prompts
-from .errors import MissingCredentialsError, UsageError
+from .errors import MissingCredentialsError, SpecError, UsageError
 from .files import read_text, resolve_inside
-from .models import ModelInfo, Usage, lookup
+from .models import ModelInfo, Usage, lookup, retirement
 from .pricing import cost
 from .request import Request, line_prefill_pays, thinking_param
 from .spec import Spec, select_files
@@ -269,6 +269,9 @@ def open_counter(*, local: bool, http_client: Any = None) -> Iterator[Counter]:
 def estimate_spec(spec: Spec, counter: Counter, *, only: Sequence[str] = ()) -> SpecEstimate:
     """Estimate every file of `spec` (or those named by --only) as generated afresh."""
     info = lookup(spec.model)
+    retired, _ = retirement(info)
+    if retired:
+        raise SpecError(str(spec.path), "model", retired)
     selected = select_files(spec, tuple(only))
     thinking = thinking_param(spec.thinking)
     budget = spec.thinking if isinstance(spec.thinking, int) else 0

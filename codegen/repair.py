@@ -36,6 +36,7 @@ from .splice import (
     find_definition,
     insert_definition,
     merge_imports,
+    parses,
     replace_definition,
     replace_lines,
     replace_region,
@@ -177,11 +178,14 @@ def _definition_round(
 ) -> list[Repair]:
     """Placeholders (each outermost definition once) and missing names, one request
     each; names an add failed to get are asked of the file's own conversation."""
+    placeholders = [f for f in findings if f.code == Code.PLACEHOLDER]
+    if placeholders and not parses(code):
+        # A comment where a body should be is not Python: the definitions are found by
+        # their lines, and spliced over them.
+        return _regenerate_by_lines(code, placeholders)
     by_target: dict[str, list[Finding]] = {}
     kinds: dict[str, str] = {}
-    for finding in findings:
-        if finding.code != Code.PLACEHOLDER:
-            continue
+    for finding in placeholders:
         target = definition_target(code, finding.scope)
         if target is None:
             continue
@@ -218,6 +222,23 @@ def _definition_round(
         # instead): the file's own conversation goes on with them, in a round of its own.
         return [finish]
     return repairs + adds
+
+
+def _regenerate_by_lines(code: str, findings: Sequence[Finding]) -> list[Repair]:
+    """A regenerate of each definition around `findings`, found by indentation, bottom
+    up so that each splice leaves the lines of the others where they were."""
+    regions: dict[int, tuple[Region, list[Finding]]] = {}
+    for finding in findings:
+        region = definition_around(code, finding.line)
+        if region is not None:
+            regions.setdefault(region.first, (region, []))[1].append(finding)
+    # One region inside another (a class and its method): the outer one covers both.
+    outer = [
+        (r, f)
+        for r, f in regions.values()
+        if not any(o.first <= r.first and r.last <= o.last and o is not r for o, _ in regions.values())
+    ]
+    return [_regenerate(r, f) for r, f in sorted(outer, key=lambda rf: -rf[0].first)]
 
 
 def _regenerate(region: Region, findings: Sequence[Finding]) -> Repair:
@@ -279,7 +300,15 @@ def prefill_text(raw: str, code: str, kept: str) -> str | None:
 
 def apply(code: str, repair: Repair, answer: str) -> str:
     """`code` with `answer` (the repair's stitched code) put in place. Raises
-    SpliceError when the answer does not hold what was asked for."""
+    SpliceError when the answer does not hold what was asked for, or when the splice
+    needs the file to parse and it does not."""
+    try:
+        return _apply(code, repair, answer)
+    except (SyntaxError, RecursionError, MemoryError) as exc:
+        raise SpliceError(f"cannot put the answer in place: the file does not parse ({exc})") from None
+
+
+def _apply(code: str, repair: Repair, answer: str) -> str:
     if repair.action == "regenerate" and repair.first:
         definition = find_definition(answer, repair.target)
         broken = statement_text(code, repair)

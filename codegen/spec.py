@@ -9,6 +9,7 @@ import difflib
 import os
 import re
 import shlex
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -23,6 +24,17 @@ _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*
 
 Thinking = Literal["off", "adaptive"] | int
 PYTHON_SUFFIXES = (".py", ".pyi")
+
+# What no path in a spec may hold: NUL (no file system takes it); the other C0 and C1
+# controls and DEL (a newline forges lines in `--format problems`, ESC drives the
+# terminal); line and paragraph separators; and the bidirectional controls, which
+# show a path other than it is.
+_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNSAFE_IN_PATH = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS}]")
+_BIDI = re.compile(f"[{_BIDI_CONTROLS}]")
+
+# What marks a project's folder, the one a spec's outputs stay in (as black finds its root).
+PROJECT_MARKERS = (".git", ".hg", "pyproject.toml")
 
 
 class FileEntry(BaseModel):
@@ -126,6 +138,9 @@ def load_spec(
         return SpecError(_at(shown, node, loc), _key_path(loc), reason)
 
     spec_dir = spec_path.resolve().parent
+    unsafe = _unsafe_character(model.output_dir)
+    if unsafe:
+        raise fail(("output_dir",), f"{model.output_dir!r} holds {unsafe}")
     if os.path.isabs(model.output_dir):
         output_dir = Path(model.output_dir)
     else:
@@ -134,7 +149,10 @@ def load_spec(
 
     max_tokens = max_tokens_override or model.max_tokens
     _check_thinking(model.thinking, max_tokens, ("thinking",), fail)
-    ordered = _dependency_order(_files(model, output_dir, max_tokens_override, fail), fail)
+    files = _files(model, output_dir, max_tokens_override, fail)
+    _check_collisions(files, model, fail)
+    _check_not_own(files, output_dir, spec_path.resolve(), model, fail)
+    ordered = _dependency_order(files, fail)
     chosen_model = model_override or model.model or os.environ.get("CODEGEN_MODEL") or DEFAULT_MODEL
     return Spec(
         path=spec_path,
@@ -249,6 +267,9 @@ def _check_thinking(
 
 def _normalise_output_path(raw: str, output_dir: Path, fail: Any) -> str:
     """The path relative to output_dir, or a SpecError if it could land outside it."""
+    unsafe = _unsafe_character(raw)
+    if unsafe:
+        raise fail(f"{raw!r} holds {unsafe}")
     if "\\" in raw or os.path.isabs(raw) or PurePosixPath(raw).is_absolute():
         raise fail(f"{raw!r} is absolute; paths are relative to output_dir")
     parts = PurePosixPath(raw).parts
@@ -263,6 +284,104 @@ def _normalise_output_path(raw: str, output_dir: Path, fail: Any) -> str:
     if target != root and root not in target.parents:
         raise fail(f"{raw!r} leaves output_dir through a symlink (it resolves to {target})")
     return rel
+
+
+def _unsafe_character(raw: str) -> str:
+    """The first character of `raw` that no path may hold, named ("" when none)."""
+    found = _UNSAFE_IN_PATH.search(raw)
+    if found is None:
+        return ""
+    char = found.group()
+    if char == "\0":
+        return "a NUL character"
+    if _BIDI.match(char):
+        return f"the bidirectional control U+{ord(char):04X}; a path may hold none"
+    if char in "\u2028\u2029":
+        return f"the line separator U+{ord(char):04X}; a path may hold none"
+    return f"the control character U+{ord(char):04X}; a path may hold none"
+
+
+def _folded(path: str) -> str:
+    """The path as a case-insensitive, normalising file system (macOS, Windows) sees it."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", path).casefold())
+
+
+def _check_collisions(files: list[FileSpec], model: SpecModel, fail: Any) -> None:
+    """Two paths that are one file, or a file where another path needs a folder, on
+    a file system that ignores case or Unicode normalisation (`Models.py` and
+    `models.py`; `café.py` in NFC and in NFD)."""
+    by_key = {_folded(f.path): f for f in files}
+    seen: dict[str, FileSpec] = {}
+    for f in files:
+        raw = model.files[f.index].path
+        key = _folded(f.path)
+        other = seen.setdefault(key, f)
+        if other is not f:
+            raise fail(
+                ("files", f.index, "path"),
+                f"{raw!r} and files[{other.index}].path {model.files[other.index].path!r} are one file "
+                "on a file system that ignores case or Unicode normalisation (macOS, Windows)",
+            )
+        parts = key.split("/")
+        for depth in range(1, len(parts)):
+            folder = by_key.get("/".join(parts[:depth]))
+            if folder is not None:
+                raise fail(
+                    ("files", f.index, "path"),
+                    f"{raw!r} needs a folder where files[{folder.index}].path "
+                    f"{model.files[folder.index].path!r} is a file",
+                )
+
+
+def _check_not_own(
+    files: list[FileSpec], output_dir: Path, spec_file: Path, model: SpecModel, fail: Any
+) -> None:
+    """No output may be the spec itself, its lock file, or in its .codegen folder."""
+    own = {spec_file: "this spec file itself", spec_file.with_suffix(".lock"): "this spec's lock file"}
+    codegen_dir = spec_file.parent / ".codegen"
+    for f in files:
+        raw = model.files[f.index].path
+        target = (output_dir / f.path).resolve()
+        for path, what in own.items():
+            if target == path or _same_file(target, path):
+                raise fail(("files", f.index, "path"), f"{raw!r} is {what}")
+        if target == codegen_dir or codegen_dir in target.parents:
+            raise fail(
+                ("files", f.index, "path"), f"{raw!r} is inside .codegen/, where codegen keeps its journal"
+            )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """One file under two names (a case-insensitive file system, a hard link)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False  # one of them does not exist (yet)
+
+
+def project_folder(spec: Spec, cwd: Path) -> Path:
+    """The folder a spec's outputs stay in unless --allow-outside: the nearest at or
+    above the spec's folder that holds .git, .hg or pyproject.toml; without one, the
+    working folder `cwd` when the spec is inside it (`codegen init`'s layout), else the
+    spec's own folder."""
+    spec_dir = spec.path.resolve().parent
+    for folder in (spec_dir, *spec_dir.parents):
+        if any((folder / marker).exists() for marker in PROJECT_MARKERS):
+            return folder
+    here = cwd.resolve()
+    return here if here == spec_dir or here in spec_dir.parents else spec_dir
+
+
+def check_inside_project(spec: Spec, cwd: Path) -> None:
+    """Refuse (a UsageError) an output_dir outside the spec's project (`project_folder`)."""
+    root = project_folder(spec, cwd)
+    target = spec.output_dir.resolve()
+    if target != root and root not in target.parents:
+        raise UsageError(
+            f"{spec.path}: output_dir: {target} is outside {root}, the spec's project (the "
+            "nearest folder above the spec with .git, .hg or pyproject.toml, else the working "
+            "folder or the spec's own); pass --allow-outside to write there"
+        )
 
 
 def _dependency_order(files: list[FileSpec], fail: Any) -> list[FileSpec]:

@@ -96,7 +96,7 @@ def _definition_in_broken(code: str, qualname: str) -> Definition | None:
         except (SyntaxError, ValueError):
             continue
         if len(tree.body) == 1 and isinstance(tree.body[0], Definitions) and tree.body[0].name == name:
-            imports = tuple(line for line in lines if line.startswith(("import ", "from ")) and _parses(line))
+            imports = tuple(line for line in lines if line.startswith(("import ", "from ")) and parses(line))
             return Definition(name, text if text.endswith("\n") else text + "\n", imports)
     return None
 
@@ -547,7 +547,7 @@ def broken_definition(code: str, error_line: int) -> Region | None:
         if r is not None
     ]
     for region in candidates:
-        if _parses("".join(lines[: region.first - 1] + lines[region.last :])):
+        if parses("".join(lines[: region.first - 1] + lines[region.last :])):
             return region
     return None
 
@@ -612,7 +612,7 @@ def broken_statement(code: str, error_line: int) -> Span | None:
         if 0 <= i < len(spans):
             span = _trimmed(spans[i], lines)
             rest = "".join(lines[: span.first - 1] + lines[span.last :])
-            if _parses(rest):
+            if parses(rest):
                 return span
     return None
 
@@ -657,7 +657,8 @@ def _trimmed(span: Span, lines: Sequence[str]) -> Span:
     return Span(span.first, last, "")
 
 
-def _parses(code: str) -> bool:
+def parses(code: str) -> bool:
+    """Whether `code` parses as Python."""
     try:
         parse(code, "<repair>")
     except (SyntaxError, ValueError):

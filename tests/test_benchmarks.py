@@ -36,13 +36,13 @@ def comparison() -> Comparison:
     modules = [STDLIB / name for name in SMALL]
     setups = [
         Setup("claude-sonnet-5-5", max_tokens=512, max_continuations=30, seed=3),
-        Setup("claude-sonnet-4-5", max_tokens=512, max_continuations=30, seed=3),
+        Setup("claude-haiku-4-5", max_tokens=512, max_continuations=30, seed=3),
     ]
     return compare(modules, setups)
 
 
 def test_every_approach_is_measured_on_the_same_files(comparison: Comparison) -> None:
-    for model in ("claude-sonnet-5-5", "claude-sonnet-4-5"):
+    for model in ("claude-sonnet-5-5", "claude-haiku-4-5"):
         summaries = {a: comparison.summaries[(model, a)] for a in (CODEGEN, SEED, CLEANED)}
         assert {s.files for s in summaries.values()} == {len(SMALL)}
         assert {s.file_tokens for s in summaries.values()} == {summaries[CODEGEN].file_tokens}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from tests.support import MODULES, STDLIB, client_for, fake_of, same_as_formatte
 @pytest.mark.parametrize(
     ("model", "prefill", "prefill_attempts"),
     [
-        ("claude-sonnet-4-5", True, "all"),  # a 4.5 model: prefill works
+        ("claude-haiku-4-5", True, "all"),  # a 4.5 model: prefill works
         ("claude-sonnet-5-5", False, 0),  # the table knows it refuses: never tried
         ("local-model", False, 1),  # unknown: tried once, refused, remembered
     ],
@@ -51,7 +53,7 @@ def test_stdlib_modules_come_back_exactly_at_512_tokens(
         assert len(prefills) == prefill_attempts and author.continuations
 
 
-@pytest.mark.parametrize("model", ["claude-sonnet-4-5", "local-model"])
+@pytest.mark.parametrize("model", ["claude-haiku-4-5", "local-model"])
 def test_a_model_with_prices_continues_by_line_prefill_and_reads_its_history_from_the_cache(
     tmp_path: Path, model: str
 ) -> None:
@@ -73,7 +75,7 @@ def test_a_model_with_prices_continues_by_line_prefill_and_reads_its_history_fro
     assert same_as_formatted(tmp_path / f.path, targets[f.path])
     continued = [r["messages"] for r in double.requests[1:]]
     assert all(m[-1]["role"] == "assistant" for m in continued)  # prefill every time
-    if model == "claude-sonnet-4-5":
+    if model == "claude-haiku-4-5":
         # The cut turn, a user turn, the line it stopped in: the history is read from the cache.
         assert all(len(m) == 2 * k + 2 for k, m in enumerate(continued, start=1))
         assert all(m[-2]["content"][0]["text"] == prompts.CONTINUE_LINE for m in continued)
@@ -258,3 +260,84 @@ def test_a_file_with_findings_is_kept_not_written(tmp_path: Path) -> None:
     assert f.status == "incomplete" and not (tmp_path / "store.py").exists()
     assert {str(g.code) for g in f.findings} == {"placeholder", "missing"}
     assert f.kept is not None and Path(f.kept).read_text().startswith("class Store:")
+
+
+def test_a_build_records_its_files_into_the_lock_file_as_it_is_now_not_as_it_read_it(tmp_path: Path) -> None:
+    from codegen import lock
+
+    spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b"}]))
+    client = FakeStreamer([answer("```python\nA = 1\n```"), answer("```python\nB = 2\n```")])
+    assert build_spec(spec, BuildOptions(only=("a.py",)), client=client).exit_code == EXIT_OK
+    # The records as a build read them at its start, before another build recorded b.py.
+    stale = lock.load(spec)
+    assert build_spec(spec, BuildOptions(only=("b.py",)), client=client).exit_code == EXIT_OK
+    record = lock.load(spec)["a.py"]
+    lock.save(spec, {**stale, "a.py": record}, ["a.py"])
+    assert sorted(lock.load(spec)) == ["a.py", "b.py"]
+
+
+def test_outputs_and_the_lock_file_respect_the_umask(tmp_path: Path) -> None:
+    fake = FakeStreamer([answer("```python\nA = 1\n```"), answer("```python\nB = 1\n```")])
+    spec = load_spec(
+        write_spec(tmp_path, [{"path": "pkg/a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b"}])
+    )
+    (tmp_path / "b.py").write_text("B = 0\n")
+    (tmp_path / "b.py").chmod(0o640)
+    old = os.umask(0o077)
+    try:
+        result = build_spec(spec, BuildOptions(force=True), client=fake)
+    finally:
+        os.umask(old)
+    assert [f.status for f in result.files] == ["written", "written"]
+    modes = {p: stat.S_IMODE((tmp_path / p).stat().st_mode) for p in ("pkg/a.py", "pkg", "spec.lock", "b.py")}
+    # New: 0o666 (folders 0o777) less the umask, as the journal is; b.py keeps its own.
+    assert modes == {"pkg/a.py": 0o600, "pkg": 0o700, "spec.lock": 0o600, "b.py": 0o640}
+
+
+def test_a_comment_only_method_body_is_regenerated_by_its_lines_with_no_traceback(tmp_path: Path) -> None:
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [
+                {"path": "a.py", "prompt": "a", "requires": ["A.run", "A.stop"]},
+                {"path": "b.py", "prompt": "b"},
+            ],
+        )
+    )
+    # Not Python: `def run` has a comment for a body, and `ast` refuses the file.
+    first = (
+        "```python\nclass A:\n    def run(self):\n        # ... implementation omitted ...\n\n"
+        "    def stop(self):\n        return 2\n```"
+    )
+    client = FakeStreamer(
+        [first, "```python\n    def run(self):\n        return 1\n```", "```python\nB = 1\n```"]
+    )
+    result = build_spec(spec, BuildOptions(jobs=1), client=client)
+    a, b = result.files
+    assert (a.status, b.status) == ("written", "written"), (a.detail, b.detail)
+    assert [(r.action, r.target, r.outcome) for r in a.repairs] == [("regenerate", "A.run", "applied")]
+    assert "return 1" in (tmp_path / "a.py").read_text()
+
+
+def test_an_unexpected_error_on_one_file_stops_that_file_alone_and_counts_its_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import codegen.build.file
+
+    choose = codegen.build.file.choose
+
+    def crash_on_a(text: str, path: str, requires: tuple[str, ...], *, python: bool) -> object:
+        if path == "a.py":
+            raise RuntimeError("injected")
+        return choose(text, path, requires, python=python)
+
+    monkeypatch.setattr(codegen.build.file, "choose", crash_on_a)
+    spec = load_spec(write_spec(tmp_path, [{"path": p, "prompt": p} for p in ("a.py", "b.py", "c.py")]))
+    client = FakeStreamer(respond=lambda request: answer("```python\nX = 1\n```"))
+    result = build_spec(spec, BuildOptions(jobs=2), client=client)
+    statuses = {f.path: (f.status, f.detail, f.calls) for f in result.files}
+    assert statuses["b.py"][0] == statuses["c.py"][0] == "written"
+    status, detail, calls = statuses["a.py"]
+    assert status == "incomplete" and calls == 1
+    assert detail.startswith("internal error: RuntimeError: injected (") and "please report it" in detail
+    assert result.exit_code == EXIT_FINDINGS

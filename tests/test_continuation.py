@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -9,10 +10,13 @@ import pytest
 from codegen import prompts
 from codegen.continuation import CallEvent, Generation, PrefillMemory, StopBuild, generate
 from codegen.errors import AuthenticationError
-from codegen.models import lookup
+from codegen.models import Usage
 from codegen.request import Request
 from codegen.stitch import stitch
 from codegen.streaming import Answer
+from codegen.streaming.base import waits_told_to
+from codegen.testing import FakeStreamer
+from codegen.testing import cut as cut_answer
 from tests.double import (
     MessagesDouble,
     ModuleAuthor,
@@ -39,6 +43,7 @@ def run(
     memory: PrefillMemory | None = None,
     model: str = "claude-test",
     max_retries: int = 0,
+    sleep: Callable[[float], None] = lambda seconds: None,
 ) -> tuple[Generation, MessagesDouble]:
     double = MessagesDouble(ScriptedAuthor(script))
     request = Request(
@@ -49,6 +54,7 @@ def run(
         request,
         max_continuations=max_continuations,
         memory=memory or PrefillMemory(),
+        sleep=sleep,
     )
     double.check()
     return generation, double
@@ -175,7 +181,53 @@ def test_an_error_event_inside_the_stream_keeps_the_partial_text() -> None:
     assert double.requests[1]["messages"][1]["content"][0]["text"] == answer[:40]
 
 
-def test_overloaded_then_success_is_retried_by_the_sdk() -> None:
+def test_an_error_event_after_text_is_continued_after_a_backoff_growing_while_it_lasts() -> None:
+    # The server's overloaded_error mid-stream gets the wait an overloaded HTTP answer
+    # gets, before the continuation is sent: 0.5 s less up to a quarter, then 1 s...
+    answer = "```python\n" + CODE + "```"
+    waits: list[float] = []
+    told: list[str] = []
+    script = [
+        replies.stream_error(answer, after=40),
+        replies.stream_error(answer[40:], after=30),
+        replies.text(answer[70:]),
+    ]
+    with waits_told_to(told.append):
+        generation, double = run(script, sleep=waits.append)
+    assert generation.status == "complete" and code_of(generation) == CODE
+    assert len(waits) == 2 and 0.375 <= waits[0] <= 0.5 and 0.75 <= waits[1] <= 1.0
+    assert told[0].startswith("the stream broke off with overloaded_error: Overloaded: continuing in 0.")
+    assert told[1].startswith(
+        "the stream broke off with overloaded_error: Overloaded (2 in a row): continuing in "
+    )
+    assert len(double.requests) == 3
+
+
+def test_only_breaks_that_may_pass_wait_and_an_answer_between_them_starts_the_count_again() -> None:
+    def broke(text: str, why: str, transient: bool) -> Answer:
+        return Answer(({"type": "text", "text": text},), None, None, Usage(1, 1), why, transient)
+
+    fake = FakeStreamer(
+        [
+            broke("```python\ndef greet(n", "connection lost mid-stream: reset", True),
+            broke("ame):\n    return", "connection lost mid-stream: reset", True),
+            cut_answer(" f'hello {name}'"),
+            broke("\n\n\nprint(greet(", "the stream broke off with overloaded_error: Overloaded", True),
+            # A journalled answer resumed, or one a server garbled: nothing to wait for.
+            broke("'you'", "resumed: the stream was cut after 5 characters", False),
+            broke("))", "the server at http://x sent bytes that are not UTF-8", False),
+            "\n```",
+        ]
+    )
+    waits: list[float] = []
+    request = Request("claude-test", (), "Write the file `greet.py`.", 1024, None, True)
+    generation = generate(fake, request, max_continuations=8, memory=PrefillMemory(), sleep=waits.append)
+    assert generation.status == "complete" and code_of(generation) == CODE
+    assert len(waits) == 3
+    assert 0.375 <= waits[0] <= 0.5 and 0.75 <= waits[1] <= 1.0 and 0.375 <= waits[2] <= 0.5
+
+
+def test_overloaded_then_success_is_retried() -> None:
     generation, double = run(
         [replies.overloaded(), replies.text("```python\n" + CODE + "```")], max_retries=2
     )
@@ -297,7 +349,7 @@ def test_the_budget_hook_sees_what_the_file_has_spent() -> None:
 
 # -- line prefill: the cut turn stays in the history, a new turn resumes its last line ------
 
-SONNET_45 = "claude-sonnet-4-5"  # accepts prefill, has prices: build asks for line prefill
+PREFILL_MODEL = "claude-haiku-4-5"  # accepts prefill, has prices: build asks for line prefill
 BREAKPOINT = {"type": "ephemeral"}
 
 
@@ -317,7 +369,7 @@ class Recording:
 def line_request(
     prompt: str = "Write the file `greet.py`.",
     max_tokens: int = 1024,
-    model: str = SONNET_45,
+    model: str = PREFILL_MODEL,
     thinking: dict[str, Any] | None = None,
 ) -> Request:
     return Request(
@@ -360,13 +412,14 @@ def read_back(conversation: tuple[dict[str, Any], ...]) -> str:
 def test_line_prefill_continues_a_file_exactly_and_reads_the_history_from_the_cache(quirks: Quirks) -> None:
     path = "glob.py"
     target = (STDLIB / path).read_text()
-    info = lookup(SONNET_45)
-    author = ModuleAuthor({path: target}, seams=Seams(seed=4), min_cache_tokens=info.min_cache_tokens)
+    # Cached from 1,024 tokens (as claude-sonnet-4-5 was, before it retired), so that
+    # the history of the third call on is long enough to be read from the cache.
+    author = ModuleAuthor({path: target}, seams=Seams(seed=4), min_cache_tokens=1024)
     double = MessagesDouble(author, quirks=quirks)
     client = Recording(client_for(double))
     request = line_request(prompts.file_prompt(path, "The glob module.", (), ()), max_tokens=1024)
     # An echo is taken off a line prefill only on a model whose server is known to echo.
-    memory = PrefillMemory(echoes={SONNET_45} if quirks.echo_prefill else set())
+    memory = PrefillMemory(echoes={PREFILL_MODEL} if quirks.echo_prefill else set())
     generation = generate(client, request, max_continuations=20, memory=memory)
     double.check()
 
@@ -517,7 +570,7 @@ def test_an_echo_seen_on_a_whole_turn_prefill_is_taken_off_the_line_prefills_aft
     memory = PrefillMemory()
     generation = generate(client_for(double), line_request(), max_continuations=8, memory=memory)
     double.check()
-    assert memory.echoes == {SONNET_45}
+    assert memory.echoes == {PREFILL_MODEL}
     assert double.requests[2]["messages"][-1]["content"] == [{"type": "text", "text": "C = ("}]
     assert stitch(generation.chunks).code == "A = 1\nB = 2\nC = (3)\n"
 

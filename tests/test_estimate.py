@@ -262,10 +262,16 @@ def test_only_estimates_the_files_named(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("thinking", "line"), [(None, True), ("off", True), (2048, False)])
 def test_a_prefill_model_with_prices_is_estimated_as_build_continues_it(
-    tmp_path: Path, thinking: object, line: bool
+    tmp_path: Path, thinking: object, line: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A model that takes prefill and caches from 1,024 tokens, as claude-sonnet-4-5 did
+    # (retired; the models that take prefill now cache from 4,096).
+    retired = MODELS["claude-sonnet-4-5"]
+    monkeypatch.setitem(
+        MODELS, "claude-test-prefill", replace(retired, id="claude-test-prefill", retires=None)
+    )
     # 1,024 text tokens a call (the thinking budget apart): four calls for 4,000 tokens.
-    top: dict[str, object] = {"model": "claude-sonnet-4-5", "max_tokens": 1024}
+    top: dict[str, object] = {"model": "claude-test-prefill", "max_tokens": 1024}
     if thinking is not None:
         top["thinking"] = thinking
         top["max_tokens"] = 1024 + (thinking if isinstance(thinking, int) else 0)

@@ -44,6 +44,8 @@ def test_an_example_plans_with_no_key(spec: Path) -> None:
 def test_every_example_builds_and_then_checks(tmp_path: Path) -> None:
     specs = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", specs, ignore=shutil.ignore_patterns(".codegen", "*.lock"))
+    # A project as this repository is: the examples' outputs (`../examples`) stay inside it.
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "examples"\n')
     author = StandInAuthor()
     double = MessagesDouble(author)
     names = [str(specs / p.name) for p in SPECS]

@@ -202,13 +202,9 @@ def test_a_stream_cut_by_ctrl_c_is_resumed_from_its_text_not_bought_again(journa
 
 def test_a_resumed_conversation_completes_with_one_more_request(journal: Journal) -> None:
     head = ANSWER[:40]
-    journal.append(
-        request_key(greet_request().body([{"role": "user", "content": "Write the file `greet.py`."}])),
-        0,
-        "claude-test",
-        head,
-        first=True,
-    )
+    key = request_key(greet_request().body([{"role": "user", "content": "Write the file `greet.py`."}]))
+    journal.append(key, 0, "claude-test", head, first=True)
+    journal.release(key, 0)  # the stream that wrote it ended (a killed run)
     double = MessagesDouble(ScriptedAuthor([replies.text(ANSWER[40:])]))
     generation = generate(
         JournalledStreamer(client_for(double), journal),
@@ -451,3 +447,160 @@ def test_a_build_killed_mid_stream_leaves_its_text_in_the_journal(tmp_path: Path
         assert resumed.text == entry.text and resumed.interrupted
     on_disk = b"".join(p.read_bytes() for p in path.parent.iterdir())
     assert SECRET.encode() not in on_disk
+
+
+# -- owners: a partial answer another build is still streaming ---------------------------
+
+# Another process that takes a row as a stream would (the first piece), says so, and
+# on each line of stdin appends one more piece and prints whether the journal took it.
+_OTHER_STREAM = """
+import sys
+from pathlib import Path
+from codegen.streaming.journal import Journal
+journal = Journal.open(Path(sys.argv[1]))
+print(journal.append(sys.argv[2], 0, "claude-test", "OTHER-1\\n", first=True), flush=True)
+for n, _ in enumerate(sys.stdin, 2):
+    print(journal.append(sys.argv[2], 0, "claude-test", f"OTHER-{n}\\n", first=False), flush=True)
+"""
+
+
+def other_stream(journal: Journal, key: str) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _OTHER_STREAM, str(journal.path), key],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "True"
+    return proc
+
+
+def test_a_partial_answer_another_live_process_is_streaming_is_neither_resumed_nor_written_to(
+    journal: Journal,
+) -> None:
+    key = request_key(body())
+    other = other_stream(journal, key)
+    try:
+        double = MessagesDouble(ScriptedAuthor([replies.text(ANSWER)]), delta_chars=5)
+        streamer = JournalledStreamer(client_for(double), journal, flush_chars=1, flush_seconds=0)
+        # Its half answer is still growing: sent again, not continued from it.
+        answer = streamer.stream(body())
+        assert answer.text == ANSWER and answer.interrupted is None
+        assert len(double.requests) == 1 and streamer.tally.resumed == 0
+        # Our pieces never went into its row; our complete answer took the row, and
+        # the other stream's next piece is refused instead of interleaving with it.
+        assert other.stdin is not None and other.stdout is not None
+        other.stdin.write("more\n")
+        other.stdin.flush()
+        assert other.stdout.readline().strip() == "False"
+    finally:
+        other.kill()
+        other.communicate()
+    replayed = JournalledStreamer(None, journal, offline=True).stream(body())
+    assert replayed.text == ANSWER
+
+
+def test_a_live_processs_partial_row_refuses_a_second_stream_s_pieces(journal: Journal) -> None:
+    key = request_key(body())
+    other = other_stream(journal, key)
+    try:
+        assert journal.append(key, 0, "claude-test", "MINE\n", first=True) is False
+        assert other.stdin is not None and other.stdout is not None
+        other.stdin.write("more\n")
+        other.stdin.flush()
+        assert other.stdout.readline().strip() == "True"
+        entry = journal.find(key)
+        assert entry is not None and entry.live and entry.text == "OTHER-1\nOTHER-2\n"
+    finally:
+        other.kill()
+        other.communicate()
+
+
+def test_the_partial_answer_of_a_killed_process_is_resumed(journal: Journal) -> None:
+    key = request_key(body())
+    other = other_stream(journal, key)
+    other.kill()  # SIGKILL: no chance to say its stream ended
+    other.communicate()
+    entry = journal.find(key)
+    assert entry is not None and not entry.live
+    double = MessagesDouble(ScriptedAuthor([]))
+    streamer = JournalledStreamer(client_for(double), journal)
+    assert streamer.stream(body()).text == "OTHER-1\n" and streamer.tally.resumed == 1
+    assert not double.requests
+
+
+def test_within_one_process_a_row_is_taken_by_one_stream_until_it_ends(journal: Journal) -> None:
+    key = request_key(body())
+    assert journal.append(key, 0, "claude-test", "first\n", first=True)
+    assert journal.find(key).live  # type: ignore[union-attr]
+    assert journal.append(key, 0, "claude-test", "second\n", first=True) is False
+    journal.release(key, 0)
+    entry = journal.find(key)
+    assert entry is not None and not entry.live and entry.text == "first\n"
+
+
+# -- a journal that cannot be written ----------------------------------------------------
+
+
+def hold(path: Path) -> sqlite3.Connection:
+    """Another program's connection holding the journal in a write transaction."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    return other
+
+
+def test_a_journal_held_by_another_program_is_one_line_at_open_before_anything_is_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("codegen.streaming.journal.BUSY_SECONDS", 0.05)
+    path = tmp_path / ".codegen" / "journal.sqlite3"
+    Journal.open(path).close()
+    other = hold(path)
+    try:
+        with pytest.raises(CodegenError) as raised:
+            Journal.open(path)
+    finally:
+        other.close()
+    message = raised.value.message
+    assert "\n" not in message and "cannot be written" in message and "another program holds it" in message
+    assert message.endswith("nothing was sent")
+
+
+def test_a_journal_that_fails_mid_build_stops_the_calls_and_counts_what_was_paid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codegen.build import BuildOptions, build_spec
+    from codegen.spec import load_spec
+    from codegen.testing import FakeStreamer, answer, cut
+    from tests.support import write_spec
+
+    monkeypatch.setattr("codegen.streaming.journal.BUSY_SECONDS", 0.05)
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": "a.py", "prompt": "a"}, {"path": "b.py", "prompt": "b"}],
+            model="claude-haiku-4-5",
+        )
+    )
+    held: list[sqlite3.Connection] = []
+    paid = [cut("```python\nA = 1\n", usage=Usage(10, 7)), cut("B = 2\n", usage=Usage(10, 5))]
+
+    def respond(request: dict[str, Any]) -> Answer:
+        if len(paid) == 1:  # the second call: another program takes the journal now
+            held.append(hold(tmp_path / ".codegen" / "journal.sqlite3"))
+        return paid.pop(0) if paid else answer("C = 3\n```")
+
+    client = FakeStreamer(respond=respond)
+    try:
+        result = build_spec(spec, BuildOptions(), client=client)
+    finally:
+        for connection in held:
+            connection.close()
+    # The answer in flight when the journal failed was used and counted; no call after it.
+    assert len(client.requests) == 2
+    first = result.files[0]
+    assert first.path == "a.py" and first.status != "written"
+    assert (first.calls, first.usage.output_tokens) == (2, 12)
+    assert result.files[1].status == "skipped"
+    assert any("cannot" in w and "stopped sending requests" in w for w in result.warnings), result.warnings

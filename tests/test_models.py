@@ -170,3 +170,38 @@ def test_max_cost_takes_the_1h_write_price_as_the_worst_input_price() -> None:
     Budget(between).check("a.py", CallEvent("first", request("5m")), SONNET_4_6)
     with pytest.raises(StopBuild, match="--max-cost"):
         Budget(between).check("a.py", CallEvent("first", body), SONNET_4_6)
+
+
+def test_a_retired_model_is_refused_with_its_date_and_successor_and_one_near_it_is_warned(
+    tmp_path: Path,
+) -> None:
+    from datetime import date
+
+    from codegen.build import BuildOptions, build_spec
+    from codegen.errors import SpecError
+    from codegen.models import MODELS, retirement
+    from codegen.spec import load_spec
+    from codegen.testing import FakeStreamer
+    from tests.support import write_spec
+
+    assert retirement(MODELS["claude-sonnet-4-5"], date(2026, 12, 3)) == (
+        "claude-sonnet-4-5 was retired on 2026-11-30; use claude-sonnet-4-6",
+        "",
+    )
+    assert retirement(MODELS["claude-opus-4-5"], date(2026, 12, 3)) == (
+        "",
+        "claude-opus-4-5 retires on 2027-01-22 (in 50 days); use claude-opus-4-8",
+    )
+    assert retirement(MODELS["claude-opus-4-5"], date(2026, 11, 1)) == ("", "")
+    assert retirement(MODELS["claude-sonnet-5-5"]) == ("", "")
+    spec = load_spec(
+        write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}], model="claude-sonnet-4-5-20250929")
+    )
+    client = FakeStreamer()
+    with pytest.raises(SpecError) as raised:
+        build_spec(spec, BuildOptions(), client=client)
+    assert (
+        "model: claude-sonnet-4-5-20250929 was retired on 2026-11-30; use claude-sonnet-4-6"
+        in raised.value.message
+    )
+    assert not client.requests

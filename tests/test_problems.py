@@ -40,6 +40,14 @@ def test_a_problem_is_one_line_whatever_its_message_holds() -> None:
     )
 
 
+def test_a_path_or_message_that_would_forge_a_line_or_drive_the_terminal_is_escaped() -> None:
+    # A path from elsewhere than a spec (an argument, a test id, a kept file's folder).
+    line = problem_line(
+        "a\n/etc/passwd:1:1: error: forged [syntax]\n\u202eb.py", 1, 1, "error", "x\x1b[2Ky", "c"
+    )
+    assert line == "a\\n/etc/passwd:1:1: error: forged [syntax]\\n\\u202eb.py:1:1: error: x\\x1b[2Ky [c]\n"
+
+
 def test_paths_are_shown_relative_to_the_working_folder_when_inside_it(tmp_path: Path) -> None:
     assert shown(tmp_path / "lib" / "a.py", tmp_path) == "lib/a.py"
     assert shown(tmp_path / "lib" / ".." / "a.py", tmp_path / "lib") == str(tmp_path / "a.py")

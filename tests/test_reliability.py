@@ -55,7 +55,7 @@ MODULES = ("bisect", "colorsys", "fnmatch", "genericpath")
 # user-turn ones here carry none either (`Seams(kinds=("none",))`), because an answer
 # cut mid-stream comes back as part of an answer, which ModuleAuthor can only read as a
 # prefix of what it means to write.
-PREFILL = ("claude-sonnet-4-5", True)
+PREFILL = ("claude-haiku-4-5", True)
 USER_TURN = ("claude-sonnet-5-5", False)
 
 Request = dict[str, Any]

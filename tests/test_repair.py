@@ -76,7 +76,7 @@ EARLY_END = "```python\ndef a():\n    return 1\n\n\n# The remaining functions fo
 def test_an_early_end_is_finished_by_prefill_where_the_model_takes_it(tmp_path: Path) -> None:
     fake = FakeStreamer([answer(EARLY_END), answer("\n\n\ndef b():\n    return 2\n```")])
     spec = load_spec(
-        write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}], model="claude-sonnet-4-5")
+        write_spec(tmp_path, [{"path": "m.py", "prompt": "x", "requires": ["b"]}], model="claude-haiku-4-5")
     )
     [f] = build_spec(spec, BuildOptions(), client=fake).files
     assert f.status == "written", f.detail
@@ -121,7 +121,7 @@ def test_an_early_end_after_line_prefill_continuations_is_finished_in_a_user_tur
         write_spec(
             tmp_path,
             [{"path": name, "prompt": "x"}],
-            model="claude-sonnet-4-5",
+            model="claude-haiku-4-5",
             max_tokens=512,
             max_continuations=50,
         )

@@ -177,3 +177,79 @@ def test_verify_is_split_into_words_with_its_defaults(tmp_path: Path) -> None:
 def test_verify_errors_name_the_key(tmp_path: Path, verify: str, message: str) -> None:
     text = f"version: 1\nverify: {verify}\nfiles:\n  - {{path: a.py, prompt: x}}\n"
     assert error_of(tmp_path, text).endswith(message)
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("a\\0b.py", "holds a NUL character"),
+        ("a\\n/etc/passwd:1:1: error: forged [syntax].py", "holds the control character U+000A"),
+        ("a\\e[31mred.py", "holds the control character U+001B"),
+        ("a\\x7f.py", "holds the control character U+007F"),
+        ("a\\u2028b.py", "holds the line separator U+2028"),
+        ("invoice_\\u202etxt.py", "holds the bidirectional control U+202E"),
+        ("a\\u2066b\\u2069.py", "holds the bidirectional control U+2066"),
+        ("a\\u200fb.py", "holds the bidirectional control U+200F"),
+    ],
+)
+def test_a_path_with_a_control_character_is_a_spec_error(tmp_path: Path, path: str, reason: str) -> None:
+    message = error_of(tmp_path, f'version: 1\nfiles:\n  - {{path: "{path}", prompt: x}}\n')
+    assert "spec.yaml:3: files[0].path: '" in message and reason in message
+    assert message.isprintable()  # the character is shown escaped, never raw
+
+
+def test_an_output_dir_with_a_control_character_is_a_spec_error(tmp_path: Path) -> None:
+    for output_dir, reason in [("o\\0ut", "a NUL character"), ("o\\nut", "the control character U+000A")]:
+        text = f'version: 1\noutput_dir: "{output_dir}"\nfiles:\n  - {{path: a.py, prompt: x}}\n'
+        message = error_of(tmp_path, text)
+        assert "spec.yaml:2: output_dir: '" in message and reason in message
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        (
+            "todo/models.py",
+            "todo/Models.py",
+            "'todo/Models.py' and files[0].path 'todo/models.py' are one file",
+        ),
+        (
+            "Todo/models.py",
+            "todo/models.py",
+            "'todo/models.py' and files[0].path 'Todo/models.py' are one file",
+        ),
+        ("caf\\u00e9.py", "cafe\\u0301.py", "are one file on a file system that ignores case or Unicode"),
+        ("STRASSE.py", "stra\\u00dfe.py", "are one file"),
+        ("todo", "Todo/cli.py", "'Todo/cli.py' needs a folder where files[0].path 'todo' is a file"),
+        ("todo/cli.py", "todo", "'todo/cli.py' needs a folder where files[1].path 'todo' is a file"),
+    ],
+)
+def test_paths_that_are_one_file_on_macos_or_windows_are_a_spec_error(
+    tmp_path: Path, first: str, second: str, expected: str
+) -> None:
+    text = f'version: 1\nfiles:\n  - {{path: "{first}", prompt: x}}\n  - {{path: "{second}", prompt: y}}\n'
+    assert expected in error_of(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("spec.yaml", "files[0].path: 'spec.yaml' is this spec file itself"),
+        ("./spec.lock", "files[0].path: './spec.lock' is this spec's lock file"),
+        (".codegen/journal.sqlite3", "is inside .codegen/, where codegen keeps its journal"),
+    ],
+)
+def test_a_spec_that_lists_itself_its_lock_or_its_journal_is_a_spec_error(
+    tmp_path: Path, path: str, expected: str
+) -> None:
+    assert expected in error_of(tmp_path, f"version: 1\nfiles:\n  - {{path: {path}, prompt: x}}\n")
+
+
+def test_a_spec_reached_through_a_symlink_lists_its_target_as_itself(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    write(real, "version: 1\noutput_dir: ../real\nfiles:\n  - {path: spec.yaml, prompt: x}\n")
+    (tmp_path / "link").mkdir()
+    os.symlink(real / "spec.yaml", tmp_path / "link" / "app.yaml")
+    with pytest.raises(SpecError, match="is this spec file itself"):
+        load_spec(tmp_path / "link" / "app.yaml")

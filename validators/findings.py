@@ -22,6 +22,11 @@ class Code(StrEnum):
     # A definition the answer left unfinished to write the next one (a continuation
     # that skipped ahead); found by the stitcher, which sees where the answer was cut.
     UNFINISHED = "unfinished"
+    # Larger than the validators read (`check`'s max_bytes): not checked, so not known
+    # to be complete. Parsing a file of tens of MB takes minutes and gigabytes.
+    TOO_LARGE = "too-large"
+    # The file could not be read or decoded (`codegen validate` on disk or stdin).
+    UNREADABLE = "unreadable"
 
 
 class Severity(StrEnum):

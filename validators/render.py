@@ -9,6 +9,7 @@ problem matcher or CI annotation step sees no line at all.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 from validators.findings import Finding
@@ -16,6 +17,17 @@ from validators.findings import Finding
 FORMATS = ("text", "json", "problems")
 
 Results = Sequence[tuple[str, Sequence[Finding]]]
+
+# What a terminal, an editor or a problem matcher would not show as written on one line:
+# C0 and C1 controls and DEL (a newline forges a line, ESC drives the terminal), line and
+# paragraph separators, and the bidirectional controls (which reorder what follows).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with each character that could forge a line or hide what it says escaped
+    as Python writes it (`\\n`, `\\x1b`, `\\u202e`): a path or message shown as one line."""
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def render(results: Results, format: str) -> str:
@@ -35,7 +47,7 @@ def render_problems(results: Results) -> str:
     The shape gcc uses, which VS Code problem matchers and CI annotators parse.
     """
     return "".join(
-        f"{path}:{finding.line}:{finding.column}: {finding.severity}: "
+        f"{printable(path)}:{finding.line}:{finding.column}: {finding.severity}: "
         f"{_one_line(finding.message)} [{finding.code}]\n"
         for path, findings in results
         for finding in findings
@@ -63,9 +75,9 @@ def render_text(results: Results) -> str:
     lines = []
     for path, findings in results:
         if not findings:
-            lines.append(f"{path}: complete")
+            lines.append(f"{printable(path)}: complete")
             continue
-        lines.append(f"{path}: {_count(len(findings))}")
+        lines.append(f"{printable(path)}: {_count(len(findings))}")
         width = max(len(f"{finding.line}:{finding.column}") for finding in findings)
         code_width = max(len(finding.code) for finding in findings)
         for finding in findings:
@@ -90,4 +102,4 @@ def _count(number: int) -> str:
 
 
 def _one_line(message: str) -> str:
-    return " ".join(message.split())
+    return printable(" ".join(message.split()))

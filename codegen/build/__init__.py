@@ -7,17 +7,20 @@ pipeline. The verify step (`codegen.verify`) goes on from the session.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import replace
+from pathlib import Path
 
 from ..continuation import PrefillMemory
-from ..errors import UsageError
-from ..models import lookup
+from ..errors import SpecError, UsageError
+from ..models import lookup, retirement
 from ..progress import Note, Observer, ignore
-from ..spec import Spec, select_files
+from ..spec import Spec, check_inside_project, select_files
 from ..streaming import Streamer
 from ..verify.command import check_command
 from ..verify.loop import verify_build
 from ..verify.results import Verification
+from .exclusive import exclusive
 from .file import build_file, incomplete_dir, lock_record
 from .results import BuildOptions, BuildResult, FileResult, FileStatus
 from .scheduler import run_files
@@ -50,20 +53,46 @@ def build_spec(
     once, each starting when the files it depends on are written. `progress` receives
     the build's events (`codegen.progress`), from worker threads when jobs > 1."""
     info = lookup(spec.model)
+    retired, retiring = retirement(info)
+    if retired:
+        raise SpecError(str(spec.path), "model", retired)
     if not options.prefill:
         info = replace(info, prefill=False)
     if options.max_cost is not None and info.prices is None:
         raise UsageError(f"--max-cost needs prices, and the model table has none for {spec.model}")
     if spec.thinking == "off" and info.thinking == "always":
         raise UsageError(f"{spec.path}: thinking: {spec.model} always thinks; remove `thinking: off`")
+    if not options.allow_outside:
+        check_inside_project(spec, Path.cwd())
     if options.verify:
         check_command(spec)  # before anything is spent
-    session = BuildSession(spec, options, client, progress or ignore, memory or PrefillMemory(), info)
-    try:
-        run_files(session)
-        verification = _verify(session)
-    finally:
-        session.close()
+    observe = progress or ignore
+    warnings: list[str] = []
+
+    def say(line: str) -> None:
+        observe(Note(str(spec.path), line))
+
+    def warn(line: str) -> None:
+        warnings.append(line)
+        say(f"warning: {line}")
+
+    if retiring and not options.dry_run:
+        warn(retiring)
+    # The lock file is read (by the session) and written under the build lock, so
+    # builds of one spec take turns and none writes back a stale copy of it.
+    guard = (
+        nullcontext()
+        if options.dry_run
+        else exclusive(spec, wait=options.wait_for_others, say=say, warn=warn)
+    )
+    with guard:
+        session = BuildSession(spec, options, client, observe, memory or PrefillMemory(), info)
+        session.warnings += warnings
+        try:
+            run_files(session)
+            verification = _verify(session)
+        finally:
+            session.close()
     return BuildResult(
         spec.path,
         spec.model,

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import lock, prompts
+from ..blocks import choose
 from ..calls import FileCalls
 from ..continuation import Generation
 from ..errors import CodegenError, UsageError
-from ..files import read_text, resolve_inside, write_atomic
+from ..files import read_text, resolve_inside, write_atomic, write_inside
 from ..formatting import finish_python
+from ..markup import is_markup, stitch_markup
 from ..mend import check, mend, stuck_at, unfinished_findings
 from ..pricing import cache_savings, cost
 from ..repair import RepairRecord
@@ -32,7 +34,13 @@ def build_file(calls: FileCalls, *, write: bool = True) -> FileResult:
     )
     generation = calls.generate(request)
     python = file.language == "python"
-    stitched = stitch(generation.chunks, python=python)
+    chunks, picked = generation.chunks, ""
+    markup = is_markup(file.path)  # a README: its prose and its code blocks are the file
+    if len(chunks) == 1 and not markup:
+        # One whole answer that may hold other files' code too: read only this file's block.
+        choice = choose(chunks[0].text, file.path, file.requires, python=python)
+        chunks, picked = (replace(chunks[0], text=choice.text),), choice.note
+    stitched = stitch_markup(chunks) if markup else stitch(chunks, python=python)
     base = FileResult(file.path, "incomplete", spec.model)
 
     def done(code: str, **changes: Any) -> FileResult:
@@ -89,10 +97,11 @@ def build_file(calls: FileCalls, *, write: bool = True) -> FileResult:
     if not write:
         return done(final, status="skipped", validated=python, kept=None)
     try:
-        write_atomic(destination, final)
+        write_inside(spec.output_dir, file.path, final)
     except CodegenError as exc:  # the calls were paid for: report them with the failure
         return done(final, status="failed", detail=exc.message, kept=None)
     detail = "" if python else "not validated (no validator for this language yet)"
+    detail = "; ".join(d for d in (picked, detail) if d)
     return done(final, status="written", validated=python, detail=detail)
 
 
@@ -121,7 +130,8 @@ def _read_dependency(spec: Spec, dep: str) -> str:
 
 
 def incomplete_dir(spec: Spec) -> Path:
-    return spec.path.resolve().parent / ".codegen" / "incomplete" / spec.path.stem
+    resolved = spec.path.resolve()  # a spec that is a symlink: beside its target
+    return resolved.parent / ".codegen" / "incomplete" / resolved.stem
 
 
 def _keep(spec: Spec, file: FileSpec, code: str, generation: Generation) -> str | None:

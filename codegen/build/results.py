@@ -31,6 +31,10 @@ class BuildOptions:
     # says nothing, like llama-server --no-prefill-assistant).
     prefill: bool = True
     verify: bool = True  # run the spec's verify command after the build (--no-verify: False)
+    # Write outputs outside the spec's project (`spec.project_folder`): --allow-outside.
+    allow_outside: bool = False
+    # Another build of the spec holds it: wait for it (False: fail at once, --no-wait).
+    wait_for_others: bool = True
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ verify step goes on from: `BuildSession`."""
 from __future__ import annotations
 
 import threading
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from ..streaming import Streamer
 from ..streaming.anthropic import LazyClient
 from ..streaming.journal import Journal, JournalledStreamer
 from .file import build_file, lock_record
-from .results import BuildOptions, FileResult
+from .results import BuildOptions, FileResult, FileStatus
 
 
 class BuildSession:
@@ -119,7 +120,7 @@ class BuildSession:
             return None
         try:
             self.records[file.path] = lock_record(self.spec, file, result)
-            lock.save(self.spec, self.records)
+            self.save_lock(file.path)
         except CodegenError as exc:
             return replace(result, status="failed", detail=exc.message)
         return replace(
@@ -140,18 +141,49 @@ class BuildSession:
             if self.journal.warning:
                 self.warnings.append(self.journal.warning)
                 self.observe(Note(str(self.spec.path), f"warning: {self.journal.warning}"))
-        return JournalledStreamer(None if offline else client, self.journal, offline=offline)
+        return JournalledStreamer(
+            None if offline else client, self.journal, offline=offline, on_broken=self._journal_broken
+        )
+
+    def _journal_broken(self, reason: str) -> None:
+        """The journal failed a write: stop every file before its next call (the answer in
+        flight is used and counted; one more would be paid for and not kept)."""
+        self.warnings.append(
+            f"{reason}; stopped sending requests (the answers so far are used, not journalled)"
+        )
+        self.observe(Note(str(self.spec.path), f"warning: {self.warnings[-1]}"))
+        self.halt.set()
 
     def build(self, file: FileSpec, streamer: JournalledStreamer) -> FileResult:
-        spec = self.spec
+        calls = self.calls_for(file, streamer)
         try:
-            return build_file(self.calls_for(file, streamer))
+            return build_file(calls)
         except (AuthenticationError, MissingCredentialsError):
             raise  # every other file would fail the same way
         except APIError as exc:
-            return FileResult(file.path, "failed", spec.model, detail=exc.message, api_error=True)
+            return self._stopped(calls, "failed", exc.message, api_error=True)
         except CodegenError as exc:  # a file that cannot be read or written
-            return FileResult(file.path, "failed", spec.model, detail=exc.message)
+            return self._stopped(calls, "failed", exc.message)
+        except Exception as exc:
+            # A bug of codegen's on this file's text: this file stops, the others go on.
+            return self._stopped(calls, "incomplete", f"internal error: {_where(exc)}; please report it")
+
+    def _stopped(
+        self, calls: FileCalls, status: FileStatus, detail: str, *, api_error: bool = False
+    ) -> FileResult:
+        """The result of a file whose build raised: what its calls were paid, with why."""
+        return FileResult(
+            calls.file.path,
+            status,
+            self.spec.model,
+            calls=calls.calls,
+            continuations=calls.continuations,
+            stalls=calls.stalls,
+            usage=calls.usage,
+            cost=cost(calls.usage, self.info),
+            detail=detail,
+            api_error=api_error,
+        )
 
     def finish(self, file: FileSpec, result: FileResult, streamer: JournalledStreamer) -> None:
         tally = streamer.tally
@@ -160,7 +192,7 @@ class BuildSession:
         if result.status in ("written", "unchanged"):
             try:
                 self.records[file.path] = lock_record(self.spec, file, result)
-                lock.save(self.spec, self.records)
+                self.save_lock(file.path)
             except CodegenError as exc:
                 result = replace(result, status="failed", detail=exc.message)
         self.record(file, result)
@@ -186,9 +218,27 @@ class BuildSession:
             earlier_output=earlier_output,
         )
 
-    def save_lock(self) -> None:
-        """The lock file as `records` hold it."""
-        lock.save(self.spec, self.records)
+    def save_lock(self, *paths: str) -> None:
+        """The lock file with the records of `paths` as `records` hold them."""
+        lock.save(self.spec, self.records, paths)
+
+
+def _where(exc: BaseException) -> str:
+    """ "IndentationError: expected an indented block (codegen/splice.py:193)": the
+    exception and the innermost frame of codegen's that raised it."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [
+        f for f in frames if "codegen" in Path(f.filename).parts or "validators" in Path(f.filename).parts
+    ]
+    chosen = ours or frames
+    place = ""
+    if chosen:
+        frame = chosen[-1]
+        parts = Path(frame.filename).parts
+        root = max((i for i, p in enumerate(parts) if p in ("codegen", "validators")), default=len(parts) - 1)
+        place = f" ({'/'.join(parts[root:])}:{frame.lineno})"
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}{': ' + message if message else ''}{place}"
 
 
 def journal_path(spec: Spec) -> Path:

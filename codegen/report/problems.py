@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from validators.render import printable
+
 if TYPE_CHECKING:  # names for annotations: `codegen check` need not load the SDK the build uses
     from ..build import BuildResult
     from ..check import Problem
@@ -21,8 +23,9 @@ START = (1, 1)
 
 
 def problem_line(path: str, line: int, column: int, severity: str, message: str, code: str) -> str:
-    """One problem, newline-terminated; whitespace in the message (newlines too) folds to spaces."""
-    return f"{path}:{line}:{column}: {severity}: {' '.join(message.split())} [{code}]\n"
+    """One problem, newline-terminated; whitespace in the message (newlines too) folds to
+    spaces, and what else could forge a line, in the path too, is escaped (`printable`)."""
+    return f"{printable(path)}:{line}:{column}: {severity}: {printable(' '.join(message.split()))} [{code}]\n"
 
 
 def shown(path: Path, cwd: Path) -> str:

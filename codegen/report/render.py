@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from validators.render import printable
+
 from ..verify.failures import clip
 from . import problems
 
@@ -196,9 +198,9 @@ def render_check(results: Sequence[tuple[Spec, Sequence[Problem]]], fmt: str) ->
         return problems.check_problems(results, Path.cwd())
     lines = []
     for spec, found in results:
-        lines += [f"{_shown(spec.output_dir / p.path)}: {p.message}" for p in found]
+        lines += [f"{printable(_shown(spec.output_dir / p.path))}: {printable(p.message)}" for p in found]
         if not found:
-            lines.append(f"{spec.path}: {len(spec.files)} outputs up to date")
+            lines.append(f"{printable(str(spec.path))}: {len(spec.files)} outputs up to date")
     return "".join(line + "\n" for line in lines)
 
 

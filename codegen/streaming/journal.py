@@ -13,6 +13,12 @@ sequence of answers as the run it resumes. So a `JournalledStreamer` belongs to 
 Text arrives in pieces, appended to a table of its own (rewriting a growing row would
 cost the square of the answer's length); the finished answer replaces its pieces.
 
+A partial row has an owner (pid, host and the process's start, and `updated_at` as its
+heartbeat): the journal is shared by every spec of a folder, and a partial answer that
+another build is still streaming is neither resumed (it would be continued from half an
+answer that is still growing) nor written to by a second stream (their pieces would
+interleave). Only an answer whose owner is gone is resumed.
+
 The request goes to `messages.stream(**request)`: model, messages, system, thinking...
 The API key lives in the SDK client and never in a request, and only the request's
 hash, its model and the answer are stored; nothing from the environment.
@@ -20,9 +26,13 @@ hash, its model and the answer are stored; nothing from the environment.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
+import socket
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -46,6 +56,13 @@ SCHEMA_VERSION = 1
 FLUSH_CHARS = 2048
 FLUSH_SECONDS = 0.25
 
+# How long a write waits for another connection's transaction before it fails.
+BUSY_SECONDS = 10.0
+
+# A partial row of another host counts as still streaming until its heartbeat is this
+# old (the owner's pid means nothing there).
+STALE_SECONDS = 600.0
+
 # Request keys under which credentials could travel; a request never carries them.
 _CREDENTIAL_KEYS = frozenset({"api_key", "auth_token", "extra_headers", "extra_query"})
 
@@ -64,7 +81,8 @@ _SCHEMA = (
         cache_write_tokens INTEGER NOT NULL DEFAULT 0,
         cache_read_tokens INTEGER NOT NULL DEFAULT 0,
         created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,       -- a partial's heartbeat
+        owner TEXT,                     -- partial: the streaming process, as JSON
         PRIMARY KEY (key, attempt)
     )""",
     # The text of a partial answer, in arrival order.
@@ -96,6 +114,8 @@ class Entry:
     text: str = ""  # partial: what arrived before the stream was cut
     answer: Answer | None = None  # complete
     error: str | None = None  # prefill-refused: the API's message
+    # partial: still being streamed, by another process or another run of this one
+    live: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,12 +154,12 @@ class Journal:
         if path.is_dir():
             raise CodegenError(f"{path}: is a folder, where the journal file is expected")
         try:
-            return cls(path, _connect(path), None)
+            return cls(path, _writable(path, _connect(path)), None)
         except _Unusable as unusable:
             aside = _move_aside(path, unusable.kind)
             warning = f"{path}: {unusable.reason}; moved it to {aside.name} and started a fresh journal"
         try:
-            return cls(path, _connect(path), warning)
+            return cls(path, _writable(path, _connect(path)), warning)
         except _Unusable as again:
             raise CodegenError(f"{path}: cannot start a fresh journal: {again.reason}") from None
 
@@ -157,12 +177,13 @@ class Journal:
         """What the journal holds for the `attempt`-th sending of the request `key`."""
         with self._guard("read"):
             row = self._db.execute(
-                "SELECT status, model, answer, error FROM answers WHERE key = ? AND attempt = ?",
+                "SELECT status, model, answer, error, owner, updated_at FROM answers "
+                "WHERE key = ? AND attempt = ?",
                 (key, attempt),
             ).fetchone()
             if row is None:
                 return None
-            status, model, answer, error = row
+            status, model, answer, error, owner, updated_at = row
             if status == "complete":
                 return Entry("complete", model, answer=_answer_from_json(answer))
             if status == "prefill-refused":
@@ -170,20 +191,39 @@ class Journal:
             pieces = self._db.execute(
                 "SELECT text FROM pieces WHERE key = ? AND attempt = ? ORDER BY seq", (key, attempt)
             ).fetchall()
-            return Entry("partial", model, text="".join(p for (p,) in pieces))
+            live = self._streaming_elsewhere(key, attempt, owner, updated_at)
+            return Entry("partial", model, text="".join(p for (p,) in pieces), live=live)
 
-    def append(self, key: str, attempt: int, model: str, text: str, *, first: bool) -> None:
-        """Add streamed text to a partial answer; `first` starts it over."""
+    def append(self, key: str, attempt: int, model: str, text: str, *, first: bool) -> bool:
+        """Add streamed text to a partial answer; `first` starts it over and takes the row
+        for the calling stream until `release`. False, and nothing written, when the row
+        is another stream's (it started first and is still going) or no longer partial."""
         now = _now()
+        me = _owner()
         with self._guard("write"), self._transaction():
+            row = self._db.execute(
+                "SELECT status, owner, updated_at FROM answers WHERE key = ? AND attempt = ?", (key, attempt)
+            ).fetchone()
             if first:
+                if (
+                    row is not None
+                    and row[0] == "partial"
+                    and self._streaming_elsewhere(key, attempt, *row[1:])
+                ):
+                    return False
                 self._db.execute("DELETE FROM pieces WHERE key = ? AND attempt = ?", (key, attempt))
                 self._db.execute(
-                    "INSERT OR REPLACE INTO answers (key, attempt, status, model, created_at, updated_at)"
-                    " VALUES (?, ?, 'partial', ?, ?, ?)",
-                    (key, attempt, model, now, now),
+                    "INSERT OR REPLACE INTO answers (key, attempt, status, model, created_at, "
+                    "updated_at, owner) VALUES (?, ?, 'partial', ?, ?, ?, ?)",
+                    (key, attempt, model, now, now, me),
                 )
+                # Marked before the commit, so another stream of this process that looks
+                # next sees the row as taken.
+                with _STREAMING_LOCK:
+                    _STREAMING.add((str(self.path), key, attempt))
             else:
+                if row is None or row[0] != "partial" or row[1] != me:
+                    return False
                 self._db.execute(
                     "UPDATE answers SET updated_at = ? WHERE key = ? AND attempt = ?", (now, key, attempt)
                 )
@@ -192,6 +232,23 @@ class Journal:
                 "(SELECT COALESCE(MAX(seq), -1) + 1 FROM pieces WHERE key = ? AND attempt = ?), ?)",
                 (key, attempt, key, attempt, text),
             )
+        return True
+
+    def release(self, key: str, attempt: int) -> None:
+        """The stream that took a row (`append` with `first`) ended: killed, cut or
+        answered. From then on its partial text may be resumed."""
+        with _STREAMING_LOCK:
+            _STREAMING.discard((str(self.path), key, attempt))
+
+    def _streaming_elsewhere(self, key: str, attempt: int, owner: str | None, updated_at: str) -> bool:
+        """Whether a partial row is still being streamed by someone other than the caller:
+        another process that is alive, or another stream of this process."""
+        if owner is None:
+            return False  # an older codegen's row, or one written without a stream
+        if owner == _owner():
+            with _STREAMING_LOCK:
+                return (str(self.path), key, attempt) in _STREAMING
+        return _alive(owner, updated_at)
 
     def complete(self, key: str, attempt: int, model: str, answer: Answer) -> None:
         """Record a finished answer (or one the client returned cut), replacing its pieces."""
@@ -239,7 +296,7 @@ class Journal:
             self._db.execute(
                 "INSERT OR REPLACE INTO answers (key, attempt, status, model, answer, error, "
                 "input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "created_at, updated_at, owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                 (
                     key,
                     attempt,
@@ -301,6 +358,7 @@ class JournalledStreamer:
         offline: bool = False,
         flush_chars: int = FLUSH_CHARS,
         flush_seconds: float = FLUSH_SECONDS,
+        on_broken: Callable[[str], None] | None = None,
     ) -> None:
         if inner is None and not offline:
             raise ValueError("a JournalledStreamer without an inner streamer can only be offline")
@@ -312,6 +370,11 @@ class JournalledStreamer:
         self._lock = threading.Lock()
         self._attempts: dict[str, int] = {}
         self._tally = Tally()
+        # The journal could not be written (disk full, held by another program): what
+        # streams then is paid for and would be lost by a kill, so nothing more is sent.
+        # `on_broken` hears of it once (a build halts every file).
+        self.broken: str | None = None
+        self._on_broken = on_broken
 
     @property
     def tally(self) -> Tally:
@@ -346,7 +409,7 @@ class JournalledStreamer:
         if entry is not None and entry.status == "prefill-refused":
             self._count(replayed=1)
             raise PrefillRejectedError(entry.error or "prefill refused")
-        if entry is not None and entry.text.strip():
+        if entry is not None and entry.text.strip() and not entry.live:
             self._count(resumed=1)
             if on_text is not None:
                 on_text(entry.text)
@@ -357,6 +420,8 @@ class JournalledStreamer:
                 usage=Usage(),  # paid in the run that was cut; how much is unknown
                 interrupted=f"resumed: the stream was cut after {len(entry.text):,} characters",
             )
+        if self.broken is not None:
+            raise CodegenError(f"{self.broken}; no more requests are sent until it can be written")
         if self.offline or self._inner is None:
             raise OfflineMissError(
                 f"--offline: no journalled answer in {self._journal.path}; "
@@ -369,7 +434,9 @@ class JournalledStreamer:
     ) -> Answer:
         assert self._inner is not None
         model = str(request.get("model", ""))
-        recorder = _Recorder(self._journal, key, attempt, model, self._flush_chars, self._flush_seconds)
+        recorder = _Recorder(
+            self._journal, key, attempt, model, self._flush_chars, self._flush_seconds, self._journal_failed
+        )
 
         def record(text: str) -> None:
             recorder.add(text)
@@ -380,14 +447,31 @@ class JournalledStreamer:
         try:
             answer = self._inner.stream(request, record)
         except PrefillRejectedError as exc:
-            self._journal.refused(key, attempt, model, exc.message)
+            self._keep(self._journal.refused, key, attempt, model, exc.message)
             raise
         except BaseException:
             # Killed, interrupted or failed mid-stream: what arrived stays, to be resumed.
             recorder.flush()
             raise
-        self._journal.complete(key, attempt, model, answer)
+        finally:
+            recorder.close()
+        # Paid for: the answer is used even when the journal cannot keep it.
+        self._keep(self._journal.complete, key, attempt, model, answer)
         return answer
+
+    def _keep(self, write: Callable[[str, int, str, Any], None], *args: Any) -> None:
+        try:
+            write(*args)
+        except CodegenError as exc:
+            self._journal_failed(exc)
+
+    def _journal_failed(self, exc: CodegenError) -> None:
+        with self._lock:
+            first = self.broken is None
+            if first:
+                self.broken = exc.message
+        if first and self._on_broken is not None:
+            self._on_broken(exc.message)
 
     def _count(self, *, sent: int = 0, replayed: int = 0, resumed: int = 0, saved: Usage = _NO_USAGE) -> None:
         with self._lock:
@@ -400,15 +484,25 @@ class _Recorder:
     a second; the first piece at once, so the row exists as soon as text does."""
 
     def __init__(
-        self, journal: Journal, key: str, attempt: int, model: str, flush_chars: int, flush_seconds: float
+        self,
+        journal: Journal,
+        key: str,
+        attempt: int,
+        model: str,
+        flush_chars: int,
+        flush_seconds: float,
+        on_error: Callable[[CodegenError], None],
     ) -> None:
         self._journal = journal
+        self._on_error = on_error
         self._where = (key, attempt, model)
         self._flush_chars = flush_chars
         self._flush_seconds = flush_seconds
         self._buffer: list[str] = []
         self._buffered = 0
         self._flushed_at: float | None = None
+        # False once the row turned out to be another stream's: this one goes unjournalled.
+        self._owned: bool | None = None
 
     def add(self, text: str) -> None:
         self._buffer.append(text)
@@ -421,19 +515,114 @@ class _Recorder:
             self.flush()
 
     def flush(self) -> None:
-        if not self._buffer:
+        if not self._buffer or self._owned is False:
+            self._buffer.clear()
             return
         key, attempt, model = self._where
-        self._journal.append(key, attempt, model, "".join(self._buffer), first=self._flushed_at is None)
+        first = self._flushed_at is None
+        try:
+            written = self._journal.append(key, attempt, model, "".join(self._buffer), first=first)
+        except CodegenError as exc:
+            # The stream goes on (it is paid for, and its text is used); its row does not.
+            self._on_error(exc)
+            self._journal.release(key, attempt)
+            written = False
+        # Not written: another stream started the row first, or its complete answer took it.
+        self._owned = written
         self._buffer.clear()
         self._buffered = 0
         self._flushed_at = time.monotonic()
+
+    def close(self) -> None:
+        """The stream ended (answered, cut or killed): the row is no longer streamed."""
+        if self._owned:
+            key, attempt, _ = self._where
+            self._journal.release(key, attempt)
+
+
+# Rows this process streams now, by (journal path, key, attempt): another stream of the
+# same process (another build, in the same interpreter) leaves them alone.
+_STREAMING: set[tuple[str, str, int]] = set()
+_STREAMING_LOCK = threading.Lock()
+
+
+def _owner() -> str:
+    """This process as the owner of a partial row."""
+    return _owner_of(os.getpid())
+
+
+@functools.cache
+def _owner_of(pid: int) -> str:
+    return json.dumps(
+        {"pid": pid, "host": socket.gethostname(), "start": _process_start(pid)}, sort_keys=True
+    )
+
+
+def _process_start(pid: int) -> str | None:
+    """When the process started (Linux: clock ticks since boot), so that a pid the system
+    gave again to another process is not taken for the owner; None where unknown.
+    A zombie (killed, not yet reaped) has started nothing: "zombie"."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2 :].split()  # the name, in parentheses, may hold spaces
+    if len(fields) < 20:
+        return None
+    return "zombie" if fields[0] in ("Z", "X") else fields[19]
+
+
+def _alive(owner: str, updated_at: str) -> bool:
+    """Whether the owner of a partial row is still running (and so may still stream)."""
+    try:
+        data = json.loads(owner)
+        pid = int(data["pid"])
+    except (ValueError, KeyError, TypeError):
+        return False
+    if data.get("host") != socket.gethostname() or sys.platform == "win32":
+        # No way to ask about the process (on Windows os.kill would end it): its heartbeat.
+        try:
+            age = (datetime.now(UTC) - datetime.fromisoformat(updated_at)).total_seconds()
+        except ValueError:
+            return False
+        return age < STALE_SECONDS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    except OSError:
+        return False
+    started = _process_start(pid)
+    return started != "zombie" and (started is None or data.get("start") in (None, started))
+
+
+def _writable(path: Path, db: sqlite3.Connection) -> sqlite3.Connection:
+    """`db`, once a write transaction could start: a journal that cannot be written is
+    found before any request is sent, not after answers were paid for."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        db.close()
+        held = "locked" in str(exc)
+        raise CodegenError(
+            f"{path}: the journal cannot be written ({exc}); "
+            + (
+                "another program holds it: close it, or wait for it"
+                if held
+                else "check the disk and its permissions"
+            )
+            + "; nothing was sent"
+        ) from None
+    return db
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     """A connection to a usable journal at `path`, created if the file is new or empty."""
     try:
-        db = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
     except sqlite3.Error as exc:
         raise CodegenError(f"{path}: cannot open the journal: {exc}") from None
     try:
@@ -475,11 +664,32 @@ def _check_or_create(db: sqlite3.Connection) -> None:
         raise _Unusable(
             "foreign", f"journal schema version {version}, this codegen reads version {SCHEMA_VERSION}"
         )
+    _add_owner_column(db)
     report = "\n".join(row[0] for row in db.execute("PRAGMA quick_check").fetchall())
     if report != "ok":
         # Lines such as "Page 4: btreeInitPage() returns error code 11" under a header.
         first = next((line for line in report.splitlines() if not line.startswith("***")), report)
         raise _Unusable("corrupt", f"corrupt ({first.strip()})")
+
+
+def _add_owner_column(db: sqlite3.Connection) -> None:
+    """A journal from before rows had owners gets the column (the schema version stays:
+    an older codegen reads and writes the table as before, leaving owners empty)."""
+
+    def has_owner() -> bool:
+        return any(row[1] == "owner" for row in db.execute("PRAGMA table_info(answers)"))
+
+    if has_owner():
+        return
+    db.execute("BEGIN IMMEDIATE")  # another process may be adding it too
+    try:
+        if not has_owner():
+            db.execute("ALTER TABLE answers ADD COLUMN owner TEXT")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 def _identity(db: sqlite3.Connection) -> tuple[int, int, int]:

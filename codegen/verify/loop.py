@@ -28,7 +28,7 @@ from ..errors import (
     MissingCredentialsError,
     OfflineMissError,
 )
-from ..files import read_text, resolve_inside, write_atomic
+from ..files import read_text, resolve_inside, write_inside
 from ..formatting import finish_python
 from ..mend import Unfinished, ask_and_splice
 from ..models import Usage
@@ -343,7 +343,7 @@ class _Verifier:
         if final is None:
             return problem
         try:
-            write_atomic(resolve_inside(spec.output_dir, file.path), final)
+            write_inside(spec.output_dir, file.path, final)
         except CodegenError as exc:
             return exc.message
         run.results[file.path] = replace(
@@ -371,11 +371,13 @@ class _Verifier:
             output_tokens=old.output_tokens + usage.output_tokens,
             cost_usd=None if old.cost_usd is None or spent is None else round(old.cost_usd + spent, 6),
         )
+        changed = [file.path]
         for other in spec.files:
             record = run.records.get(other.path)
             if record is not None and file.path in other.depends_on:
                 run.records[other.path] = replace(record, depends={**record.depends, file.path: digest})
-        run.save_lock()
+                changed.append(other.path)
+        run.save_lock(*changed)
 
 
 def _splice_order(assignments: Sequence[Assignment]) -> list[Assignment]:
