@@ -6,14 +6,20 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from .errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CodegenError
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
+    epilog=(
+        "Environment: ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN), the key; ANTHROPIC_BASE_URL, "
+        "a server that speaks the Messages API (a proxy, llama-server, vLLM, Ollama); "
+        "CODEGEN_MODEL, the model of a spec that names none (--model wins over both); "
+        "CODEGEN_PREFILL=0, as --no-prefill."
+    ),
     no_args_is_help=True,
     help="Turn a YAML spec of source files into complete, verified code written by Claude.",
     pretty_exceptions_enable=False,
@@ -29,7 +35,9 @@ class Format(StrEnum):
 
 FormatOption = Annotated[
     Format,
-    typer.Option("--format", help="text, json, or problems (path:line:col: severity: message \\[code])"),
+    typer.Option(
+        "--format", help="text, json, or problems: a path:line:col: severity: message line per finding."
+    ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary; no progress.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr.")]
@@ -89,7 +97,7 @@ def build(
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Files generated at once.")] = 4,
     model: Annotated[
-        str | None, typer.Option("--model", help="Model id, over the spec and CODEGEN_MODEL.")
+        str | None, typer.Option("--model", help="Model id, over the spec's and CODEGEN_MODEL.")
     ] = None,
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", min=1, help="Output tokens per call, over the spec.")
@@ -280,7 +288,7 @@ def estimate(
         list[str] | None, typer.Option("--only", help="Estimate only this output path (repeatable).")
     ] = None,
     model: Annotated[
-        str | None, typer.Option("--model", help="Model id, over the spec and CODEGEN_MODEL.")
+        str | None, typer.Option("--model", help="Model id, over the spec's and CODEGEN_MODEL.")
     ] = None,
     max_tokens: Annotated[
         int | None, typer.Option("--max-tokens", min=1, help="Output tokens per call, over the spec.")
@@ -311,10 +319,50 @@ def estimate(
     raise typer.Exit(EXIT_OK)
 
 
+# Metavars a person reads, by the parameter's name where its type says too little.
+_METAVARS = {
+    "specs": "SPEC",
+    "files": "PATH",
+    "spec": "SPEC",
+    "only": "PATH",
+    "requires": "NAME",
+    "model": "ID",
+    "jobs": "N",
+    "max_tokens": "N",
+    "max_bytes": "BYTES",
+    "max_cost": "USD",
+}
+
+
+def _readable(command: Any) -> None:
+    """Help that reads well: no metavar on a flag (`--force`, not `--force <bool>`), and
+    names (`SPEC...`, `N`, `USD`) for the values, not types (`<list[Path]>`). (Typer's
+    commands are its own click's: read by their attributes.)"""
+    for param in command.params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif param.name in _METAVARS and param.metavar is None:
+            param.metavar = _METAVARS[param.name]
+        if getattr(param, "param_type_name", "") == "argument":
+            # `SPEC...` in the usage line and beside the help, not `{specs}...` and `<list[Path]>`.
+            shown = param.metavar or str(param.name).upper()
+            many = "..." if param.nargs != 1 else ""
+            optional = not param.required
+            param.get_usage_pieces = lambda ctx, s=shown, m=many, o=optional: [f"[{s}{m}]" if o else s + m]
+            param.display_type_rich = lambda ctx: None
+            param.metavar = shown + many
+    for sub in getattr(command, "commands", {}).values():
+        _readable(sub)
+
+
 def main() -> None:
     """Console entry point: Ctrl-C is exit 130 with one line, never a traceback."""
+    # Boxes and colours on a terminal; plain text where help is piped or logged.
+    app.rich_markup_mode = "rich" if sys.stdout.isatty() and not os.environ.get("NO_COLOR") else None
+    command = typer.main.get_command(app)
+    _readable(command)
     try:
-        app()
+        command(prog_name="codegen")
     except KeyboardInterrupt:
         print("codegen: interrupted; files already written are kept", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)

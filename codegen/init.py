@@ -17,8 +17,9 @@ TEMPLATE = """\
 # Check it (no network) with:  codegen check {spec}
 version: 1                      # required: the spec format's version
 
-# The model; else CODEGEN_MODEL, else claude-sonnet-5-5.
-model: claude-sonnet-5-5
+# The model. Left out, it is CODEGEN_MODEL if set, else claude-sonnet-5-5; set it here
+# to pin the model for everyone who builds this spec.
+# model: claude-sonnet-5-5
 max_tokens: 8192                # output tokens per API call; a longer file is continued
 max_continuations: 8            # continuation calls allowed per file
 max_repairs: 4                  # targeted repair rounds per file (a cut, a placeholder, a missing name)

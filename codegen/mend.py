@@ -50,7 +50,7 @@ def mend(
     # Definitions a repair wrote out in full: a later finish that ends after one of them
     # and opens a new definition does not make it unsure again.
     rewritten: set[str] = set()
-    for _ in range(calls.spec.max_repairs):
+    for round_ in range(1, calls.spec.max_repairs + 1):
         planned = repair.plan(code, findings, failed)
         if not planned:
             break
@@ -68,6 +68,7 @@ def mend(
                         tuple(f"{f.code} at line {f.line}" for f in step.findings),
                         "applied",
                         "written in an earlier answer of this round",
+                        round=round_,
                     )
                 )
                 continue
@@ -109,6 +110,7 @@ def mend(
                     detail,
                     calls=calls.calls - before_calls,
                     usage=calls.usage - before_usage,
+                    round=round_,
                 )
             )
             if stopped:

@@ -91,9 +91,11 @@ class RepairRecord:
     detail: str = ""
     calls: int = 0
     usage: Usage = field(default_factory=Usage)
+    round: int = 1  # the repair round it was asked in (max_repairs rounds at most)
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "round": self.round,
             "action": self.action,
             "target": self.target,
             "findings": list(self.findings),

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import SpecError, UsageError
-from .models import DEFAULT_MODEL
+from .models import DEFAULT_MODEL, lookup
 
 _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -154,6 +154,7 @@ def load_spec(
     _check_not_own(files, output_dir, spec_path.resolve(), model, fail)
     ordered = _dependency_order(files, fail)
     chosen_model = model_override or model.model or os.environ.get("CODEGEN_MODEL") or DEFAULT_MODEL
+    _check_output_limit(chosen_model, model, files, max_tokens_override, fail)
     return Spec(
         path=spec_path,
         model=chosen_model,
@@ -253,6 +254,28 @@ def _verify_settings(model: SpecModel, fail: Any) -> Verify | None:
 
 
 _UNION_TAGS = {"int", "str", "literal['off','adaptive']", "none"}
+
+
+def _check_output_limit(
+    model_id: str, model: SpecModel, files: list[FileSpec], override: int | None, fail: Any
+) -> None:
+    """max_tokens (the spec's, a file's, --max-tokens) within the model's output limit,
+    where the model table knows it: above it the API refuses every request."""
+    limit = lookup(model_id).max_output
+    if not limit:
+        return
+    where = f"{model_id} writes at most {limit:,} tokens an answer"
+    if override is not None:
+        if override > limit:
+            raise UsageError(f"--max-tokens {override:,}: {where}")
+        return
+    if model.max_tokens > limit:
+        raise fail(("max_tokens",), f"{model.max_tokens:,} is above the limit: {where}")
+    for file, entry in zip(files, model.files, strict=True):
+        if entry.max_tokens is not None and entry.max_tokens > limit:
+            raise fail(
+                ("files", file.index, "max_tokens"), f"{entry.max_tokens:,} is above the limit: {where}"
+            )
 
 
 def _check_thinking(

@@ -31,6 +31,7 @@ from codegen.progress import (
 from codegen.report import render_build
 from codegen.report.terminal import LiveProgress, print_summary, progress_display
 from codegen.spec import load_spec
+from codegen.testing import FakeStreamer, answer
 from tests.cli_runner import CommandResult, run_codegen
 from tests.double import MessagesDouble, ScriptedAuthor, count_tokens, replies
 from tests.support import LAZY_STORE, client_for, fake_of, write_spec
@@ -234,7 +235,24 @@ def test_print_summary_draws_a_table_with_cache_columns(tmp_path: Path) -> None:
         assert column in text
     total = next(line for line in text.splitlines() if line.strip().startswith("total"))
     assert total.split()[1:3] == ["4", "1"]  # 4 calls (2 + a repair's 1 for b), 1 continuation
-    assert "b.py: repaired: placeholder" in text
+    assert "b.py: repair round 1: regenerate" in text and ": applied; for placeholder" in text
+
+
+def test_at_80_columns_the_summary_keeps_path_status_and_cost_whole(tmp_path: Path) -> None:
+    long_path = "src/package/subpackage/a_module_with_a_long_name.py"
+    spec = load_spec(
+        write_spec(tmp_path, [{"path": long_path, "prompt": "x"}, {"path": "b.py", "prompt": "y"}])
+    )
+    fake = FakeStreamer([answer("```python\nA = 1\n```"), answer("```python\nB = 1\n```")])
+    result = build_spec(spec, BuildOptions(jobs=1), client=fake)
+    console = Console(file=io.StringIO(), width=80, color_system=None)
+    with console.capture() as capture:
+        print_summary([result], console)
+    text = capture.get()
+    row = next(line for line in text.splitlines() if long_path in line)
+    assert "written" in row and "$" in row and "…" not in text
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "cache wr" not in text  # dropped first; --format json keeps it
 
 
 # -- the summary: cache savings in text and json ---------------------------------------

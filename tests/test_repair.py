@@ -63,7 +63,10 @@ def test_a_placeholder_and_a_missing_method_each_get_one_request(tmp_path: Path)
     ]
     assert f.calls == 3 and all(r.calls == 1 and r.usage.output_tokens > 0 for r in f.repairs)
     text = render_build([result], "text")
-    assert "repaired: placeholder at line 8, placeholder at line 9 -> regenerate Store.add (1 call" in text
+    assert (
+        "repair round 1: regenerate Store.add: applied; "
+        "for placeholder at line 8, placeholder at line 9 (1 call" in text
+    )
     data = json.loads(render_build([result], "json"))
     [repaired] = data["specs"][0]["files"]
     assert [r["action"] for r in repaired["repairs"]] == ["regenerate", "add"]

@@ -9,6 +9,7 @@ import pytest
 
 from codegen.errors import SpecError, UsageError
 from codegen.spec import load_spec
+from tests.support import write_spec
 
 GOOD = """\
 version: 1
@@ -253,3 +254,26 @@ def test_a_spec_reached_through_a_symlink_lists_its_target_as_itself(tmp_path: P
     os.symlink(real / "spec.yaml", tmp_path / "link" / "app.yaml")
     with pytest.raises(SpecError, match="is this spec file itself"):
         load_spec(tmp_path / "link" / "app.yaml")
+
+
+def test_max_tokens_above_the_models_output_limit_is_a_spec_error_that_names_the_limit(
+    tmp_path: Path,
+) -> None:
+    from codegen.errors import SpecError, UsageError
+
+    spec = write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}], max_tokens=100_000_000)
+    with pytest.raises(SpecError) as raised:
+        load_spec(spec)
+    assert raised.value.key_path == "max_tokens"
+    assert "claude-sonnet-5-5 writes at most 128,000 tokens an answer" in raised.value.reason
+    per_file = write_spec(
+        tmp_path, [{"path": "a.py", "prompt": "x", "max_tokens": 70_000}], model="claude-haiku-4-5"
+    )
+    with pytest.raises(SpecError) as raised:
+        load_spec(per_file)
+    assert raised.value.key_path == "files[0].max_tokens" and "64,000" in raised.value.reason
+    with pytest.raises(UsageError, match="--max-tokens 200,000"):
+        load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}]), max_tokens_override=200_000)
+    # A model the table does not know: its limit is not known either.
+    unknown = write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}], model="local-model", max_tokens=10**8)
+    assert load_spec(unknown).max_tokens == 10**8

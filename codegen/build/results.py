@@ -56,6 +56,7 @@ class FileResult:
     api_error: bool = False
     repairs: tuple[RepairRecord, ...] = ()
     replayed: int = 0  # answers that came from the journal, not paid again
+    journal_saved: float | None = 0.0  # USD those answers cost when they were bought
     cache_savings: float | None = 0.0  # USD, `models.cache_savings`; None: prices unknown
 
 

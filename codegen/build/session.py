@@ -188,13 +188,18 @@ class BuildSession:
     def finish(self, file: FileSpec, result: FileResult, streamer: JournalledStreamer) -> None:
         tally = streamer.tally
         result = replace(result, replayed=tally.replayed + tally.resumed)
-        self.budget.finish(file.path, cost(result.usage - tally.saved, self.info) or 0.0)
+        paid = cost(result.usage - tally.saved, self.info)
+        self.budget.finish(file.path, paid or 0.0)
         if result.status in ("written", "unchanged"):
             try:
+                # The lock records what the file took to generate, journal or not.
                 self.records[file.path] = lock_record(self.spec, file, result)
                 self.save_lock(file.path)
             except CodegenError as exc:
                 result = replace(result, status="failed", detail=exc.message)
+        if tally.replayed:
+            # The summary's cost is what this run paid; what the journal spared, apart.
+            result = replace(result, cost=paid, journal_saved=cost(tally.saved, self.info))
         self.record(file, result)
 
     def record(self, file: FileSpec, result: FileResult) -> None:

@@ -76,10 +76,12 @@ def summary_rows(result: BuildResult) -> list[tuple[str, ...]]:
                 str(f.calls),
                 str(f.continuations),
                 *cells(f.usage),
-                _money(f.cost),
-                _money(f.cache_savings),
+                # Planned: not known yet, and "$0.0000" would read as free.
+                "" if f.status == "planned" else _money(f.cost),
+                "" if f.status == "planned" else _money(f.cache_savings),
             )
         )
+    planned = bool(result.files) and all(f.status == "planned" for f in result.files)
     rows.append(
         (
             "total",
@@ -87,8 +89,8 @@ def summary_rows(result: BuildResult) -> list[tuple[str, ...]]:
             str(sum(f.calls for f in result.files)),
             str(sum(f.continuations for f in result.files)),
             *cells(result.usage),
-            _money(result.cost),
-            _money(result.cache_savings),
+            "" if planned else _money(result.cost),
+            "" if planned else _money(result.cache_savings),
         )
     )
     return rows
@@ -115,12 +117,16 @@ def summary_notes(result: BuildResult) -> list[str]:
     for f in result.files:
         for r in f.repairs:
             spent = f"{r.calls} call{'s' if r.calls != 1 else ''}, {r.usage.output_tokens:,} tokens out"
-            outcome = "repaired" if r.outcome == "applied" else f"repair failed ({r.detail})"
-            lines.append(f"{f.path}: {outcome}: {', '.join(r.findings)} -> {r.label} ({spent})")
+            why = f" ({r.detail})" if r.detail and r.outcome != "applied" else ""
+            lines.append(
+                f"{f.path}: repair round {r.round}: {r.label}: {r.outcome}{why}; "
+                f"for {', '.join(r.findings)} ({spent})"
+            )
         if f.replayed:
+            spared = f" (they cost {_money(f.journal_saved)} when bought)" if f.journal_saved else ""
             lines.append(
                 f"{f.path}: {f.replayed} answer{'s' if f.replayed != 1 else ''} "
-                "from the journal, not paid again"
+                f"from the journal, not paid again{spared}"
             )
         if f.detail:
             lines.append(f"{f.path}: {f.detail}")
@@ -152,6 +158,7 @@ def _file_json(f: FileResult) -> dict[str, Any]:
         "findings": [g.to_dict() for g in f.findings],
         "repairs": [r.to_dict() for r in f.repairs],
         "replayed": f.replayed,
+        "journal_saved_usd": f.journal_saved,
     }
 
 

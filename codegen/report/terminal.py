@@ -179,17 +179,37 @@ def _flushed(stream: IO[str]) -> Callable[[str], None]:
     return write
 
 
+# The columns a narrow terminal drops first; path, status and cost always stay whole
+# (`--format json` keeps everything).
+_DROPPED_FIRST = ("cache wr", "cache rd", "saved", "cont.", "in tok", "calls", "out tok")
+
+
+def _fitting(rows: list[tuple[str, ...]], width: int) -> list[tuple[str, ...]]:
+    """`rows` without the columns that do not fit in `width` characters."""
+    keep = list(range(len(rows[0])))
+
+    def needed() -> int:
+        # Rich pads each cell by one on either side and puts a space between columns.
+        return sum(max(len(row[i]) for row in rows) for i in keep) + 3 * (len(keep) - 1) + 2
+
+    for name in _DROPPED_FIRST:
+        if needed() <= width:
+            break
+        keep.remove(rows[0].index(name))
+    return [tuple(row[i] for i in keep) for row in rows]
+
+
 def print_summary(results: Sequence[BuildResult], console: Console) -> None:
     """Each spec's summary as a rich table, then its notes (repairs, details, kept files)."""
     for result in results:
-        rows = summary_rows(result)
+        rows = _fitting(summary_rows(result), console.width)
         header, files, total = rows[0], rows[1:-1], rows[-1]
         console.print(f"{result.spec} ({result.model})", markup=False, highlight=False)
         for warning in result.warnings:
             console.print(f"  warning: {warning}", markup=False, highlight=False)
         table = Table(show_edge=False, pad_edge=False, box=box.SIMPLE_HEAD)
         for n, name in enumerate(header):
-            table.add_column(name, justify="left" if n < 2 else "right", no_wrap=n == 0)
+            table.add_column(name, justify="left" if n < 2 else "right", no_wrap=True)
         for row in files:
             table.add_row(row[0], Text(row[1], style=_STATUS_STYLE.get(row[1], "")), *row[2:])
         table.add_section()
