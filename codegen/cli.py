@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -40,6 +41,45 @@ FormatOption = Annotated[
     ),
 ]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary; no progress.")]
+
+
+class Color(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+ColorOption = Annotated[
+    Color,
+    typer.Option(
+        "--color", help="Colour findings: auto (a terminal, unless NO_COLOR is set), always, never."
+    ),
+]
+
+# The parts of a finding line that are coloured, as ruff colours them.
+_FINDING = re.compile(r"^(\s+\d+:\d+\s+)(error|warning)(\s+)([a-z-]+)(\s)")
+_CODE = re.compile(r"\[([a-z-]+)\]$")
+
+
+def _colored(text: str, color: Color) -> str:
+    """`text` (a validate or check report) with severities and codes in colour, when
+    `color` says so: a terminal and no NO_COLOR for auto."""
+    if color is Color.never or (
+        color is Color.auto and (os.environ.get("NO_COLOR") or not sys.stdout.isatty())
+    ):
+        return text
+    red, cyan, bold, reset = "\x1b[31m", "\x1b[36m", "\x1b[1m", "\x1b[0m"
+    lines = []
+    for line in text.splitlines(keepends=True):
+        body, end = (line[:-1], "\n") if line.endswith("\n") else (line, "")
+        body = _FINDING.sub(lambda m: f"{m[1]}{bold}{red}{m[2]}{reset}{m[3]}{cyan}{m[4]}{reset}{m[5]}", body)
+        body = _CODE.sub(lambda m: f"[{cyan}{m[1]}{reset}]", body)
+        if not body.startswith(" ") and body.endswith((" finding", " findings")):
+            body = f"{bold}{body}{reset}"
+        lines.append(body + end)
+    return "".join(lines)
+
+
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="More detail on stderr.")]
 
 
@@ -66,7 +106,8 @@ def _root(
 
 
 def _fail(error: CodegenError) -> NoReturn:
-    typer.echo(f"codegen: error: {error.message}", err=True)
+    for line in error.message.splitlines() or [""]:  # several spec errors: a line each
+        typer.echo(f"codegen: error: {line}", err=True)
     raise typer.Exit(error.exit_code)
 
 
@@ -203,6 +244,7 @@ def build(
 def check(
     specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML).", show_default=False)],
     fmt: FormatOption = Format.text,
+    color: ColorOption = Color.auto,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -217,7 +259,8 @@ def check(
         _fail(error)
     failed = any(problems for _, problems in results)
     if failed or not quiet:
-        _emit(render_check(results, fmt.value))
+        report = render_check(results, fmt.value)
+        _emit(_colored(report, color) if fmt is Format.text else report)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
@@ -242,6 +285,7 @@ def validate(
         typer.Option("--stdin-filename", metavar="PATH", help="The name to report stdin's findings under."),
     ] = None,
     fmt: FormatOption = Format.text,
+    color: ColorOption = Color.auto,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -258,7 +302,8 @@ def validate(
         _fail(error)
     failed = any(findings for _, findings in results)
     if failed or not quiet or fmt is not Format.text:
-        _emit(render(results, fmt.value))
+        report = render(results, fmt.value)
+        _emit(_colored(report, color) if fmt is Format.text else report)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 

@@ -74,6 +74,8 @@ def example_spec(spec: Path, project: Path) -> str:
 def write_example(spec: Path, project: Path) -> None:
     """Create `spec` (and its folder) with the example; outputs go to `project`."""
     shown = str(spec)
+    if spec.suffix.lower() not in (".yaml", ".yml"):
+        raise UsageError(f"{shown}: a spec is YAML; name it {spec.with_suffix('.yaml').name}")
     spec, project = spec.absolute(), project.absolute()
     text = example_spec(spec, project)
     try:

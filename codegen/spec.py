@@ -175,6 +175,8 @@ def _read_yaml(spec_path: Path, shown: str) -> tuple[yaml.Node | None, dict[str,
         text = spec_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"{shown}: spec file not found") from None
+    except IsADirectoryError:
+        raise UsageError(f"{shown}: is a folder; give the spec file in it (YAML)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"{shown}: cannot read spec: {exc}") from None
 
@@ -183,26 +185,57 @@ def _read_yaml(spec_path: Path, shown: str) -> tuple[yaml.Node | None, dict[str,
         _reject_duplicate_keys(shown, node, "")
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise SpecError(f"{shown}{where}", "", f"not valid YAML: {problem}") from None
+        raise SpecError(*_yaml_problem(shown, exc)) from None
     if not isinstance(raw, dict):
         raise SpecError(shown, "", "a spec is a YAML mapping with `version` and `files`")
     return node, raw
+
+
+def _yaml_problem(shown: str, exc: yaml.YAMLError) -> tuple[str, str, str]:
+    """(where, key path, reason) of a YAML error, at the line where the trouble starts:
+    an unclosed quote is reported where it opens (its `context_mark`), not at the end of
+    the file where the parser gave up."""
+    problem = str(getattr(exc, "problem", None) or exc)
+    found = getattr(exc, "problem_mark", None)
+    start = getattr(exc, "context_mark", None)
+    context = getattr(exc, "context", None)
+    mark = start or found
+    where = f"{shown}:{mark.line + 1}:{mark.column + 1}" if mark else shown
+    if start is not None and found is not None and context:
+        at = f"{found.line + 1}:{found.column + 1}"
+        return where, "", f"not valid YAML: {context} that starts here, {problem} at {at}"
+    return where, "", f"not valid YAML: {problem}"
+
+
+def _line_of(where: str) -> int:
+    """The line number in "spec.yaml:6" or "spec.yaml:6:3" (0 when there is none)."""
+    parts = where.rsplit(":", 2)
+    numbers = [p for p in parts[1:] if p.isdigit()]
+    return int(numbers[0]) if numbers else 0
 
 
 def _validated(raw: dict[str, Any], node: yaml.Node | None, shown: str) -> SpecModel:
     try:
         model = SpecModel.model_validate(raw)
     except ValidationError as exc:
-        # A misspelt key also makes the real one "missing": name the misspelling first.
-        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-        error = errors[0]
-        loc = tuple(error["loc"])
-        # Union types (thinking) add the member's name to the location; drop it.
-        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
-        raise SpecError(_at(shown, node, loc), _key_path(loc), _reason(error, loc)) from None
+        # Every mistake at once, each on its line, in the order of the file. A misspelt
+        # key also makes the real one "missing": the misspelling says it all.
+        errors = list(exc.errors())
+        misspelt = {tuple(e["loc"][:-1]) for e in errors if e["type"] == "extra_forbidden"}
+        errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"][:-1]) in misspelt)]
+        found: list[SpecError] = []
+        for error in errors:
+            # Union types (thinking) add the member's name to the location; drop it.
+            loc = tuple(
+                p for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS))
+            )
+            found.append(SpecError(_at(shown, node, loc), _key_path(loc), _reason(error, loc)))
+        unique = list({e.message: e for e in found}.values())
+        unique.sort(key=lambda e: _line_of(e.spec_path))
+        first = unique[0]
+        if len(unique) > 1:
+            first.message = "\n".join(e.message for e in unique)
+        raise first from None
 
     if model.version != 1:
         raise SpecError(

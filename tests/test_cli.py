@@ -438,3 +438,14 @@ def test_version_and_short_help_options() -> None:
     for args in (("-h",), ("build", "-h"), ("validate", "-h")):
         result = codegen(*args)
         assert result.returncode == 0 and "Usage:" in result.stdout, args
+
+
+def test_findings_are_coloured_when_asked_and_never_with_never_or_no_color(tmp_path: Path) -> None:
+    cut = tmp_path / "cut.py"
+    cut.write_text("def f(x):\n    return (x +\n")
+    coloured = codegen("validate", str(cut), "--color", "always")
+    assert "\x1b[31merror\x1b[0m" in coloured.stdout and "\x1b[36mtruncated\x1b[0m" in coloured.stdout
+    assert "\x1b[" not in codegen("validate", str(cut), "--color", "never").stdout
+    # auto: stdout is not a terminal here, and NO_COLOR would say no anyway.
+    assert "\x1b[" not in codegen("validate", str(cut), env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" not in codegen("validate", str(cut), "--color", "always", "--format", "problems").stdout

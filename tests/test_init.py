@@ -66,3 +66,9 @@ def test_a_folder_that_cannot_be_made_is_one_line(tmp_path: Path) -> None:
     result = codegen("init", "notes/app.yaml", cwd=tmp_path)
     assert result.returncode == 2
     assert one_line_error(result).startswith("codegen: error: notes/app.yaml: cannot make its folder:")
+
+
+def test_init_refuses_a_spec_name_that_is_not_yaml(tmp_path: Path) -> None:
+    result = codegen("init", str(tmp_path / "app.toml"))
+    assert result.returncode == 2 and "a spec is YAML; name it app.yaml" in result.stderr
+    assert not (tmp_path / "app.toml").exists()

@@ -277,3 +277,38 @@ def test_max_tokens_above_the_models_output_limit_is_a_spec_error_that_names_the
     # A model the table does not know: its limit is not known either.
     unknown = write_spec(tmp_path, [{"path": "a.py", "prompt": "x"}], model="local-model", max_tokens=10**8)
     assert load_spec(unknown).max_tokens == 10**8
+
+
+def test_every_mistake_of_a_spec_is_reported_at_once_each_on_its_line(tmp_path: Path) -> None:
+    from codegen.errors import SpecError
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "version: 1\nmax_tokens: -5\nfiles:\n  - path: a.py\n    promt: x\n"
+        "  - path: b.py\n    prompt: y\n    requires: 5\n"
+    )
+    with pytest.raises(SpecError) as raised:
+        load_spec(spec)
+    lines = raised.value.message.splitlines()
+    assert [line.split(": ", 2)[:2] for line in lines] == [
+        [f"{spec}:2", "max_tokens"],
+        [f"{spec}:5", "files[0].promt"],
+        [f"{spec}:8", "files[1].requires"],
+    ]
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens(tmp_path: Path) -> None:
+    from codegen.errors import SpecError
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text('version: 1\nfiles:\n  - path: a.py\n    prompt: "x\n  - path: b.py\n    prompt: y\n')
+    with pytest.raises(SpecError) as raised:
+        load_spec(spec)
+    assert raised.value.message.startswith(f"{spec}:4:13: not valid YAML: while scanning a quoted scalar")
+
+
+def test_a_folder_given_as_a_spec_is_one_line(tmp_path: Path) -> None:
+    from codegen.errors import UsageError
+
+    with pytest.raises(UsageError, match="is a folder; give the spec file in it"):
+        load_spec(tmp_path)
