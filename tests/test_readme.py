@@ -1,8 +1,9 @@
 """The README's commands, run as a user would, and its worked examples, checked.
 
 Every command in the README's `sh` blocks is run in README order, in a copy of this
-checkout that is a git repository of its own: `codegen` is put on the PATH by the
-README's install command (pipx, into temporary folders), and the Messages API is the
+checkout that is a git repository of its own, with HOME a temporary folder and no
+pipx on the PATH: `codegen` is put there by the README's install command (a venv of its
+own, as on a bare Python), and the Messages API is the
 double on loopback (ANTHROPIC_BASE_URL; the README's local-server URL is pointed at it
 too), which writes a stand-in module for each file asked for. Each command must exit 0.
 The one command not run here is `bash .ci/run`: it runs the test suite this test is in.
@@ -71,10 +72,16 @@ def commands(text: str) -> list[str]:
         if info != "sh":
             continue
         for line in body.replace("\\\n", " ").splitlines():
-            words = shlex.split(line, comments=True)
-            if words:
-                found.append(shlex.join(words))
+            # As bash reads it, without the trailing remark (`  # what it does`).
+            command = re.sub(r"(^|\s+)#(\s.*)?$", "", line).strip()
+            if command:
+                found.append(command)
     return found
+
+
+def key(command: str) -> str:
+    """A command's words, the same however it is spaced or quoted (for NOT_RUN)."""
+    return shlex.join(shlex.split(command))
 
 
 def copy_checkout(destination: Path) -> None:
@@ -95,11 +102,12 @@ def copy_checkout(destination: Path) -> None:
 
 
 def shims(folder: Path) -> Path:
-    """The tools the README assumes a user has (pipx, pre-commit), and nothing else of
-    this environment: its own `codegen` must not stand in for the README's install."""
+    """The tools the README assumes a user has (pre-commit, for its hook section), and
+    nothing else of this environment: its own `codegen` must not stand in for the
+    README's install, and no pipx: the install works on a bare Python."""
     scripts = Path(sysconfig.get_path("scripts"))
     folder.mkdir()
-    for tool in ("pipx", "pre-commit"):
+    for tool in ("pre-commit",):
         if not (scripts / tool).exists():
             pytest.fail(f"{tool} is not installed in {scripts}: pip install -e '.[test]'")
         (folder / tool).symlink_to(scripts / tool)
@@ -124,17 +132,20 @@ def run(command: str, cwd: Path, env: dict[str, str], saved: Path) -> tuple[int,
 
 def test_every_command_in_the_readme_runs(tmp_path: Path) -> None:
     listed = commands(README.read_text())
-    assert listed[0] == "pipx install .", "the README's first command installs codegen"
-    assert set(NOT_RUN) <= set(listed), "a command this test does not run is no longer in the README"
+    assert listed[0].startswith("python3 -m venv ~/.codegen"), "the README's first command installs codegen"
+    assert set(NOT_RUN) <= {key(c) for c in listed}, (
+        "a command this test does not run is no longer in the README"
+    )
     project = tmp_path / "project"
     project.mkdir()
     copy_checkout(project)
     git_env = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
     subprocess.run(["git", "init", "-q"], cwd=project, check=True, env={**os.environ, **git_env})
 
-    pipx = tmp_path / "pipx"
+    home = tmp_path / "home"
+    home.mkdir()
     scripts = sysconfig.get_path("scripts")
-    path = [str(pipx / "bin"), str(shims(tmp_path / "tools"))]
+    path = [str(shims(tmp_path / "tools"))]
     path += [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and Path(p) != Path(scripts)]
     env = {
         k: v
@@ -144,11 +155,10 @@ def test_every_command_in_the_readme_runs(tmp_path: Path) -> None:
     env |= git_env | {
         "PATH": os.pathsep.join(path),
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit"),
-        "PIPX_HOME": str(pipx / "home"),
-        "PIPX_BIN_DIR": str(pipx / "bin"),
-        "PIPX_MAN_DIR": str(pipx / "man"),
+        "HOME": str(home),
     }
     assert shutil.which("codegen", path=env["PATH"]) is None, "codegen is on the PATH before its install"
+    assert shutil.which("pipx", path=env["PATH"]) is None, "the install must work without pipx"
 
     author = StandInAuthor()
     double = MessagesDouble(author)
@@ -156,7 +166,7 @@ def test_every_command_in_the_readme_runs(tmp_path: Path) -> None:
     with double.serve() as url:
         env |= {"ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": SECRET}
         for command in listed:
-            if command in NOT_RUN:
+            if key(command) in NOT_RUN:
                 continue
             status, output, env = run(command.replace(LOCAL_SERVER, url), project, env, tmp_path / "env")
             ran.append(command)
@@ -165,9 +175,9 @@ def test_every_command_in_the_readme_runs(tmp_path: Path) -> None:
     double.check()
     assert not failures, "\n\n".join(failures)
 
-    assert set(listed) - set(ran) == set(NOT_RUN) & set(listed)
+    assert {key(c) for c in listed} - {key(c) for c in ran} == set(NOT_RUN) & {key(c) for c in listed}
     installed = shutil.which("codegen", path=env["PATH"])
-    assert installed is not None and Path(installed).parent == pipx / "bin"
+    assert installed is not None and Path(installed).parent == home / ".codegen" / "bin"
     # What the commands did: the example spec written and built twice (a model override
     # makes every entry stale), the todo example built once.
     app = ["wordcount/core.py", "wordcount/cli.py", "tests/test_wordcount.py"]
