@@ -28,7 +28,7 @@ from tests.double import MessagesDouble
 from tests.double.stand_in import StandInAuthor
 from tests.support import ROOT, SECRET, codegen
 
-# Slow (installs codegen with pipx and runs every README command): not in the quick loop;
+# Slow (installs codegen into a venv and runs every README command): not in the quick loop;
 # `.ci/run` and `python -m pytest -m ""` run it.
 pytestmark = pytest.mark.slow
 
