@@ -11,6 +11,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from .config import Config
 from .errors import EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CodegenError
 
 app = typer.Typer(
@@ -34,6 +35,14 @@ class Format(StrEnum):
     problems = "problems"
 
 
+ConfiguredFormatOption = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        help="text (the default, or [tool.codegen] format), json, or problems: "
+        "a path:line:col: severity: message line per finding.",
+    ),
+]
 FormatOption = Annotated[
     Format,
     typer.Option(
@@ -105,6 +114,19 @@ def _root(
     """Turn a YAML spec of source files into complete, verified code written by Claude."""
 
 
+def _config_for(specs: list[Path], verbose: bool) -> Config:
+    """The [tool.codegen] defaults for the first spec's folder (said with --verbose)."""
+    from .config import find_config
+
+    try:
+        config = find_config(specs[0].parent if specs else Path.cwd())
+    except CodegenError as error:
+        _fail(error)
+    if verbose:
+        typer.echo(f"codegen: config: {config.path or 'no [tool.codegen] found'}", err=True)
+    return config
+
+
 def _fail(error: CodegenError) -> NoReturn:
     for line in error.message.splitlines() or [""]:  # several spec errors: a line each
         typer.echo(f"codegen: error: {line}", err=True)
@@ -136,7 +158,12 @@ def build(
     only: Annotated[
         list[str] | None, typer.Option("--only", help="Build only this output path (repeatable).")
     ] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Files generated at once.")] = 4,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Files generated at once (default 4, or [tool.codegen] jobs)."
+        ),
+    ] = None,
     model: Annotated[
         str | None, typer.Option("--model", help="Model id, over the spec's and CODEGEN_MODEL.")
     ] = None,
@@ -189,7 +216,7 @@ def build(
             "--no-wait", help="Fail at once if another build of the spec is running (default: wait)."
         ),
     ] = False,
-    fmt: FormatOption = Format.text,
+    fmt: ConfiguredFormatOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -202,10 +229,12 @@ def build(
     from .spec import load_spec
     from .streaming.anthropic import MAX_WAIT, LazyClient
 
+    config = _config_for(specs, verbose)
+    fmt = fmt or Format(config.format or "text")
     options = BuildOptions(
         only=tuple(only or ()),
-        jobs=jobs,
-        max_cost=max_cost,
+        jobs=jobs or config.jobs or 4,
+        max_cost=max_cost if max_cost is not None else config.max_cost,
         offline=offline,
         force=force,
         dry_run=dry_run,
@@ -218,7 +247,10 @@ def build(
     # Progress on stderr (live on a terminal, else plain lines); stdout holds the summary only.
     progress_console = Console(stderr=True)
     try:
-        loaded = [load_spec(p, model_override=model, max_tokens_override=max_tokens) for p in specs]
+        loaded = [
+            load_spec(p, model_override=model, max_tokens_override=max_tokens, default_model=config.model)
+            for p in specs
+        ]
         client = LazyClient(timeout=timeout, max_wait=None if wait else MAX_WAIT)
         results = []
         try:
@@ -243,7 +275,7 @@ def build(
 @app.command()
 def check(
     specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML).", show_default=False)],
-    fmt: FormatOption = Format.text,
+    fmt: ConfiguredFormatOption = None,
     color: ColorOption = Color.auto,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -253,8 +285,12 @@ def check(
     from .report import render_check
     from .spec import load_spec
 
+    config = _config_for(specs, verbose)
+    fmt = fmt or Format(config.format or "text")
     try:
-        results = [(spec, check_spec(spec)) for spec in (load_spec(p) for p in specs)]
+        results = [
+            (spec, check_spec(spec)) for spec in (load_spec(p, default_model=config.model) for p in specs)
+        ]
     except CodegenError as error:
         _fail(error)
     failed = any(problems for _, problems in results)
@@ -339,13 +375,20 @@ def estimate(
         int | None, typer.Option("--max-tokens", min=1, help="Output tokens per call, over the spec.")
     ] = None,
     local: Annotated[bool, typer.Option("--local", help="Count tokens locally: no network, no key.")] = False,
-    fmt: Annotated[EstimateFormat, typer.Option("--format", help="text or json")] = EstimateFormat.text,
+    fmt: Annotated[EstimateFormat | None, typer.Option("--format", help="text (the default) or json")] = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Expected calls, tokens and cost per file, before spending anything (count_tokens only)."""
     from .spec import load_spec
 
+    config = _config_for(specs, verbose)
+    # [tool.codegen] format is the build's: estimate takes it where it has that format.
+    fmt = fmt or (EstimateFormat(config.format) if config.format in ("text", "json") else EstimateFormat.text)
     try:
-        loaded = [load_spec(p, model_override=model, max_tokens_override=max_tokens) for p in specs]
+        loaded = [
+            load_spec(p, model_override=model, max_tokens_override=max_tokens, default_model=config.model)
+            for p in specs
+        ]
     except CodegenError as error:
         _fail(error)
     # After the specs: a spec error is reported without loading the SDK.

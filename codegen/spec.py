@@ -126,9 +126,15 @@ class Spec:
 
 
 def load_spec(
-    path: str | Path, *, model_override: str | None = None, max_tokens_override: int | None = None
+    path: str | Path,
+    *,
+    model_override: str | None = None,
+    max_tokens_override: int | None = None,
+    default_model: str | None = None,
 ) -> Spec:
-    """Read and check a spec file; raise SpecError naming the key path at fault."""
+    """Read and check a spec file; raise SpecError naming the key path at fault. The
+    model: `model_override` (--model), else the spec's, else CODEGEN_MODEL, else
+    `default_model` ([tool.codegen]), else DEFAULT_MODEL."""
     spec_path = Path(path)
     shown = str(path)
     node, raw = _read_yaml(spec_path, shown)
@@ -153,7 +159,9 @@ def load_spec(
     _check_collisions(files, model, fail)
     _check_not_own(files, output_dir, spec_path.resolve(), model, fail)
     ordered = _dependency_order(files, fail)
-    chosen_model = model_override or model.model or os.environ.get("CODEGEN_MODEL") or DEFAULT_MODEL
+    chosen_model = (
+        model_override or model.model or os.environ.get("CODEGEN_MODEL") or default_model or DEFAULT_MODEL
+    )
     _check_output_limit(chosen_model, model, files, max_tokens_override, fail)
     return Spec(
         path=spec_path,
