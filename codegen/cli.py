@@ -216,6 +216,26 @@ def build(
             "--no-wait", help="Fail at once if another build of the spec is running (default: wait)."
         ),
     ] = False,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="Through the Message Batches API at half the price, in rounds (minutes to hours); "
+            "a later build collects what an earlier one submitted.",
+        ),
+    ] = False,
+    detach: Annotated[
+        bool,
+        typer.Option(
+            "--detach", help="With --batch: submit the round's batch and exit; build again to collect."
+        ),
+    ] = False,
+    poll: Annotated[
+        float,
+        typer.Option(
+            "--poll", min=0.0, metavar="SECONDS", help="With --batch: seconds between checks of a batch."
+        ),
+    ] = 30.0,
     fmt: ConfiguredFormatOption = None,
     quiet: QuietOption = False,
     verbose: VerboseOption = False,
@@ -243,6 +263,9 @@ def build(
         verify=not no_verify,
         allow_outside=allow_outside,
         wait_for_others=not no_wait,
+        batch=batch,
+        detach=detach,
+        batch_poll=poll,
     )
     # Progress on stderr (live on a terminal, else plain lines); stdout holds the summary only.
     progress_console = Console(stderr=True)
@@ -336,8 +359,9 @@ def validate(
         )
     except CodegenError as error:
         _fail(error)
-    failed = any(findings for _, findings in results)
-    if failed or not quiet or fmt is not Format.text:
+    # Warnings are shown; errors fail the run.
+    failed = any(f.severity.value == "error" for _, findings in results for f in findings)
+    if any(findings for _, findings in results) or not quiet or fmt is not Format.text:
         report = render(results, fmt.value)
         _emit(_colored(report, color) if fmt is Format.text else report)
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
@@ -355,6 +379,39 @@ def init(
     except CodegenError as error:
         _fail(error)
     _emit(f"wrote {spec}: edit its prompts, then run `codegen build {spec}`\n")
+
+
+class StatusFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def status(
+    specs: Annotated[list[Path], typer.Argument(help="Spec files (YAML).", show_default=False)],
+    offline: Annotated[
+        bool, typer.Option("--offline", help="The journal's record only: no network, no key.")
+    ] = False,
+    fmt: Annotated[StatusFormat, typer.Option("--format", help="text or json")] = StatusFormat.text,
+) -> None:
+    """Open Message Batches of the specs' --batch builds, with their counts."""
+    from .report.batches import render_status
+    from .spec import load_spec
+    from .status import batch_status
+    from .streaming.anthropic import LazyClient
+
+    client = None if offline else LazyClient()
+    try:
+        results = [batch_status(load_spec(p), client) for p in specs]
+    except CodegenError as error:
+        _fail(error)
+    except KeyboardInterrupt:
+        _interrupted()
+    finally:
+        if client is not None:
+            client.close()
+    _emit(render_status(results, fmt.value))
+    raise typer.Exit(EXIT_OK)
 
 
 class EstimateFormat(StrEnum):

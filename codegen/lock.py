@@ -59,6 +59,8 @@ def entry_hash(spec: Spec, file: FileSpec) -> str:
         "context": spec.context,
         "system": prompts.SYSTEM,
     }
+    if file.language_override is not None:  # only when set: older records stay current
+        shaping["language"] = file.language_override
     return digest(json.dumps(shaping, sort_keys=True))
 
 

@@ -16,6 +16,22 @@ from .streaming.anthropic import requested_ttl
 _M = 1_000_000
 
 
+# The Message Batches API bills every kind of token at half the price (--batch).
+BATCH_DISCOUNT = 0.5
+
+
+def batch_prices(prices: Prices) -> Prices:
+    """The Batch API's prices: half of each (input, output, cache writes and reads)."""
+    d = BATCH_DISCOUNT
+    return Prices(
+        prices.input * d,
+        prices.output * d,
+        prices.cache_write_5m * d,
+        prices.cache_write_1h * d,
+        prices.cache_read * d,
+    )
+
+
 def cost(usage: Usage, info: ModelInfo) -> float | None:
     """USD for `usage` at the model's prices, each cache write at its lifetime's price;
     None when the prices are unknown."""

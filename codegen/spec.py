@@ -10,7 +10,7 @@ import os
 import re
 import shlex
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
@@ -47,6 +47,17 @@ class FileEntry(BaseModel):
     requires: list[str] = []
     max_tokens: int | None = Field(default=None, gt=0)
     depends_on: list[str] = []
+    # What the validators read it as, when its extension does not say (`language_of`).
+    language: str | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, language: str | None) -> str | None:
+        from validators import LANGUAGES
+
+        if language is not None and language not in LANGUAGES:
+            raise ValueError(f"{language!r} is not a language codegen checks: {', '.join(LANGUAGES)}")
+        return language
 
     @field_validator("requires")
     @classmethod
@@ -92,10 +103,19 @@ class FileSpec:
     depends_on: tuple[str, ...]
     max_tokens: int
     index: int  # position in the spec's `files`, for error messages
+    language_override: str | None = None  # the entry's `language:`
+
+    @property
+    def checked_as(self) -> str | None:
+        """The language the validators read it as (None: no validator reads it)."""
+        from validators import language_of
+
+        return self.language_override or language_of(self.path)
 
     @property
     def language(self) -> str:
-        return "python" if self.path.endswith(PYTHON_SUFFIXES) else "other"
+        """ "python" for the files libcst checks and black formats, else "other"."""
+        return "python" if self.checked_as == "python" else "other"
 
 
 @dataclass(frozen=True)
@@ -266,7 +286,7 @@ def _files(model: SpecModel, output_dir: Path, max_tokens_override: int | None, 
         file_max = max_tokens_override or entry.max_tokens or model.max_tokens
         if entry.max_tokens is not None:
             _check_thinking(model.thinking, file_max, ("files", i, "max_tokens"), fail)
-        files.append(FileSpec(rel, entry.prompt, tuple(entry.requires), (), file_max, i))
+        files.append(FileSpec(rel, entry.prompt, tuple(entry.requires), (), file_max, i, entry.language))
 
     resolved: list[FileSpec] = []
     for f, entry in zip(files, model.files, strict=True):
@@ -278,7 +298,7 @@ def _files(model: SpecModel, output_dir: Path, max_tokens_override: int | None, 
             if dep_rel == f.path:
                 raise fail(("files", f.index, "depends_on", j), "a file cannot depend on itself")
             deps.append(dep_rel)
-        resolved.append(FileSpec(f.path, f.prompt, f.requires, tuple(deps), f.max_tokens, f.index))
+        resolved.append(replace(f, depends_on=tuple(deps)))
     return resolved
 
 

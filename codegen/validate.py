@@ -1,6 +1,8 @@
 """`codegen validate`: read files (or folders, or stdin) and run the validators on them.
 
-As ruff and black do: a folder is walked for the files a validator reads (skipping
+Every language the validators read (`validators.language_of`: Python, TypeScript,
+JavaScript, Go, Rust, Java, C, C++, JSON, TOML, YAML, Markdown). As ruff and black do:
+a folder is walked for the files a validator reads (skipping
 hidden folders, virtual environments, caches, and what a `.gitignore` at its top
 ignores by simple name patterns); `-` reads stdin, shown as `--stdin-filename`; the
 encoding is what Python would read (a PEP 263 coding cookie, a BOM, else UTF-8). A file
@@ -22,7 +24,6 @@ from validators import Code, Finding
 from validators.python import MAX_BYTES
 
 from .errors import UsageError
-from .spec import PYTHON_SUFFIXES
 
 STDIN = "-"
 # Folders a walk never enters: they hold other people's code, or none.
@@ -59,12 +60,16 @@ def validate_files(
         if isinstance(text, Finding):
             results.append((shown, [text]))
             continue
+        language = validators.language_of(shown) or "python"  # stdin with no name: Python
         try:
-            results.append(
-                (shown, validators.check(text, requires=requires, filename=shown, max_bytes=max_bytes))
+            found = validators.check_source(
+                text, language=language, requires=requires, filename=shown, max_bytes=max_bytes
             )
         except ValueError as exc:
             raise UsageError(f"--requires: {exc}") from None
+        except validators.GrammarMissing as exc:
+            raise UsageError(f"{shown}: {exc}") from None
+        results.append((shown, found))
     return results
 
 
@@ -79,8 +84,8 @@ def _sources(paths: Sequence[Path], stdin_filename: str | None) -> Iterator[tupl
             continue
         if not path.exists() and not path.is_symlink():
             raise UsageError(f"{path}: no such file or folder")
-        if path.suffix not in PYTHON_SUFFIXES:
-            raise UsageError(f"{path}: not a Python file (no validator for {path.suffix or 'it'} yet)")
+        if validators.language_of(path) is None:
+            raise UsageError(f"{path}: no validator reads {path.suffix or 'a file with no suffix'} files")
         yield str(path), path
 
 
@@ -98,7 +103,7 @@ def _walk(root: Path) -> list[Path]:
         found += [
             here / f
             for f in sorted(files)
-            if f.endswith(PYTHON_SUFFIXES) and not _ignored(here / f, root, ignored)
+            if validators.language_of(f) is not None and not _ignored(here / f, root, ignored)
         ]
     return found
 
@@ -125,7 +130,8 @@ def _ignored(path: Path, root: Path, patterns: Sequence[str]) -> bool:
 
 
 def _read(path: Path | None) -> str | Finding:
-    """The file's text as Python reads it, or the `unreadable` finding that says why."""
+    """The file's text as Python reads it (other languages are UTF-8, where a coding
+    cookie means nothing and is not there), or the `unreadable` finding that says why."""
     try:
         data = sys.stdin.buffer.read() if path is None else path.read_bytes()
     except OSError as exc:

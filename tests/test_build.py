@@ -132,11 +132,14 @@ def test_a_refusal_is_reported_and_exits_1(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_FINDINGS
 
 
-def test_other_languages_are_written_but_not_validated(tmp_path: Path) -> None:
-    fake = FakeStreamer([answer("```toml\n[tool]\nname = 'x'\n```")])
-    spec = load_spec(write_spec(tmp_path, [{"path": "conf.toml", "prompt": "x"}]))
-    [f] = build_spec(spec, BuildOptions(), client=fake).files
-    assert f.status == "written" and "not validated" in f.detail
+def test_a_language_no_validator_reads_is_written_and_said_not_validated(tmp_path: Path) -> None:
+    fake = FakeStreamer([answer("```ini\n[tool]\nname = x\n```"), answer("```toml\n[tool]\nname = 'x'\n```")])
+    spec = load_spec(
+        write_spec(tmp_path, [{"path": "conf.ini", "prompt": "x"}, {"path": "conf.toml", "prompt": "y"}])
+    )
+    ini, toml = build_spec(spec, BuildOptions(jobs=1), client=fake).files
+    assert ini.status == "written" and "not validated" in ini.detail
+    assert toml.status == "written" and toml.validated and "not validated" not in toml.detail
     assert (tmp_path / "conf.toml").read_text() == "[tool]\nname = 'x'\n"
 
 
@@ -341,3 +344,43 @@ def test_an_unexpected_error_on_one_file_stops_that_file_alone_and_counts_its_ca
     assert status == "incomplete" and calls == 1
     assert detail.startswith("internal error: RuntimeError: injected (") and "please report it" in detail
     assert result.exit_code == EXIT_FINDINGS
+
+
+def test_files_in_other_languages_are_checked_by_their_validators_before_they_are_written(
+    tmp_path: Path,
+) -> None:
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [
+                {"path": "src/app.ts", "prompt": "the app", "requires": ["main"]},
+                {"path": "cut.ts", "prompt": "cut"},
+                {"path": "conf.txt", "prompt": "config", "language": "json"},
+            ],
+        )
+    )
+    client = FakeStreamer(
+        [
+            "```typescript\nexport function main(): number {\n  return 1;\n}\n```",
+            # Complete as an answer, but the code stops inside the function.
+            "```typescript\nexport function f(x: number): number {\n  return (x +\n```",
+            '```json\n{"name": "x", "deps": [1, 2\n```',
+        ]
+    )
+    result = build_spec(spec, BuildOptions(jobs=1), client=client)
+    app, cut_ts, conf = result.files
+    assert app.status == "written" and app.validated and "not validated" not in app.detail
+    assert cut_ts.status == "incomplete" and cut_ts.findings[0].code == "truncated"
+    assert "not repaired (Python only)" in cut_ts.detail and not (tmp_path / "cut.ts").exists()
+    assert conf.status == "incomplete" and conf.findings and not (tmp_path / "conf.txt").exists()
+
+
+def test_a_spec_language_that_no_validator_reads_is_a_spec_error(tmp_path: Path) -> None:
+    from codegen.errors import SpecError
+
+    with pytest.raises(SpecError) as raised:
+        load_spec(write_spec(tmp_path, [{"path": "a.txt", "prompt": "x", "language": "cobol"}]))
+    assert (
+        raised.value.key_path == "files[0].language"
+        and "not a language codegen checks" in raised.value.reason
+    )

@@ -163,11 +163,28 @@ def test_validate_walks_a_folder_as_ruff_does(tmp_path: Path) -> None:
         (tmp_path / skipped / "bad.py").write_text("def f(\n")
     (tmp_path / ".gitignore").write_text("generated/\n*.tmp.py\n")
     (tmp_path / "pkg" / "x.tmp.py").write_text("def g(\n")
-    (tmp_path / "pkg" / "notes.md").write_text("# not Python\n")
+    (tmp_path / "pkg" / "notes.md").write_text("# Notes\n")
+    (tmp_path / "pkg" / "data.bin").write_bytes(b"\0")  # no validator reads it: passed over
     result = codegen("validate", str(tmp_path), "--format", "json")
     files = {f["path"]: f for f in json.loads(result.stdout)["files"]}
-    assert sorted(files) == [str(tmp_path / "pkg" / "good.py"), str(tmp_path / "pkg" / "sub" / "cut.py")]
+    assert sorted(files) == [
+        str(tmp_path / "pkg" / "good.py"),
+        str(tmp_path / "pkg" / "notes.md"),
+        str(tmp_path / "pkg" / "sub" / "cut.py"),
+    ]
     assert result.returncode == 1
+
+
+def test_validate_checks_other_languages_by_their_extension(tmp_path: Path) -> None:
+    cut = tmp_path / "app.ts"
+    cut.write_text("function f(x: number) {\n  return (x +\n")
+    config = tmp_path / "config.json"
+    config.write_text('{"name": "x", "deps": [1, 2')
+    result = codegen("validate", str(cut), str(config), "--format", "problems")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"{cut}:2:") and lines[0].endswith("[truncated]")
+    assert lines[1].startswith(f"{config}:1:") and lines[1].endswith("[truncated]")
 
 
 def test_validate_reads_stdin_under_the_name_given(tmp_path: Path) -> None:
@@ -209,10 +226,10 @@ def test_validate_reads_a_coding_cookie_and_reports_an_undecodable_file_and_goes
 
 def test_validate_usage_errors_exit_2(tmp_path: Path) -> None:
     assert "no such file" in one_line_error(codegen("validate", str(tmp_path / "nope.py")))
-    notes = tmp_path / "notes.md"
+    notes = tmp_path / "notes.xyz"
     notes.write_text("# notes\n")
     result = codegen("validate", str(notes))
-    assert result.returncode == 2 and "not a Python file" in one_line_error(result)
+    assert result.returncode == 2 and "no validator reads .xyz files" in one_line_error(result)
 
 
 def test_check_follows_a_build_and_finds_edits_and_stale_entries(tmp_path: Path) -> None:

@@ -30,9 +30,15 @@ class Code(StrEnum):
 
 
 class Severity(StrEnum):
-    """How a finding is shown to editors and CI; every current code makes a file unusable."""
+    """How a finding is shown to editors and CI.
+
+    An error makes a file unusable. A warning is what may be fine: a mid-file parse
+    error in C or C++ (where macros the parser does not expand break real headers),
+    Rust's `unimplemented!()` (real code uses it for what it leaves out on purpose).
+    """
 
     ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True)

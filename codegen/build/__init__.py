@@ -2,7 +2,8 @@
 
 results.py holds what a build is asked and what it gives, session.py a build's
 state, scheduler.py the order and threads files are built in, file.py one file's
-pipeline. The verify step (`codegen.verify`) goes on from the session.
+pipeline. The verify step (`codegen.verify`) goes on from the session. batched.py
+is the build over the Message Batches API (--batch): the same pipeline, in rounds.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from pathlib import Path
 from ..continuation import PrefillMemory
 from ..errors import SpecError, UsageError
 from ..models import lookup, retirement
+from ..pricing import batch_prices
 from ..progress import Note, Observer, ignore
 from ..spec import Spec, check_inside_project, select_files
 from ..streaming import Streamer
 from ..verify.command import check_command
 from ..verify.loop import verify_build
 from ..verify.results import Verification
+from .batched import BatchReport, BatchSession, run_rounds
 from .exclusive import exclusive
 from .file import build_file, incomplete_dir, lock_record
 from .results import BuildOptions, BuildResult, FileResult, FileStatus
@@ -27,6 +30,7 @@ from .scheduler import run_files
 from .session import BuildSession, journal_path
 
 __all__ = [
+    "BatchReport",
     "BuildOptions",
     "BuildResult",
     "BuildSession",
@@ -58,6 +62,10 @@ def build_spec(
         raise SpecError(str(spec.path), "model", retired)
     if not options.prefill:
         info = replace(info, prefill=False)
+    if options.detach and not options.batch:
+        raise UsageError("--detach goes with --batch: it submits the round's batch and exits")
+    if options.batch and not options.offline and info.prices is not None:
+        info = replace(info, prices=batch_prices(info.prices))  # the Batch API's half
     if options.max_cost is not None and info.prices is None:
         raise UsageError(f"--max-cost needs prices, and the model table has none for {spec.model}")
     if spec.thinking == "off" and info.thinking == "always":
@@ -86,10 +94,14 @@ def build_spec(
         else exclusive(spec, wait=options.wait_for_others, say=say, warn=warn)
     )
     with guard:
-        session = BuildSession(spec, options, client, observe, memory or PrefillMemory(), info)
+        kind = BatchSession if options.batch else BuildSession
+        session = kind(spec, options, client, observe, memory or PrefillMemory(), info)
         session.warnings += warnings
         try:
-            run_files(session)
+            if isinstance(session, BatchSession):
+                run_rounds(session)
+            else:
+                run_files(session)
             verification = _verify(session)
         finally:
             session.close()
@@ -100,6 +112,7 @@ def build_spec(
         spec.output_dir,
         tuple(session.warnings),
         verification,
+        session.report() if isinstance(session, BatchSession) else None,
     )
 
 

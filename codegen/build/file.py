@@ -6,6 +6,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import validators
+from validators import Finding, Severity
+
 from .. import lock, prompts
 from ..blocks import choose
 from ..calls import FileCalls
@@ -91,6 +94,10 @@ def build_file(calls: FileCalls, *, write: bool = True) -> FileResult:
             return done(code, detail=problem, validated=True)
     else:
         final = code
+        stopped = _not_complete(code, file)
+        if stopped is not None:
+            detail, found = stopped
+            return done(code, detail=detail, validated=bool(found), findings=found)
     destination = resolve_inside(spec.output_dir, file.path)
     if read_text(destination) == final:
         return done(final, status="unchanged", validated=python)
@@ -100,9 +107,42 @@ def build_file(calls: FileCalls, *, write: bool = True) -> FileResult:
         write_inside(spec.output_dir, file.path, final)
     except CodegenError as exc:  # the calls were paid for: report them with the failure
         return done(final, status="failed", detail=exc.message, kept=None)
-    detail = "" if python else "not validated (no validator for this language yet)"
+    checked = python or file.checked_as is not None
+    detail = "" if checked else "not validated (no validator for this language yet)"
     detail = "; ".join(d for d in (picked, detail) if d)
-    return done(final, status="written", validated=python, detail=detail)
+    return done(final, status="written", validated=checked, detail=detail)
+
+
+def _not_complete(code: str, file: FileSpec) -> tuple[str, tuple[Finding, ...]] | None:
+    """Why a file in another language than Python is not written (the detail, and the
+    findings), or None when the validators find nothing (or none reads it)."""
+    findings, problem = check_other(code, file)
+    if problem:
+        return problem, ()
+    # A warning (a mid-file parse error in C, `unimplemented!()`) may be fine: written.
+    findings = [f for f in findings if f.severity is not Severity.WARNING]
+    if not findings:
+        return None
+    # Found, not repaired yet: the repairs are Python's (libcst and ast splices).
+    first = findings[0]
+    more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+    return f"line {first.line}: {first.message} [{first.code}]{more}; not repaired (Python only)", tuple(
+        findings
+    )
+
+
+def check_other(code: str, file: FileSpec) -> tuple[list[Finding], str]:
+    """The validators' findings for a file in another language than Python, and "" (or
+    the reason it cannot be checked: a grammar not installed)."""
+    language = file.checked_as
+    if language is None:
+        return [], ""
+    try:
+        return validators.check_source(code, language=language, requires=file.requires), ""
+    except validators.GrammarMissing as exc:
+        return [], f"cannot check it: {exc}"
+    except ValueError as exc:  # a required name this language cannot have
+        return [], f"cannot check it: {exc}"
 
 
 def lock_record(spec: Spec, file: FileSpec, result: FileResult) -> lock.Record:

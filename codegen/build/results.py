@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from validators import Finding
 
@@ -15,7 +15,13 @@ from ..models import Usage
 from ..repair import RepairRecord
 from ..verify.results import Verification
 
-FileStatus = Literal["written", "unchanged", "incomplete", "refused", "failed", "skipped", "planned"]
+if TYPE_CHECKING:
+    from .batched import BatchReport
+
+# "submitted": waiting in an open Message Batch (--batch --detach); a later build collects it.
+FileStatus = Literal[
+    "written", "unchanged", "incomplete", "refused", "failed", "skipped", "planned", "submitted"
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,11 @@ class BuildOptions:
     allow_outside: bool = False
     # Another build of the spec holds it: wait for it (False: fail at once, --no-wait).
     wait_for_others: bool = True
+    # Through the Message Batches API at half the price, in rounds (`codegen.build.batched`):
+    # --batch; --detach submits and exits; --poll, seconds between checks of a batch.
+    batch: bool = False
+    detach: bool = False
+    batch_poll: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,7 @@ class BuildResult:
     output_dir: Path = Path(".")
     warnings: tuple[str, ...] = ()
     verification: Verification | None = None  # the spec's verify step, when it has one
+    batch: BatchReport | None = None  # --batch: its rounds and batches
 
     @property
     def usage(self) -> Usage:
@@ -85,6 +97,6 @@ class BuildResult:
     def exit_code(self) -> int:
         if any(f.api_error for f in self.files):
             return EXIT_API
-        if any(f.status not in ("written", "unchanged", "planned") for f in self.files):
+        if any(f.status not in ("written", "unchanged", "planned", "submitted") for f in self.files):
             return EXIT_FINDINGS
         return self.verification.exit_code if self.verification is not None else EXIT_OK

@@ -49,7 +49,7 @@ def build_problems(results: Sequence[BuildResult], cwd: Path) -> str:
                     problem_line(where, g.line, g.column, str(g.severity), g.message, str(g.code))
                     for g in f.findings
                 ]
-            elif f.status not in ("written", "unchanged", "planned"):
+            elif f.status not in ("written", "unchanged", "planned", "submitted"):
                 lines.append(
                     problem_line(
                         shown(result.output_dir / f.path, cwd),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,6 +12,7 @@ from validators.render import printable
 
 from ..verify.failures import clip
 from . import problems
+from .batches import batch_notes
 
 if TYPE_CHECKING:  # names for annotations: `codegen check` need not load the SDK the build uses
     from ..build import BuildResult, FileResult
@@ -76,9 +78,9 @@ def summary_rows(result: BuildResult) -> list[tuple[str, ...]]:
                 str(f.calls),
                 str(f.continuations),
                 *cells(f.usage),
-                # Planned: not known yet, and "$0.0000" would read as free.
-                "" if f.status == "planned" else _money(f.cost),
-                "" if f.status == "planned" else _money(f.cache_savings),
+                # Planned (or in a batch): not known yet, and "$0.0000" would read as free.
+                "" if f.status in ("planned", "submitted") else _money(f.cost),
+                "" if f.status in ("planned", "submitted") else _money(f.cache_savings),
             )
         )
     planned = bool(result.files) and all(f.status == "planned" for f in result.files)
@@ -134,6 +136,8 @@ def summary_notes(result: BuildResult) -> list[str]:
             lines.append(f"{f.path}: unfinished result kept in {f.kept}")
     # The verify lines are indented for a report of their own; the caller indents these.
     lines += [line.removeprefix("  ") for line in _verify_text(result.verification)]
+    if result.batch is not None:
+        lines += batch_notes(result.spec, result.batch)
     return lines
 
 
@@ -181,6 +185,7 @@ def _build_json(results: Sequence[BuildResult]) -> dict[str, Any]:
                 "exit_code": r.exit_code,
                 "warnings": list(r.warnings),
                 "verify": _verify_json(r.verification),
+                "batch": None if r.batch is None else dataclasses.asdict(r.batch),
             }
             for r in results
         ],

@@ -44,6 +44,7 @@ _STATUS_STYLE = {
     "written": "green",
     "unchanged": "green",
     "planned": "cyan",
+    "submitted": "cyan",
     "incomplete": "yellow",
     "refused": "red",
     "failed": "red",

@@ -11,6 +11,9 @@ ignores `stream` (taken as the answer), bytes that are not UTF-8, events that do
 parse or do not fit together. Text that arrived before such a fault is kept, as it is
 when the connection drops.
 
+The Message Batches endpoints (--batch) are called from `batches.py`, through
+`MessagesClient.sdk_call`: with the same retries and the same errors.
+
 Retries are codegen's, not the SDK's, which would wait as long as any `retry-after`
 says, and silently: see `MessagesClient`.
 
@@ -36,6 +39,8 @@ from .base import Answer, Block, backoff, seconds, tell_wait
 if TYPE_CHECKING:
     import anthropic
     import httpx2
+
+    from .batches import MessageBatches
 
 # Local servers (llama.cpp, Ollama, vLLM) accept any key; the SDK wants one to send.
 _NO_KEY = "no-key"
@@ -139,6 +144,28 @@ class MessagesClient:
 
     def close(self) -> None:
         self._sdk.close()
+
+    def batches(self) -> MessageBatches:
+        """The Message Batches endpoints over this client's connection and retries (--batch)."""
+        from .batches import MessageBatches
+
+        return MessageBatches(self)
+
+    def sdk_call(self, send: Callable[[anthropic.Anthropic], T]) -> T:
+        """`send(sdk)` with this client's retries (each wait told) and the API's errors
+        as codegen's: how `batches.py` calls the Message Batches endpoints."""
+        return self._retrying(lambda: self._call_once(send))
+
+    def _call_once(self, send: Callable[[anthropic.Anthropic], T]) -> T:
+        import anthropic
+        import httpx2
+
+        try:
+            return send(self._sdk)
+        except anthropic.APIStatusError as exc:
+            raise self._refused(exc) from None
+        except (anthropic.APIConnectionError, httpx2.TransportError) as exc:
+            raise self._unreachable(exc, APIError) from None
 
     def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
         """Send one request; return what came back, however far the stream got."""
@@ -328,6 +355,11 @@ class MessagesClient:
 
 class CountTokensUnavailable(Exception):
     """The server cannot count tokens; the caller counts locally and says so."""
+
+
+def answer_of(message: Any, request: dict[str, Any]) -> Answer:
+    """A whole message (the SDK's `Message`, as a batch result holds it) as an Answer."""
+    return _answer(message, None, request)
 
 
 def _answer(
@@ -523,6 +555,9 @@ class LazyClient:
 
     def stream(self, request: dict[str, Any], on_text: Callable[[str], None] | None = None) -> Answer:
         return self.connect().stream(request, on_text)
+
+    def batches(self) -> MessageBatches:
+        return self.connect().batches()
 
     def close(self) -> None:
         if self._client is not None:

@@ -19,7 +19,8 @@ it answers codegen's repairs: a definition in a model's shapes (`definitions.py`
 broken statement with the one it stands for (`statements.py`). Its usage bills input
 as the API's prompt cache would (`cache.py`, with the model's minimum cacheable length).
 `BuggyAuthor` writes files with a bug and fixes it when a repair request quotes the
-failing test (`bugs.py`).
+failing test (`bugs.py`). `double.batches` serves the Message Batches endpoints from the
+same author, with switches for slow, refused, errored and expired batches (`batches.py`).
 """
 
 from . import bugs, definitions, laziness, replies, seams, statements

@@ -30,6 +30,7 @@ from typing import Any
 
 import httpx2
 
+from .batches import BATCHES, BatchDesk, whole_message
 from .tokens import count_tokens
 from .wire import (
     ErrorReply,
@@ -108,7 +109,8 @@ class MessagesDouble:
     without that endpoint, which answers it 404). When the author raises, or a request
     breaks the API's rules (`validate`), the client gets an error response; author
     exceptions are also kept in `failures` (with `x-should-retry: false` so the SDK does
-    not hide them behind retries), and `check()` raises them.
+    not hide them behind retries), and `check()` raises them. `batches` serves the
+    Message Batches endpoints from the same author (`batches.py`, with its switches).
 
     Progress, by index into `requests`: `chunks_sent[i]` counts the body chunks written
     so far (one per server-sent event) of the `chunks_total[i]` the response holds, and
@@ -144,6 +146,8 @@ class MessagesDouble:
         self.answered: list[int] = []
         self.count_requests: list[Request] = []
         self.failures: list[str] = []
+        # The Message Batches endpoints (`batches.py`), with their switches.
+        self.batches = BatchDesk(self)
         # The socket server answers on several threads; authors keep state.
         self._lock = threading.Lock()
         self._served = 0
@@ -154,12 +158,21 @@ class MessagesDouble:
         """Answer one HTTP request."""
         return self._handle(method, path, body)[0]
 
-    def _handle(self, method: str, path: str, body: bytes) -> tuple[WireResponse, _Progress | None]:
-        """The response, and for a /v1/messages request the account of its delivery."""
+    def whole_message(self, request: Request, message_id: str) -> dict[str, Any] | ErrorReply:
+        """The author's answer to a batch item (`batches.py`), as a whole message."""
+        return whole_message(self, request, message_id)
+
+    def _handle(
+        self, method: str, path: str, body: bytes, base: str = ""
+    ) -> tuple[WireResponse, _Progress | None]:
+        """The response, and for a /v1/messages request the account of its delivery
+        (`base`, the scheme and host asked, for the URLs a response gives)."""
         with self._lock:
             self._served += 1
             ids = Ids(f"msg_dbl{self._served:017d}", f"req_dbl{self._served:017d}")
             path = path.split("?", 1)[0].rstrip("/")
+            if path == BATCHES or path.startswith(BATCHES + "/"):
+                return self.batches.handle(method, path, body, ids, base), None
             served = (MESSAGES, COUNT_TOKENS) if self.has_count_tokens else (MESSAGES,)
             if method != "POST" or path not in served:
                 return render_error(
@@ -224,7 +237,8 @@ class MessagesDouble:
         return httpx2.Client(transport=httpx2.MockTransport(self._answer_mock))
 
     def _answer_mock(self, request: httpx2.Request) -> httpx2.Response:
-        wire, progress = self._handle(request.method, request.url.path, request.content)
+        base = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
+        wire, progress = self._handle(request.method, request.url.path, request.content, base)
         return httpx2.Response(
             wire.status,
             headers=list(wire.headers),
@@ -348,7 +362,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
-        wire, progress = self.double._handle(self.command, self.path, body)
+        base = f"http://{self.headers.get('host', '')}"
+        wire, progress = self.double._handle(self.command, self.path, body, base)
         self.send_response(wire.status)
         for name, value in wire.headers:
             self.send_header(name, value)

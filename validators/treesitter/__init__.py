@@ -1,0 +1,119 @@
+"""Completeness checks for the languages tree-sitter reads: one backend, a table each.
+
+`check_tree(source, language, wanted)` parses with the language's grammar (from
+`grammars.GRAMMARS`) and reports what Python's checks report: `truncated` and
+`syntax` from the tree's errors (`syntax.py`), placeholders (`stubs.py`) and required
+names not defined (`names.py`). Pure: text in, findings out; it raises only
+`GrammarMissing`, when the grammar is not installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from validators.findings import Finding
+from validators.treesitter import lexing, names, stubs, syntax
+from validators.treesitter.grammars import GRAMMARS, Grammar, GrammarMissing, load
+from validators.treesitter.lexing import Scan
+from validators.treesitter.text import Text
+
+if TYPE_CHECKING:
+    import tree_sitter as ts
+
+__all__ = ["GRAMMARS", "Grammar", "GrammarMissing", "Parsed", "check_tree", "definition_spans", "parse"]
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A source's tree, its text, and what its errors are."""
+
+    root: ts.Node
+    # `content_end` is where the code ends: before trailing comments, and before the
+    # comment or string the file ends inside, if any.
+    text: Text
+    errors: list[ts.Node]  # the outermost ERROR and every MISSING node, in text order
+    scan: Scan  # what the text leaves open (read only when the tree has an error)
+
+
+def check_tree(source: str, language: str, wanted: Sequence[str] = ()) -> list[Finding]:
+    """Completeness findings for `source` in `language` (a key of `GRAMMARS`), by position.
+
+    `wanted` are qualified names (`Class.method`, dots only) that must be defined.
+    """
+    loaded = load(language)
+    parsed = parse(source, language)
+    text = parsed.text
+    elided = {node: stubs.ellipsis_of(node, loaded.grammar) for node in parsed.errors}
+    found = [stubs.ellipsis_finding(dots, loaded, text) for dots in elided.values() if dots is not None]
+    rest = replace(parsed, errors=[node for node, dots in elided.items() if dots is None])
+    found += syntax.diagnose(rest, loaded.grammar, explained=len(rest.errors) < len(parsed.errors))
+    found += stubs.comment_findings(parsed.root, loaded, text)
+    found += stubs.call_findings(parsed.root, loaded, text)
+    if wanted:
+        found += names.missing(parsed.root, language, loaded.grammar, wanted, text)
+    return _merged(found)
+
+
+def definition_spans(source: str, language: str) -> dict[str, tuple[int, int]]:
+    """Where each definition of `source` is: its qualified name (`Class.method`, as
+    `requires` names it) to the (start, end) character offsets of the whole definition,
+    for a repair to replace it and keep every other character."""
+    loaded = load(language)
+    parsed = parse(source, language)
+    found = names.definitions(parsed.root, language, loaded.grammar)
+    data = parsed.text.data
+    return {
+        name: (_characters(data, node.start_byte), _characters(data, node.end_byte))
+        for name, (_, node) in found.items()
+    }
+
+
+def _characters(data: bytes, byte: int) -> int:
+    return len(data[:byte].decode("utf-8", "surrogatepass"))
+
+
+def parse(source: str, language: str) -> Parsed:
+    """The tree of `source` in `language`, with where its code ends and its errors."""
+    import tree_sitter as ts
+
+    loaded = load(language)
+    grammar = loaded.grammar
+    text = Text.of(source)
+    if loaded.masks:
+        text = replace(text, data=loaded.masked(text.data))
+    root = ts.Parser(loaded.language).parse(text.data).root_node
+    end = _code_end(root, text, grammar)
+    scan = Scan()
+    if root.has_error and grammar.family is not None:
+        scan = lexing.scan(text.data[:end], grammar.family)
+        if scan.opened is not None:
+            end = min(end, len(text.data[: scan.opened].rstrip()))
+    return Parsed(root, replace(text, content_end=end), syntax.error_nodes(root), scan)
+
+
+def _code_end(root: ts.Node, text: Text, grammar: Grammar) -> int:
+    """Where the code ends, before trailing comments: a file cut inside a comment in a
+    function has its MISSING `}` before that comment, and the error still ends "at the end"."""
+    end = text.content_end
+    while end > 0:
+        node = root.descendant_for_byte_range(end - 1, end)
+        while node is not None and node.type not in grammar.comments:
+            node = node.parent  # a comment may have parts: Rust's `///` marker and text
+        if node is None:
+            break
+        end = len(text.data[: node.start_byte].rstrip())
+    return end
+
+
+def _merged(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per line and code, by position (a missing name keeps its order)."""
+    seen: set[tuple[int, str, str]] = set()
+    unique = []
+    for finding in findings:
+        key = (finding.line, finding.code, finding.name)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return sorted(unique, key=lambda finding: (finding.line, finding.column))
