@@ -371,7 +371,7 @@ def test_files_in_other_languages_are_checked_by_their_validators_before_they_ar
     app, cut_ts, conf = result.files
     assert app.status == "written" and app.validated and "not validated" not in app.detail
     assert cut_ts.status == "incomplete" and cut_ts.findings[0].code == "truncated"
-    assert "not repaired (Python only)" in cut_ts.detail and not (tmp_path / "cut.ts").exists()
+    assert not (tmp_path / "cut.ts").exists()
     assert conf.status == "incomplete" and conf.findings and not (tmp_path / "conf.txt").exists()
 
 
@@ -384,3 +384,27 @@ def test_a_spec_language_that_no_validator_reads_is_a_spec_error(tmp_path: Path)
         raised.value.key_path == "files[0].language"
         and "not a language codegen checks" in raised.value.reason
     )
+
+
+def test_a_typescript_placeholder_body_is_regenerated_through_the_double_and_written_complete(
+    tmp_path: Path,
+) -> None:
+    first = (
+        "```typescript\nexport class Store {\n  private items: string[] = [];\n\n"
+        "  add(item: string): void {\n    // ... rest of implementation\n  }\n\n"
+        "  size(): number {\n    return this.items.length;\n  }\n}\n```"
+    )
+    regenerated = "```typescript\nadd(item: string): void {\n  this.items.push(item);\n}\n```"
+    double = MessagesDouble(ScriptedAuthor([replies.text(first), replies.text(regenerated)]))
+    spec = load_spec(
+        write_spec(tmp_path, [{"path": "src/store.ts", "prompt": "a store", "requires": ["Store.add"]}])
+    )
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    double.check()
+    [f] = result.files
+    assert f.status == "written", f.detail
+    assert [(r.action, r.target, r.outcome) for r in f.repairs] == [("regenerate", "Store.add", "applied")]
+    written = (tmp_path / "src" / "store.ts").read_text()
+    assert "    this.items.push(item);\n  }\n\n  size(): number {" in written
+    assert "rest of implementation" not in written
+    assert "Write the complete definition of `Store.add`" in str(double.requests[1]["messages"])

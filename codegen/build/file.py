@@ -18,9 +18,10 @@ from ..files import read_text, resolve_inside, write_atomic, write_inside
 from ..formatting import finish_python
 from ..markup import is_markup, stitch_markup
 from ..mend import check, mend, stuck_at, unfinished_findings
+from ..mend_other import mend_other
 from ..pricing import cache_savings, cost
 from ..repair import RepairRecord
-from ..request import file_request
+from ..request import Request, file_request
 from ..spec import FileSpec, Spec
 from ..stitch import stitch
 from .results import FileResult, FileStatus
@@ -93,8 +94,8 @@ def build_file(calls: FileCalls, *, write: bool = True) -> FileResult:
         if final is None:
             return done(code, detail=problem, validated=True)
     else:
+        code, stopped = _mended_other(calls, request, code, records)
         final = code
-        stopped = _not_complete(code, file)
         if stopped is not None:
             detail, found = stopped
             return done(code, detail=detail, validated=bool(found), findings=found)
@@ -113,6 +114,23 @@ def build_file(calls: FileCalls, *, write: bool = True) -> FileResult:
     return done(final, status="written", validated=checked, detail=detail)
 
 
+def _mended_other(
+    calls: FileCalls, request: Request, code: str, records: list[RepairRecord]
+) -> tuple[str, tuple[str, tuple[Finding, ...]] | None]:
+    """A file in another language than Python: its placeholders regenerated
+    (`mend_other`), and why it is still not complete (None: it is)."""
+    stopped = _not_complete(code, calls.file)
+    if stopped is None or not stopped[1] or not calls.spec.max_repairs:
+        return code, stopped
+    code, left = mend_other(calls, request, code, list(stopped[1]), records)
+    if not left:
+        return code, None
+    first = left[0]
+    more = f" (and {len(left) - 1} more)" if len(left) > 1 else ""
+    rounds = f" after {calls.spec.max_repairs} repair rounds" if records else ""
+    return code, (f"line {first.line}: {first.message} [{first.code}]{more}{rounds}", tuple(left))
+
+
 def _not_complete(code: str, file: FileSpec) -> tuple[str, tuple[Finding, ...]] | None:
     """Why a file in another language than Python is not written (the detail, and the
     findings), or None when the validators find nothing (or none reads it)."""
@@ -123,12 +141,9 @@ def _not_complete(code: str, file: FileSpec) -> tuple[str, tuple[Finding, ...]] 
     findings = [f for f in findings if f.severity is not Severity.WARNING]
     if not findings:
         return None
-    # Found, not repaired yet: the repairs are Python's (libcst and ast splices).
     first = findings[0]
     more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-    return f"line {first.line}: {first.message} [{first.code}]{more}; not repaired (Python only)", tuple(
-        findings
-    )
+    return f"line {first.line}: {first.message} [{first.code}]{more}", tuple(findings)
 
 
 def check_other(code: str, file: FileSpec) -> tuple[list[Finding], str]:
