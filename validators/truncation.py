@@ -19,7 +19,12 @@ needed to say what the file stops inside; libcst remains the judge of what parse
 
 from __future__ import annotations
 
+import ast
+import builtins
+import io
+import keyword
 import re
+import tokenize
 from dataclasses import dataclass
 
 import libcst as cst
@@ -380,3 +385,160 @@ def diagnose(text: str, error: cst.ParserSyntaxError, python_error: SyntaxError 
     line = min(line, max(len(lines_of(text)), 1))
     message = f"cannot parse: {_parser_message(text, error)}"
     return Finding(Code.SYNTAX, line, column, scope_at(text, line), message)
+
+
+# -- cuts that still parse ---------------------------------------------------------------
+
+# Words a cut can leave of a keyword and still parse, as a name: `retur`, `de`, `cla`.
+_KEYWORD_PREFIXES = frozenset(
+    word[:length]
+    for word in [*keyword.kwlist, *keyword.softkwlist]
+    for length in range(2, len(word))
+    if word[:length] not in keyword.kwlist
+)
+_BUILTINS = frozenset(dir(builtins))
+# Expressions with no effect: what is left of a statement cut after a name or a value.
+_NO_EFFECT = (
+    ast.Name,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Constant,
+    ast.BinOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.UnaryOp,
+)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A text that parses but was cut: the `truncated` finding, and the first line of
+    the definition (or statement) the cut falls in, whose findings are the cut's."""
+
+    finding: Finding
+    from_line: int
+
+
+def cut_short(text: str, tree: ast.Module) -> Cut | None:
+    """Whether a text that parses was cut anyway, where `ast` cannot see it.
+
+    A last statement that is a word cut from a keyword (`retur`, `de`) was cut. A
+    text that does not end in a newline was cut when its last line is only
+    indentation, or ends inside a comment, or in an expression with no effect
+    (`self.fix`, `lines.a`), or in a name used nowhere else (`prev_`). A cut between
+    two complete statements leaves nothing to see: only the required names can tell.
+    """
+    if not text.strip():
+        return None
+    chain = _last_statements(tree)
+    last = chain[-1] if chain else None
+    start = _definition_start(chain) if chain else 1
+    value = last.value if isinstance(last, ast.Expr) else None
+    if isinstance(value, ast.Name) and value.id in _KEYWORD_PREFIXES and _ends_text(text, last):
+        return _cut(text, start, f"the file ends in a word cut short: {value.id}")
+    if text.endswith(("\n", "\r")):
+        return None
+    tail = lines_of(text)[-1]
+    if not tail.strip():
+        return _cut(text, start, "the file ends in the indentation of a line with nothing on it")
+    ending = _last_token(text)
+    if ending is None:
+        return None
+    if ending.type == tokenize.COMMENT:
+        return _cut(text, start, f"the file ends inside a comment: {_shown(ending.string)}")
+    if isinstance(value, _NO_EFFECT) and not _is_string_or_ellipsis(value) and _ends_text(text, last):
+        return _cut(text, start, f"the file ends in an unfinished statement: {_shown(tail.strip())}")
+    if ending.type == tokenize.NAME and _used_once(text, ending.string):
+        return _cut(text, start, f"the file ends in the middle of a name: {ending.string}")
+    return None
+
+
+def _cut(text: str, from_line: int, message: str) -> Cut:
+    line, column = end_position(text)
+    return Cut(Finding(Code.TRUNCATED, line, column, scope_at(text, line + 1), message), from_line)
+
+
+def _shown(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _last_statements(tree: ast.Module) -> list[ast.stmt]:
+    """The last statement of the module, then the last of its last body, and so on."""
+    chain: list[ast.stmt] = []
+    body: list[ast.stmt] = tree.body
+    while body:
+        statement = body[-1]
+        chain.append(statement)
+        body = _last_body(statement)
+    return chain
+
+
+def _last_body(statement: ast.stmt) -> list[ast.stmt]:
+    for name in ("finalbody", "orelse"):
+        value = getattr(statement, name, None)
+        if isinstance(value, list) and value:
+            return value
+    handlers = getattr(statement, "handlers", None)
+    if handlers:
+        return list(handlers[-1].body)
+    cases = getattr(statement, "cases", None)
+    if cases:
+        return list(cases[-1].body)
+    body = getattr(statement, "body", None)
+    return body if isinstance(body, list) and body and isinstance(body[0], ast.stmt) else []
+
+
+def _definition_start(chain: list[ast.stmt]) -> int:
+    """The first line of the innermost definition the last statement is in (its
+    decorators included), else of the last top-level statement."""
+    for statement in reversed(chain):
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            return min([statement.lineno] + [each.lineno for each in statement.decorator_list])
+    return chain[0].lineno
+
+
+def _ends_text(text: str, statement: ast.stmt | None) -> bool:
+    """Whether nothing but whitespace follows the statement on its last line, and
+    the line is the text's last that is not blank."""
+    end = statement.end_lineno if statement is not None else None
+    if statement is None or end is None:
+        return False
+    lines = lines_of(text.rstrip())
+    return (
+        end == len(lines)
+        and not lines[-1].encode("utf-8", "surrogatepass")[statement.end_col_offset or 0 :].strip()
+    )
+
+
+def _is_string_or_ellipsis(value: ast.expr) -> bool:
+    return isinstance(value, ast.Constant) and (
+        value.value is Ellipsis or isinstance(value.value, str | bytes)
+    )
+
+
+def _tokens(text: str) -> list[tokenize.TokenInfo]:
+    try:
+        return list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return []
+
+
+def _last_token(text: str) -> tokenize.TokenInfo | None:
+    trivia = (tokenize.NEWLINE, tokenize.NL, tokenize.DEDENT, tokenize.INDENT, tokenize.ENDMARKER)
+    meaningful = [token for token in _tokens(text) if token.type not in trivia]
+    return meaningful[-1] if meaningful else None
+
+
+def _used_once(text: str, name: str) -> bool:
+    """Whether `name` is a word cut short: written nowhere else in the text, not a
+    keyword or a builtin, and no `import *` could define it."""
+    if keyword.iskeyword(name) or name in _BUILTINS:
+        return False
+    tokens = _tokens(text)
+    if any(
+        token.string == "*" and index > 0 and tokens[index - 1].string == "import"
+        for index, token in enumerate(tokens)
+    ):
+        return False
+    return sum(1 for token in tokens if token.type == tokenize.NAME and token.string == name) == 1

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from validators.placeholders import Remark, classify, is_placeholder_message, is_prose_ending
+from validators.placeholders import (
+    Remark,
+    classify,
+    empty_on_purpose,
+    is_commented_code,
+    is_placeholder_message,
+    is_pragma,
+    is_prose_ending,
+    sentences,
+)
 
 ELISIONS = [
     "# ... existing code ...",
@@ -118,3 +127,97 @@ def test_prose_ending() -> None:
     assert is_prose_ending("The remaining methods follow the same pattern.")
     assert is_prose_ending("... rest of the code remains the same ...")
     assert not is_prose_ending("return self.items")
+
+
+# -- comment blocks ----------------------------------------------------------------------
+
+
+def test_a_sentence_runs_on_over_lines() -> None:
+    lines = [
+        "# Parso's tokenizer tracks this internally, but doesn't expose it, so we have to",
+        "# duplicate that logic here.",
+    ]
+    assert sentences(lines) == [(0, " ".join(line[2:] for line in lines))]
+
+
+def test_sentences_end_at_stops_frames_list_items_and_bare_lines() -> None:
+    lines = [
+        "# Nothing to do. TODO: implement",
+        "#",
+        "# - one item",
+        "# - another",
+        "# (same logic as above)",
+        "# ... existing code",
+        "# remains unchanged ...",
+    ]
+    assert sentences(lines) == [
+        (0, "Nothing to do."),
+        (0, "TODO: implement"),
+        (2, "- one item"),
+        (3, "- another"),
+        (4, "(same logic as above)"),
+        (5, "... existing code remains unchanged ..."),
+    ]
+
+
+def test_a_comment_of_ellipses_alone_is_a_sentence() -> None:
+    assert sentences(["# ..."]) == [(0, "...")]
+    assert sentences(["# ... ..."]) == [(0, "... ...")]
+    assert sentences(["# -----"]) == []
+
+
+# -- what a stub body's comment says ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "comment",
+    ["# (same logic as above)", "# ... as above ...", "# (code continues as before)", "# [unchanged]"],
+)
+def test_framed_gaps_are_elisions(comment: str) -> None:
+    assert Remark.ELISION in classify(comment)
+
+
+@pytest.mark.parametrize(
+    "comment",
+    ["# Original logic", "# (must be implemented by subclasses)", "# (the rest is just indented code block)"],
+)
+def test_headings_and_framed_prose_are_no_elision(comment: str) -> None:
+    assert Remark.ELISION not in classify(comment)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nothing to do.",
+        "no-op",
+        "Override to add widgets.",
+        "Handled by LogCaptureHandler.",
+        "we're read only, so there are no changes to broadcast.",
+        "Events are processed in the IocpProactor._poll() method",
+        "What does it mean to clear a document?",
+    ],
+)
+def test_reasons_for_an_empty_body(text: str) -> None:
+    assert empty_on_purpose(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this part does not change",
+        "ignore comments, then tokenize",
+        "skip blank lines and parse the rest",
+        "validate input, then store the result",
+        "same logic as above",
+    ],
+)
+def test_descriptions_of_unwritten_code_are_no_reason(text: str) -> None:
+    assert not empty_on_purpose(text)
+
+
+def test_pragmas_and_commented_code() -> None:
+    assert is_pragma("# type: ignore[empty-body]") and is_pragma("# noqa: E501")
+    assert not is_pragma("# TODO")
+    assert is_commented_code("# self.cur.close()") and is_commented_code("# x = compute(y)")
+    assert not is_commented_code("# FIXME: fill in ...")  # parses as an annotation
+    assert not is_commented_code("# (existing code)")

@@ -125,6 +125,160 @@ def test_comment_standing_for_a_body_is_a_placeholder_though_it_cannot_parse() -
     ]
 
 
+# -- bodies with no statement of their own -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "def get(key):\n    ...\n",
+        'def get(key):\n    """Return the value for key."""\n    ...\n',
+        "class Store:\n    def get(self, key):\n        ...\n",
+        "def get(key): ...\n",
+    ],
+)
+def test_a_bare_ellipsis_body_is_a_placeholder(source: str) -> None:
+    found = check(source)
+    assert [f.code for f in found] == [Code.PLACEHOLDER]
+    assert "only `...`" in found[0].message
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a one-line declaration with a return annotation
+        "def get(key: str) -> int: ...\n",
+        # mypy told the body is empty on purpose
+        "def get(key: str) -> int:  # type: ignore[empty-body]\n    ...\n",
+        # a local callback or test dummy
+        "def outer():\n    def inner(): ...\n    return inner\n",
+        # the stubs of a Protocol, subscripted
+        "from typing import Protocol, TypeVar\nT = TypeVar('T')\n"
+        "class Box(Protocol[T]):\n    def get(self) -> T:\n        ...\n",
+    ],
+)
+def test_ellipsis_bodies_that_declare_are_not_placeholders(source: str) -> None:
+    assert check(source) == []
+
+
+def test_a_bare_ellipsis_body_in_a_stub_file_is_not_a_placeholder() -> None:
+    assert check("def get(key):\n    ...\n", filename="store.pyi") == []
+
+
+# The phrasings issue 19 saw pass through (held out from the phrase lists), and
+# comments that say nothing a phrase list would know.
+@pytest.mark.parametrize(
+    "body",
+    [
+        ['"""Return the value for key."""', "# (same logic as above)"],
+        ["# ... as above ...", "pass"],
+        ["# the logic is identical to the previous method", "pass"],
+        ["# (code continues as before)", "pass"],
+        ["# Validate the input and store it", "pass"],
+        ["pass  # look the key up in the cache"],
+        ['"""Return the value for key."""', "# look the key up", "..."],
+        ["# look the key up", "raise NotImplementedError"],
+        ["pass", "# the rest mirrors get()"],
+    ],
+)
+def test_any_remark_in_a_body_with_no_statement_is_a_placeholder(body: list[str]) -> None:
+    source = "class Store:\n    def get(self, key):\n" + "".join(f"        {line}\n" for line in body)
+    source += "\n    def size(self):\n        return 0\n"
+    found = check(source)
+    assert [(f.code, f.scope) for f in found] == [(Code.PLACEHOLDER, "Store.get")]
+
+
+def test_a_remark_on_the_def_line_of_a_stub_body_is_a_placeholder() -> None:
+    source = "def get(key):  # read it from the cache\n    pass\n\ndef size():\n    return 0\n"
+    assert codes(source) == [("placeholder", 1)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "class A:\n    def flush(self):\n        # Nothing to do.\n        pass\n",
+        "class A:\n    def flush(self):\n        pass  # no-op\n",
+        "class A:\n    def flush(self):\n        # Override in subclasses to write out the buffer.\n"
+        "        pass\n",
+        "class A:\n    def emit(self, record):\n        # Handled by LogCaptureHandler.\n        pass\n",
+        "class A:\n    def log_message(self, *args):\n        # don't write log messages to stderr\n"
+        "        pass\n",
+        "class A:\n    def close(self):\n        # What does closing mean here?\n        pass\n",
+        'class A:\n    def flush(self):\n        """Does nothing: writes are not buffered."""\n'
+        "        # see write()\n",
+        # commented-out code is code put away, not a remark
+        "class A:\n    def tearDown(self):\n        #self.cur.close()\n        #self.con.close()\n"
+        "        pass\n",
+        # a one-line dummy
+        "class A:\n    def close(self): pass  # gui method\n",
+        # a visitor that has nothing to do for this node
+        "class V:\n    def visit_Lambda(self, node):\n        # a lambda has its own scope\n        pass\n",
+        # a skipped test
+        "import unittest\nclass T(unittest.TestCase):\n    @unittest.skip('later')\n"
+        "    def test_x(self):\n        # check the thing\n        pass\n",
+        # a fixture class defined in a test
+        "def test_x():\n    class C:\n        def __call__(self):\n            pass  # implies Callable\n"
+        "    assert callable(C())\n",
+        # the interface idioms: a message saying why, a class named as an interface
+        "class A:\n    def run(self):\n        # every command has one\n"
+        "        raise NotImplementedError('subclasses must implement run()')\n",
+        "class AbstractStore:\n    def get(self, key):\n        # look the key up\n"
+        "        raise NotImplementedError\n",
+        "class A:\n    def __iter__(self):\n"
+        "        raise NotImplementedError  # more helpful than an AttributeError\n",
+        # an except that ignores, and an if arm that explains
+        "try:\n    import readline\nexcept ImportError:\n    # readline is optional\n    pass\n",
+        "def f(x):\n    if x:\n        # keep idx as a fraction\n        pass\n    return x\n",
+        # an empty class with a docstring, or a comment
+        'class Error(Exception):\n    """Raised when the store is full."""\n    # see the docs\n',
+    ],
+)
+def test_stub_bodies_that_are_the_point_are_not_placeholders(source: str) -> None:
+    assert check(source) == []
+
+
+def test_only_typing_protocol_declares_an_interface() -> None:
+    body = "    def data_received(self, data):\n        # handle the data\n        pass\n"
+    assert check("import typing\nclass P(typing.Protocol):\n" + body) == []
+    found = check("import asyncio\nclass P(asyncio.Protocol):\n" + body)
+    assert [(f.code, f.scope) for f in found] == [(Code.PLACEHOLDER, "P.data_received")]
+
+
+def test_a_body_that_is_only_a_comment_is_a_placeholder_whatever_it_says() -> None:
+    found = findings("""\
+        class TodoList:
+            def run(self):
+                # compute the result
+
+            def size(self):
+                return len(self.items)
+        """)
+    assert [(f.code, f.line, f.column, f.scope) for f in found] == [(Code.PLACEHOLDER, 3, 9, "TodoList.run")]
+
+
+# -- comments beside real code -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("comment", ["# (same logic as above)", "# ... as above ...", "# [unchanged]"])
+def test_a_comment_framed_as_a_gap_is_a_placeholder_beside_code(comment: str) -> None:
+    assert codes(f"def f(x):\n    y = x + 1\n    {comment}\n    return y\n") == [("placeholder", 3)]
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        # the second lines of ordinary two-line comments, flagged on site-packages before
+        "# Parso tracks this, but doesn't expose it, so we have to\n    # duplicate that logic here.",
+        "# We were unable to consume the type comment, so return the\n    # original code unchanged.",
+        # a section heading above real code
+        "# Original logic",
+        "# ...but we should use the supplied provider when generating...",
+    ],
+)
+def test_a_comment_block_beside_code_is_read_as_one_remark(comment: str) -> None:
+    assert check(f"def f(x):\n    y = x + 1\n    {comment}\n    return y\n") == []
+
+
 # -- premature end ---------------------------------------------------------------------
 
 

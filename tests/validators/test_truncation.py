@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+import sysconfig
+from pathlib import Path
+
 import libcst as cst
 import pytest
 
+from validators import check
 from validators.findings import Code, Finding
-from validators.truncation import Opening, diagnose, scan, scope_at
+from validators.truncation import Opening, cut_short, diagnose, scan, scope_at
+
+TEXTWRAP = (Path(sysconfig.get_paths()["stdlib"]) / "textwrap.py").read_text(encoding="utf-8")
 
 
 def diagnosis(text: str) -> Finding:
@@ -78,3 +85,80 @@ def test_scope_is_judged_by_indentation() -> None:
     assert scope_at(text, 3) == "A.f"
     assert scope_at(text, 6) == "g"
     assert scope_at(text, 5) == ""
+
+
+# -- cuts that still parse ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("def f(self):\n    x = 1\n    retur", "word cut short: retur"),
+        ("x = 1\nde\n", "word cut short: de"),
+        ("class A:\n    pass\ncla", "word cut short: cla"),
+        ("def f(self):\n    x = 1\n    sel", "unfinished statement: sel"),
+        ("def f(self):\n    x = 1\n    self.fix", "unfinished statement: self.fix"),
+        ("def f(lines):\n    x = 1\n    lines.a", "unfinished statement: lines.a"),
+        ("def f():\n    x = 1\n    return prev_", "middle of a name: prev_"),
+        ("def f():\n    x = 1\n    # Hardcode the recognized whit", "inside a comment"),
+        ("# Copyright (C) 199", "inside a comment"),
+        ("def f():\n    x = 1\n    ", "indentation of a line"),
+    ],
+)
+def test_cuts_that_parse_are_truncated(text: str, words: str) -> None:
+    ast.parse(text)
+    cut = cut_short(text, ast.parse(text))
+    assert cut is not None
+    assert cut.finding.code == Code.TRUNCATED
+    assert words in cut.finding.message
+    assert [f.code for f in check(text)] == [Code.TRUNCATED]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x = 1",  # no newline, but a complete statement
+        "def f(w):\n    self.width = w",  # the name is used before
+        "def f(prototype):\n    return prototype",
+        "__version__ = '0.2.3'",
+        "import os\nos.path\n",  # a name with no effect, but the line was ended
+        "def f():\n    return 1\n",
+        "x = 1\n# the end\n",
+    ],
+)
+def test_complete_texts_are_not_cut(text: str) -> None:
+    assert cut_short(text, ast.parse(text)) is None
+
+
+def test_a_cut_reports_no_placeholder_for_the_definition_it_falls_in() -> None:
+    text = (
+        'def f():\n    # ... rest of the function ...\n    return 1\n\ndef g():\n    """Doc."""\n'
+        "    # compute the"
+    )
+    found = check(text)
+    assert [(f.code, f.line) for f in found] == [(Code.PLACEHOLDER, 2), (Code.TRUNCATED, 7)]
+
+
+def test_head_of_textwrap_is_truncated() -> None:
+    # `head -c 3000 textwrap.py` ends inside a comment: it was reported complete.
+    assert [f.code for f in check(TEXTWRAP[:3000])] == [Code.TRUNCATED]
+
+
+def test_textwrap_cut_mid_line_is_truncated_wherever_it_still_parses() -> None:
+    """Issue 19 cut textwrap.py every 97 characters: 63 of the cuts got no finding,
+    each one a prefix that `ast` accepts."""
+    missed = []
+    tried = 0
+    for cut in range(97, len(TEXTWRAP), 97):
+        prefix = TEXTWRAP[:cut]
+        if prefix.endswith("\n"):
+            continue  # between two complete lines: only required names can tell
+        try:
+            ast.parse(prefix)
+        except SyntaxError:
+            continue
+        tried += 1
+        if Code.TRUNCATED not in [f.code for f in check(prefix)]:
+            missed.append(prefix[-40:])
+    assert tried >= 50
+    assert missed == []

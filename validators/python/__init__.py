@@ -3,7 +3,9 @@
 Pure: text in, findings out. The order of work keeps clean files cheap:
 
 1. CPython's own parser (`ast.parse`, fast, in C) says whether the text parses. A
-   file that parses, has no required names and that `screening` clears (no stub
+   text that parses may still have been cut where `ast` cannot see it (inside a
+   name, a comment, a line's indentation: `truncation.cut_short`). A file that
+   parses, was not cut, has no required names and that `screening` clears (no stub
    body, no placeholder-like comment where one would count) has no finding, and no
    libcst tree is built: libcst parses at about eight times the cost of `ast`.
 2. libcst parses the rest. A file it cannot parse gets one `truncated` or `syntax`
@@ -24,7 +26,7 @@ from collections.abc import Iterable, Sequence
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from validators import placeholders, screening, truncation
+from validators import screening, truncation
 from validators.findings import Code, Finding
 from validators.placeholders import Remark
 from validators.python.reading import Verdict, cpython_verdict, read_past_gap, unparsable
@@ -70,14 +72,26 @@ def check(
     verdict = cpython_verdict(source)
     if verdict.fatal is not None:
         return [verdict.fatal]
-    if verdict.tree is not None and not wanted:
+    if verdict.tree is not None and not wanted and truncation.cut_short(source, verdict.tree) is None:
         if not screening.may_have_findings(source, verdict.tree):
             return []
     return _inspect(source, wanted, stubs_allowed=filename.endswith(".pyi"), verdict=verdict)
 
 
 def _inspect(source: str, wanted: Sequence[str], *, stubs_allowed: bool, verdict: Verdict) -> list[Finding]:
-    """Every check on libcst's tree, without screening (which only saves time)."""
+    """Every check, without screening (which only saves time)."""
+    cut = truncation.cut_short(source, verdict.tree) if verdict.tree is not None else None
+    findings = _walk(source, wanted, stubs_allowed=stubs_allowed, verdict=verdict)
+    if cut is None:
+        return findings
+    # What stands in the definition the file was cut in is the cut's doing; a
+    # required name missing may be what the cut left out.
+    kept = [f for f in findings if f.line < cut.from_line or f.code == Code.MISSING]
+    return _merged([], [*kept, cut.finding])
+
+
+def _walk(source: str, wanted: Sequence[str], *, stubs_allowed: bool, verdict: Verdict) -> list[Finding]:
+    """Every check on libcst's tree."""
     text = source
     gaps: list[Finding] = []
     while True:
@@ -113,10 +127,7 @@ def _inspect(source: str, wanted: Sequence[str], *, stubs_allowed: bool, verdict
     inspector = Inspector(
         wanted=wanted,
         stubs_allowed=stubs_allowed,
-        into_brackets=any(
-            Remark.ELISION in placeholders.classify(comment)
-            for _, comment in screening.comment_candidates(text)
-        ),
+        into_brackets=any(Remark.ELISION in kinds for _, kinds in screening.remarks(text)),
     )
     module.visit(inspector)
     pending = inspector.pending + inspector.missing()

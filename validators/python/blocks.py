@@ -4,13 +4,14 @@ positions are known (`Pending`), and what the rule modules share (`Rules`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import CodeRange
 
+from validators.declarations import TYPING_MODULES
 from validators.findings import Code, Finding
 
 BlockKind = Literal["module", "class", "function", "other"]
@@ -20,6 +21,9 @@ NAME_OR_ATTRIBUTE = {
     name: m.Name(name) | m.Attribute(attr=m.Name(name))
     for name in ("Protocol", "ABC", "ABCMeta", "TYPE_CHECKING")
 }
+TYPING_PROTOCOL = m.Name("Protocol") | m.Attribute(
+    value=m.OneOf(*(m.Name(name) for name in TYPING_MODULES)), attr=m.Name("Protocol")
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,20 @@ class Block:
     class_scope: str | None = None
     typing_only: bool = False
     current: cst.CSTNode | None = None
+    # A function's body: the function, and what its comments say (for stub bodies).
+    owner: cst.FunctionDef | None = None
+    # The sentences of the comments in a stub body, each with its comment: the remarks
+    # that make the body a placeholder (pragmas and code commented out are left out).
+    remarks: list[tuple[cst.Comment, str]] = field(default_factory=list)
+    # The sentences in a stub body that mark unwritten code ("TODO: implement").
+    notes: list[tuple[cst.Comment, str]] = field(default_factory=list)
+    # A comment or pragma says the body is empty on purpose ("Nothing to do.").
+    on_purpose: bool = False
+    # Inside a function (a local definition, or a class or body within one): a stub
+    # body there is a test's dummy or a callback, not an unwritten definition.
+    local: bool = False
+    # A finding was reported for a remark in this body: the body is not reported again.
+    reported: bool = False
 
 
 class Rules:

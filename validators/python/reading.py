@@ -140,17 +140,19 @@ def _comment_body_gap(text: str, lines: list[str], index: int) -> tuple[str, Fin
     if header < 0 or not comments or not _HEADER_LINE.search(lines[header]):
         return None
     comments.reverse()
-    remarks = [each for each in comments if placeholders.classify(lines[each])]
-    if not remarks:
-        return None
+    # Whatever the comments say, they stand where the body should be; the finding is
+    # at the first that reads as a placeholder (where the walk of the patched text
+    # reports it too), else at the first.
     first = comments[0]
+    remark = _first_placeholder_remark(lines, comments)
+    if remark is None:
+        remark = first
     header_indent = _indent(lines[header])
     body_indent = _indent(lines[first])
     if len(body_indent) <= len(header_indent):
         body_indent = header_indent + "    "
     new_lines = list(lines)
     new_lines[first] = body_indent + "pass  " + lines[first].lstrip()
-    remark = remarks[0]
     line = remark + 1
     column = len(_indent(lines[remark])) + 1
     scope = truncation.scope_at(text, header + 2)
@@ -163,6 +165,22 @@ def _comment_body_gap(text: str, lines: list[str], index: int) -> tuple[str, Fin
         f'a comment stands where {where} should be: "{shown(lines[remark].strip())}"',
     )
     return "".join(new_lines), finding
+
+
+def _first_placeholder_remark(lines: list[str], comments: list[int]) -> int | None:
+    """The line index where the first sentence that reads as a placeholder starts,
+    runs of consecutive comment lines read as one text, as the walk reads them."""
+    runs: list[list[int]] = []
+    for each in comments:
+        if runs and runs[-1][-1] == each - 1:
+            runs[-1].append(each)
+        else:
+            runs.append([each])
+    for run in runs:
+        for at, text in placeholders.sentences([lines[each] for each in run]):
+            if placeholders.classify(text):
+                return run[at]
+    return None
 
 
 def _indent(line: str) -> str:

@@ -11,8 +11,9 @@ import libcst as cst
 import libcst.matchers as m
 
 from validators import placeholders
+from validators.declarations import ABSTRACT_CLASS, STUB_DECORATORS, stub_is_the_point
 from validators.findings import Code
-from validators.python.blocks import Block, Rules
+from validators.python.blocks import Block, Rules, shown
 
 ELLIPSIS = m.Expr(value=m.Ellipsis())
 
@@ -26,23 +27,14 @@ NOT_IMPLEMENTED = m.Raise(exc=m.Name("NotImplementedError") | m.Call(func=m.Name
 STUB = m.Pass() | ELLIPSIS | STRING | NOT_IMPLEMENTED
 
 
-STUB_DECORATORS = frozenset(
-    {
-        "abstractmethod",
-        "abstractproperty",
-        "abstractclassmethod",
-        "abstractstaticmethod",
-        "overload",
-    }
-)
-
-
 class StubRule(Rules):
     """Stub bodies where code should be."""
 
-    def stub_function(self, node: cst.FunctionDef, block: Block, outer: Block) -> None:
-        """A function whose body only stands for one: required, or plainly unwritten."""
-        if not block.stub_only or block.exempt:
+    def judge_body(self, block: Block, outer: Block) -> None:
+        """Whether a function body that holds no statement of its own stands for one:
+        required, plainly unwritten, or a comment in place of the code."""
+        node = block.owner
+        if node is None or not block.stub_only or block.exempt:
             return
         body = [
             small
@@ -58,6 +50,51 @@ class StubRule(Rules):
                 f"`{block.scope}` is required but its body is only {what}",
             )
             return
+        if self._only_raises(node, block, outer, body) or block.reported:
+            return
+        what = describe_stub(body)
+        if block.notes:
+            comment, sentence = block.notes[0]
+            self.report(
+                comment, Code.PLACEHOLDER, block.scope, f'body is only {what}, marked "{shown(sentence)}"'
+            )
+            return
+        class_name = outer.scope.rpartition(".")[2] if outer.kind == "class" else ""
+        if (
+            block.on_purpose
+            or stub_is_the_point(node.name.value, decorator_names(node))
+            or _explains_itself(body)
+            # A class defined inside a function is a test's fixture: its empty
+            # methods are the point.
+            or (block.local and outer.kind == "class")
+            # A class named as an interface declares what raises NotImplementedError.
+            or (ABSTRACT_CLASS.search(class_name) is not None and _raises(body))
+        ):
+            return
+        one_line = isinstance(node.body, cst.SimpleStatementSuite)
+        if block.remarks and not one_line:
+            # Structure first: a comment in a body with no statement of its own stands
+            # for the code, whatever it says, unless it says why the body is empty. A
+            # one-line `def f(): pass  # note` is how dummies are written.
+            comment, sentence = block.remarks[0]
+            self.report(
+                comment,
+                Code.PLACEHOLDER,
+                block.scope,
+                f'the body of `{block.scope}` is only {what} and a comment: "{shown(sentence)}"',
+            )
+            return
+        ellipsis = next((small for small in body if m.matches(small, ELLIPSIS)), None)
+        # `def f(x: int) -> int: ...` on one line is how an interface is declared; a
+        # local definition that is only `...` is a test's dummy or a callback.
+        if ellipsis is not None and not (one_line and node.returns is not None) and not block.local:
+            self.report(ellipsis, Code.PLACEHOLDER, block.scope, f"the body of `{block.scope}` is only `...`")
+
+    def _only_raises(
+        self, node: cst.FunctionDef, block: Block, outer: Block, body: Sequence[cst.CSTNode]
+    ) -> bool:
+        """Report a function that only raises NotImplementedError the way an unwritten
+        one does; whether it was reported."""
         for small in body:
             if not m.matches(small, NOT_IMPLEMENTED):
                 continue
@@ -70,7 +107,8 @@ class StubRule(Rules):
                     block.scope,
                     f"`{block.scope}` only raises NotImplementedError({message!r})",
                 )
-            elif message is None and outer.kind == "module":
+                return True
+            if message is None and outer.kind == "module" and not block.remarks and not block.on_purpose:
                 # A module-level function that only raises, with no word of why, is
                 # not an interface (those are methods): it was never written.
                 self.report(
@@ -79,6 +117,8 @@ class StubRule(Rules):
                     block.scope,
                     f"`{block.scope}` only raises NotImplementedError",
                 )
+                return True
+        return False
 
     def misplaced_ellipses(self, statements: Sequence[cst.BaseStatement]) -> None:
         """`...` as a statement among real ones stands for code left out."""
@@ -121,18 +161,7 @@ def describe_stub(statements: Sequence[cst.CSTNode]) -> str:
 
 def is_declaration(node: cst.FunctionDef) -> bool:
     """Whether a decorator makes a stub body the point: abstract methods, overloads."""
-    for decorator in node.decorators:
-        target = decorator.decorator
-        if isinstance(target, cst.Call):
-            target = target.func
-        name = (
-            target.attr.value
-            if isinstance(target, cst.Attribute)
-            else (target.value if isinstance(target, cst.Name) else "")
-        )
-        if name in STUB_DECORATORS:
-            return True
-    return False
+    return any(name in STUB_DECORATORS for name in decorator_names(node))
 
 
 def first_parameter(node: cst.FunctionDef) -> str | None:
@@ -141,6 +170,46 @@ def first_parameter(node: cst.FunctionDef) -> str | None:
             return None
     parameters = [*node.params.posonly_params, *node.params.params]
     return parameters[0].name.value if parameters else None
+
+
+def decorator_names(node: cst.FunctionDef) -> list[str]:
+    names = []
+    for decorator in node.decorators:
+        target = decorator.decorator
+        if isinstance(target, cst.Call):
+            target = target.func
+        if isinstance(target, cst.Attribute):
+            names.append(target.attr.value)
+        elif isinstance(target, cst.Name):
+            names.append(target.value)
+    return names
+
+
+def _explains_itself(body: Sequence[cst.CSTNode]) -> bool:
+    """Whether the body's docstring says why it is empty, or it raises
+    NotImplementedError with a message that is no placeholder (the interface idiom)."""
+    docstring = _docstring(body)
+    if docstring is not None and placeholders.documents_empty(docstring):
+        return True
+    for small in body:
+        if isinstance(small, cst.Raise) and m.matches(small, NOT_IMPLEMENTED):
+            message = _raised_message(small)
+            if message is not None and not placeholders.is_placeholder_message(message):
+                return True
+    return False
+
+
+def _raises(body: Sequence[cst.CSTNode]) -> bool:
+    return any(m.matches(small, NOT_IMPLEMENTED) for small in body)
+
+
+def _docstring(body: Sequence[cst.CSTNode]) -> str | None:
+    """The text of a body's first statement when it is a string."""
+    first = body[0] if body else None
+    if isinstance(first, cst.Expr) and isinstance(first.value, cst.SimpleString | cst.ConcatenatedString):
+        evaluated = first.value.evaluated_value
+        return evaluated if isinstance(evaluated, str) else None
+    return None
 
 
 def _raised_message(node: cst.Raise) -> str | None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from validators.python.blocks import NAME_OR_ATTRIBUTE, Block, BlockKind, Pending
+from validators.python.blocks import NAME_OR_ATTRIBUTE, TYPING_PROTOCOL, Block, BlockKind, Pending
 from validators.python.names import Definitions, NameRule
 from validators.python.remarks import RemarkRule
 from validators.python.stubs import StubRule, first_parameter, is_declaration, is_stub
@@ -67,18 +67,19 @@ class Inspector(StubRule, RemarkRule, NameRule, cst.CSTVisitor):
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self._enter_suite(node, node.body)
         self.comment(node.header.comment, "header")
-        self.comments(node.footer, "footer")
         self.misplaced_ellipses(node.body)
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
-        self.blocks.pop()
+        # The footer is read last, so that a body's remarks are in the order written.
+        self.comments(original_node.footer, "footer")
+        self._leave_suite()
 
     def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
         self._enter_suite(node, node.body)
         self.comment(node.trailing_whitespace.comment, "header")
 
     def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
-        self.blocks.pop()
+        self._leave_suite()
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
         self.comments(node.leading_lines, "line")
@@ -184,13 +185,19 @@ class Inspector(StubRule, RemarkRule, NameRule, cst.CSTVisitor):
         self._enter(node, statements, kind=kind, scope=scope, exempt=exempt, at_end=at_end)
         block = self.blocks[-1]
         block.typing_only = typing_only
+        block.local = outer.local or outer.kind == "function"
         if kind == "function" and isinstance(owner, cst.FunctionDef):
             if outer.kind == "class":
                 block.self_name = first_parameter(owner)
                 block.class_scope = outer.scope
-            self.stub_function(owner, block, outer)
+            block.owner = owner
         elif kind == "other":
             block.self_name, block.class_scope = outer.self_name, outer.class_scope
+
+    def _leave_suite(self) -> None:
+        block = self.blocks.pop()
+        if block.owner is not None:
+            self.judge_body(block, self.blocks[-1])
 
     def _enter(
         self,
@@ -219,8 +226,8 @@ class Inspector(StubRule, RemarkRule, NameRule, cst.CSTVisitor):
         for node in reversed(self.parents):
             if isinstance(node, cst.ClassDef):
                 return any(
-                    m.matches(base.value, NAME_OR_ATTRIBUTE["Protocol"])
-                    or m.matches(base.value, m.Subscript(value=NAME_OR_ATTRIBUTE["Protocol"]))
+                    m.matches(base.value, TYPING_PROTOCOL)
+                    or m.matches(base.value, m.Subscript(value=TYPING_PROTOCOL))
                     or m.matches(base.value, NAME_OR_ATTRIBUTE["ABC"])
                     or m.matches(base.value, NAME_OR_ATTRIBUTE["ABCMeta"])
                     for base in node.bases
