@@ -503,6 +503,7 @@ class _Recorder:
         self._flushed_at: float | None = None
         # False once the row turned out to be another stream's: this one goes unjournalled.
         self._owned: bool | None = None
+        self._took = False  # this stream started the row (and so releases it at the end)
 
     def add(self, text: str) -> None:
         self._buffer.append(text)
@@ -529,13 +530,14 @@ class _Recorder:
             written = False
         # Not written: another stream started the row first, or its complete answer took it.
         self._owned = written
+        self._took = self._took or (first and written)
         self._buffer.clear()
         self._buffered = 0
         self._flushed_at = time.monotonic()
 
     def close(self) -> None:
         """The stream ended (answered, cut or killed): the row is no longer streamed."""
-        if self._owned:
+        if self._took:
             key, attempt, _ = self._where
             self._journal.release(key, attempt)
 
