@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -313,16 +313,8 @@ class Journal:
                 ),
             )
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
+    def _transaction(self) -> AbstractContextManager[None]:
+        return immediate(self._db)
 
     @contextmanager
     def _guard(self, doing: str) -> Iterator[None]:
@@ -542,6 +534,21 @@ class _Recorder:
             self._journal.release(key, attempt)
 
 
+@contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction on `db` (taken at once, so two writers never deadlock on an
+    upgrade), committed at the end of the block, rolled back if it raises. The journal's
+    tables and the batch ledger's (`ledger.py`) write through it."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+
+
 # Rows this process streams now, by (journal path, key, attempt): another stream of the
 # same process (another build, in the same interpreter) leaves them alone.
 _STREAMING: set[tuple[str, str, int]] = set()
@@ -683,15 +690,9 @@ def _add_owner_column(db: sqlite3.Connection) -> None:
 
     if has_owner():
         return
-    db.execute("BEGIN IMMEDIATE")  # another process may be adding it too
-    try:
+    with immediate(db):  # another process may be adding it too
         if not has_owner():
             db.execute("ALTER TABLE answers ADD COLUMN owner TEXT")
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
 
 
 def _identity(db: sqlite3.Connection) -> tuple[int, int, int]:

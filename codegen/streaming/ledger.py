@@ -20,14 +20,14 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import CodegenError
 from .batches import BatchState, Counts
-from .journal import BUSY_SECONDS
+from .journal import BUSY_SECONDS, immediate
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS batches (
@@ -207,16 +207,8 @@ class Ledger:
             for row in rows
         ]
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
+    def _transaction(self) -> AbstractContextManager[None]:
+        return immediate(self._db)
 
     @contextmanager
     def _guard(self, doing: str) -> Iterator[None]:
