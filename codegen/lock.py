@@ -61,6 +61,8 @@ def entry_hash(spec: Spec, file: FileSpec) -> str:
     }
     if file.language_override is not None:  # only when set: older records stay current
         shaping["language"] = file.language_override
+    if file.format_command:  # the same: a formatter changes what is written
+        shaping["format"] = file.format_command
     return digest(json.dumps(shaping, sort_keys=True))
 
 

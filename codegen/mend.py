@@ -81,7 +81,7 @@ def mend(
             left = dict(unfinished)  # a finish may find definitions unfinished anew
             try:
                 if step.action == "finish":
-                    code, conversation, prefilled = _finish(
+                    code, conversation, prefilled = finish(
                         calls, request, conversation, code, step, as_answered, unfinished, rewritten
                     )
                     as_answered = as_answered and prefilled
@@ -198,7 +198,7 @@ def unfinished_findings(
     return found
 
 
-def _finish(
+def finish(
     calls: FileCalls,
     request: Request,
     conversation: tuple[dict[str, Any], ...],
@@ -212,6 +212,8 @@ def _finish(
     (the last answer cut after its last good line) where the model takes it, else a
     user turn quoting the end of the file. Returns the code, the conversation to go
     on from next time, and whether it went by prefill."""
+    python = calls.file.language == "python"
+    language = "python" if python else ""
     kept = repair.finish_cut(code, step)
     last = conversation[-1] if conversation and conversation[-1]["role"] == "assistant" else None
     prefill = None
@@ -224,7 +226,6 @@ def _finish(
         start = Chunk(prefill)
     else:
         tail = "".join(kept.splitlines(keepends=True)[-8:])
-        language = "python" if calls.file.language == "python" else ""
         ask = prompts.finish_prompt(_first_line(step.why), tail, step.names, language)
         opening = Opening((*conversation, {"role": "user", "content": ask}))
         # The code so far, as the answers held it: fenced or not, so that what follows
@@ -245,14 +246,15 @@ def _finish(
         # The kept code ends where codegen cut it, after a whole line, and the answer
         # was asked for what follows: a new definition may well open it.
         chunks[0] = Chunk(chunks[0].text, "answer")
-    stitched = stitch([start, *chunks], python=True)
+    stitched = stitch([start, *chunks], python=python)
     finished = stitched.code
-    if not stitched.unfinished and not stitched.unsure:  # (their lines would move)
+    if python and not stitched.unfinished and not stitched.unsure:  # (their lines would move)
         finished = splice.drop_repeats(finished, len(kept.splitlines()))
     if finished.rstrip() in (kept.rstrip(), code.rstrip()):
         # Asked again, it would answer the same: the next round asks another way.
         raise Unfinished("the answer only repeated what was already written")
-    unfinished.update(unfinished_findings(finished, stitched, rewritten))
+    if python:  # (definitions by indentation: another language's are not read so)
+        unfinished.update(unfinished_findings(finished, stitched, rewritten))
     return finished, generation.conversation, prefill is not None and generation.prefill_used
 
 

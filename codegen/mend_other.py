@@ -1,14 +1,22 @@
-"""Repairs of files in the tree-sitter languages (TypeScript, Go, Rust...): `mend_other`.
+"""Repairs of files in the other languages (TypeScript, Go, Rust... and JSON, TOML,
+YAML): `mend_other`.
 
-Python's repairs (mend.py) splice by libcst and ast. Here a placeholder in a definition
-is mended the same way, by a `regenerate` of that definition, but the definition is
-found by the validators' tree-sitter spans (`validators.definition_spans`): the answer's
-definition of that name replaces the old one's characters, every other character of
-the file kept. Other findings (a cut file, a missing name) are reported, not repaired.
+Python's repairs (mend.py) splice by libcst and ast. Here the same three repairs are
+made with what the validators' tree-sitter backend knows:
+
+- truncated, premature-end: `finish`, the file's own conversation goes on from where
+  the code stopped (`mend.finish`, as for Python); not for Markdown, whose inner
+  fences the finish would misread.
+- placeholder in `X`: `regenerate`, `X` alone, its answer put over the characters of
+  the old one (`validators.definition_spans`), every other character of the file kept.
+- missing `Name`, `Type.member`: `add`, that definition appended to the file, or put
+  before the `}` that closes `Type`'s body (`validators.member_slot`; in Go at the end
+  of the file, in Rust in an `impl Type` block).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Literal
 
@@ -17,45 +25,77 @@ from validators import Code, Finding, Severity
 
 from . import prompts
 from .calls import FileCalls
-from .repair import RepairRecord
+from .continuation import Generation
+from .markup import is_markup
+from .mend import Unfinished, finish
+from .models import Usage
+from .repair import Action, Repair, RepairRecord
 from .request import Request
 from .stitch import stitch
+
+Outcome = Literal["applied", "failed", "unchanged"]
 
 
 def mend_other(
     calls: FileCalls,
     request: Request,
+    generation: Generation,
     code: str,
     findings: list[Finding],
     records: list[RepairRecord],
 ) -> tuple[str, list[Finding]]:
-    """`code` with its placeholders regenerated, for up to max_repairs rounds, and what
-    is still wrong with it."""
+    """`code` repaired, for up to max_repairs rounds, and what is still wrong with it:
+    a round finishes a file that stops early, else regenerates each definition with a
+    placeholder and adds each required name not defined."""
     file, language = calls.file, calls.file.checked_as
     if language is None or language not in validators.LANGUAGES or language == "python":
         return code, findings
+    conversation = generation.conversation
+    as_answered = True  # the code is still the text of the conversation's last answer
+    failed: set[str] = set()
     for round_ in range(1, calls.spec.max_repairs + 1):
-        spans = _spans(code, language)
-        targets = _targets(findings, spans)
-        if not targets:
-            break
-        for name, found in targets.items():
-            calls.doing = f"regenerate {name}"
-            before_calls, before_usage = calls.calls, calls.usage
-            code, outcome, detail = _regenerate(calls, request, code, language, name, found)
-            records.append(
-                RepairRecord(
-                    "regenerate",
-                    name,
-                    f"regenerate {name}",
-                    tuple(f"{f.code} at line {f.line}" for f in found),
-                    outcome,
-                    detail,
-                    calls=calls.calls - before_calls,
-                    usage=calls.usage - before_usage,
-                    round=round_,
+        ends = [f for f in findings if f.code in (Code.TRUNCATED, Code.PREMATURE_END)]
+        missing = [f for f in findings if f.code == Code.MISSING]
+        if ends and "finish" not in failed and not is_markup(file.path):
+            step = Repair("finish", (*ends, *missing), names=tuple(f.name for f in missing if f.name))
+            before = calls.calls, calls.usage
+            outcome: Outcome = "applied"
+            detail = ""
+            calls.doing = step.label
+            try:
+                code, conversation, prefilled = finish(
+                    calls, request, conversation, code, step, as_answered, {}, set()
                 )
+                as_answered = as_answered and prefilled
+            except Unfinished as exc:
+                outcome, detail = "failed", str(exc)
+                failed.add("finish")
+            records.append(
+                _record("finish", "", step.label, step.findings, outcome, detail, calls, before, round_)
             )
+        else:
+            spans = _spans(code, language)
+            jobs: list[tuple[Action, str, list[Finding]]] = [
+                ("regenerate", name, found) for name, found in _targets(findings, spans).items()
+            ]
+            if language in validators.treesitter.GRAMMARS:
+                jobs += [("add", name, found) for name, found in _additions(missing).items()]
+            jobs = [job for job in jobs if f"{job[0]} {job[1]}" not in failed]
+            if not jobs:
+                break
+            for action, name, found in jobs:
+                label = f"{action} {name}"
+                calls.doing = label
+                before = calls.calls, calls.usage
+                if action == "regenerate":
+                    code, outcome, detail = _regenerate(calls, request, code, language, name, found)
+                else:
+                    code, outcome, detail = _add(calls, request, code, language, name, found)
+                if outcome != "applied":
+                    failed.add(label)
+                else:
+                    as_answered = False
+                records.append(_record(action, name, label, found, outcome, detail, calls, before, round_))
         calls.doing = ""
         findings = [
             f
@@ -65,6 +105,31 @@ def mend_other(
         if not findings:
             break
     return code, findings
+
+
+def _record(
+    action: Action,
+    target: str,
+    label: str,
+    found: Sequence[Finding],
+    outcome: Outcome,
+    detail: str,
+    calls: FileCalls,
+    before: tuple[int, Usage],
+    round_: int,
+) -> RepairRecord:
+    """The report's record of one repair, with the calls and tokens it took since `before`."""
+    return RepairRecord(
+        action,
+        target,
+        label,
+        tuple(f"{f.code} at line {f.line}" for f in found),
+        outcome,
+        detail,
+        calls=calls.calls - before[0],
+        usage=calls.usage - before[1],
+        round=round_,
+    )
 
 
 def _spans(code: str, language: str) -> dict[str, tuple[int, int]]:
@@ -90,7 +155,18 @@ def _targets(findings: list[Finding], spans: dict[str, tuple[int, int]]) -> dict
     return targets
 
 
-Outcome = Literal["applied", "failed", "unchanged"]
+def _additions(missing: list[Finding]) -> dict[str, list[Finding]]:
+    """The definitions to add, by name: each missing name, or, when what it is a
+    member of is missing too, the outermost part not defined (asked for whole, members
+    and all)."""
+    additions: dict[str, list[Finding]] = {}
+    for finding in missing:
+        if not finding.name:
+            continue
+        parts = finding.name.split(".")
+        known = len(finding.scope.split(".")) if finding.scope else 0
+        additions.setdefault(".".join(parts[: known + 1]), []).append(finding)
+    return additions
 
 
 def _regenerate(
@@ -113,6 +189,56 @@ def _regenerate(
     if new.strip() == code[old_start:old_end].strip():
         return code, "unchanged", "the answer is the same code"
     return code[:old_start] + new + code[old_end:], "applied", ""
+
+
+def _add(
+    calls: FileCalls, request: Request, code: str, language: str, name: str, found: list[Finding]
+) -> tuple[str, Outcome, str]:
+    """(code, outcome, detail) after asking for the required `name` and putting it in:
+    at the end of the file, or in the body of what it is a member of."""
+    file = calls.file
+    wanted = ", ".join(f"`{f.name}`" for f in found if f.name and f.name != name)
+    why = f"`{name}` is required but not defined" + (f" (with {wanted} in it)" if wanted else "") + ":\n"
+    why += "\n".join(f"Line {f.line}: {f.message}." for f in found)
+    parent = name.rpartition(".")[0]
+    kind = "method" if parent else "definition"
+    prompt = prompts.definition_prompt(file.path, file.prompt, code, name, kind, why)
+    generation = calls.generate(replace(request, prompt=prompt.blocks(None), cache_prompt=False))
+    if generation.status != "complete":
+        return code, "failed", generation.detail or generation.status
+    answer = stitch(generation.chunks, python=False).code
+    where = _found(answer, language, name)
+    if where is None:
+        return code, "failed", f"the answer does not define `{name}`"
+    text, at = answer[where[0] : where[1]], len(_column(answer, where[0]))
+    if not parent or language == "go":  # Go's methods stand at the top level
+        return code.rstrip("\n") + "\n\n" + _moved(text, at, 0) + "\n", "applied", ""
+    slot = validators.member_slot(code, language=language, parent=parent)
+    if slot is None and language == "rust":  # no `impl` block yet: one of its own
+        block = f"impl {parent.rsplit('.', 1)[-1]} {{\n    " + _moved(text, at, 4) + "\n}\n"
+        return code.rstrip("\n") + "\n\n" + block, "applied", ""
+    if slot is None:
+        return code, "failed", f"no body of `{parent}` to put `{name}` in"
+    return insert_member(code, slot, text, at), "applied", ""
+
+
+def insert_member(code: str, slot: int, definition: str, at: int) -> str:
+    """`code` with `definition` (which stood at column `at` in its answer) put before
+    the `}` at `slot`, indented as the members above it, after a blank line."""
+    line_start = code.rfind("\n", 0, slot) + 1
+    closing = code[line_start:slot]
+    own_line = not closing.strip()
+    outer = closing if own_line else closing[: len(closing) - len(closing.lstrip())]
+    above = [line for line in code[:line_start].splitlines() if line.strip()]
+    last = above[-1] if above and own_line else ""
+    indent = last[: len(last) - len(last.lstrip())]
+    if len(indent) <= len(outer):  # an empty body: one level in, as the file indents
+        indent = outer + ("\t" if "\n\t" in code else "    ")
+    member = _reindented(definition, at, indent)
+    if own_line:
+        return code[:line_start] + "\n" + member + "\n" + code[line_start:]
+    head = code[:slot].rstrip(" \t")
+    return head + "\n\n" + member + "\n" + outer + code[slot:]
 
 
 # A method asked for alone is not a definition at the top of a file in these languages:
@@ -145,6 +271,28 @@ def _found(answer: str, language: str, name: str) -> tuple[int, int] | None:
         return None
     start, end = inside[0] - len(head), inside[1] - len(head)
     return (start, end) if 0 <= start < end <= len(answer) else None
+
+
+def _reindented(definition: str, at: int, indent: str) -> str:
+    """`definition`, which stood at column `at`, moved to stand at `indent`: its first
+    line prefixed, each later line's first `at` columns of whitespace replaced. In a
+    file indented with tabs, the answer's levels of spaces become tabs."""
+    lines = definition.split("\n")
+    later = [line for line in lines[1:] if line.strip()]
+    steps = [len(line) - len(line.lstrip(" ")) - at for line in later]
+    unit = min((step for step in steps if step > 0), default=0)
+    moved = [indent + lines[0]]
+    for line in lines[1:]:
+        if not line.strip():
+            moved.append("")
+            continue
+        cut = min(at, len(line) - len(line.lstrip()))
+        rest = line[cut:]
+        if "\t" in indent and unit:
+            spaces = len(rest) - len(rest.lstrip(" "))
+            rest = "\t" * (spaces // unit) + " " * (spaces % unit) + rest.lstrip(" ")
+        moved.append(indent + rest)
+    return "\n".join(moved)
 
 
 def _column(code: str, offset: int) -> str:

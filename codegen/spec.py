@@ -49,6 +49,9 @@ class FileEntry(BaseModel):
     depends_on: list[str] = []
     # What the validators read it as, when its extension does not say (`language_of`).
     language: str | None = None
+    # A formatter for a file in another language than Python: a command that reads
+    # the code on stdin and writes it formatted (`{path}`: the file's path).
+    format: str | None = Field(default=None, min_length=1)
 
     @field_validator("language")
     @classmethod
@@ -90,6 +93,8 @@ class SpecModel(BaseModel):
     output_dir: str = "."
     context: str = ""
     verify: VerifyEntry | None = None
+    # The format command of every file in a language (`format:` of a file wins).
+    formatters: dict[str, str] = {}
     files: list[FileEntry] = Field(min_length=1)
 
 
@@ -104,6 +109,10 @@ class FileSpec:
     max_tokens: int
     index: int  # position in the spec's `files`, for error messages
     language_override: str | None = None  # the entry's `language:`
+    # The formatter's command as written (`format:`, or `formatters:` for its language),
+    # and its words, `{path}` in them not yet replaced; () for none.
+    format_command: str = ""
+    format_argv: tuple[str, ...] = ()
 
     @property
     def checked_as(self) -> str | None:
@@ -175,6 +184,7 @@ def load_spec(
 
     max_tokens = max_tokens_override or model.max_tokens
     _check_thinking(model.thinking, max_tokens, ("thinking",), fail)
+    _check_formatters(model, fail)
     files = _files(model, output_dir, max_tokens_override, fail)
     _check_collisions(files, model, fail)
     _check_not_own(files, output_dir, spec_path.resolve(), model, fail)
@@ -286,7 +296,8 @@ def _files(model: SpecModel, output_dir: Path, max_tokens_override: int | None, 
         file_max = max_tokens_override or entry.max_tokens or model.max_tokens
         if entry.max_tokens is not None:
             _check_thinking(model.thinking, file_max, ("files", i, "max_tokens"), fail)
-        files.append(FileSpec(rel, entry.prompt, tuple(entry.requires), (), file_max, i, entry.language))
+        spec_file = FileSpec(rel, entry.prompt, tuple(entry.requires), (), file_max, i, entry.language)
+        files.append(_with_formatter(spec_file, entry, model, fail))
 
     resolved: list[FileSpec] = []
     for f, entry in zip(files, model.files, strict=True):
@@ -300,6 +311,38 @@ def _files(model: SpecModel, output_dir: Path, max_tokens_override: int | None, 
             deps.append(dep_rel)
         resolved.append(replace(f, depends_on=tuple(deps)))
     return resolved
+
+
+def _check_formatters(model: SpecModel, fail: Any) -> None:
+    from validators import LANGUAGES
+
+    for language in model.formatters:
+        if language == "python":
+            raise fail(("formatters", language), "Python files are formatted by black; no other formatter")
+        if language not in LANGUAGES:
+            raise fail(
+                ("formatters", language),
+                f"{language!r} is not a language codegen checks: {', '.join(LANGUAGES)}",
+            )
+
+
+def _with_formatter(file: FileSpec, entry: FileEntry, model: SpecModel, fail: Any) -> FileSpec:
+    """`file` with its format command: the entry's own, else its language's."""
+    command = entry.format
+    key: tuple[str | int, ...] = ("files", file.index, "format")
+    if command is None and file.checked_as in model.formatters:
+        command, key = model.formatters[str(file.checked_as)], ("formatters", str(file.checked_as))
+    if command is None:
+        return file
+    if file.checked_as == "python":
+        raise fail(key, "Python files are formatted by black; no other formatter")
+    try:
+        argv = tuple(shlex.split(command))
+    except ValueError as exc:
+        raise fail(key, f"cannot be split into words: {exc}") from None
+    if not argv:
+        raise fail(key, "must name a command")
+    return replace(file, format_command=command, format_argv=argv)
 
 
 def _verify_settings(model: SpecModel, fail: Any) -> Verify | None:

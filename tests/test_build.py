@@ -357,6 +357,7 @@ def test_files_in_other_languages_are_checked_by_their_validators_before_they_ar
                 {"path": "cut.ts", "prompt": "cut"},
                 {"path": "conf.txt", "prompt": "config", "language": "json"},
             ],
+            max_repairs=0,  # checked only: the repairs are the tests below
         )
     )
     client = FakeStreamer(
@@ -373,6 +374,149 @@ def test_files_in_other_languages_are_checked_by_their_validators_before_they_ar
     assert cut_ts.status == "incomplete" and cut_ts.findings[0].code == "truncated"
     assert not (tmp_path / "cut.ts").exists()
     assert conf.status == "incomplete" and conf.findings and not (tmp_path / "conf.txt").exists()
+
+
+def test_a_typescript_file_that_stops_early_is_finished_by_its_own_conversation(tmp_path: Path) -> None:
+    # Complete as an answer, but the code stops inside a function (an early end_turn).
+    first = "```typescript\nexport function f(x: number): number {\n  return (x +\n```"
+    rest = "```typescript\n    1);\n}\n\nexport function g(): number {\n  return f(1);\n}\n```"
+    double = MessagesDouble(ScriptedAuthor([replies.text(first), replies.text(rest)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "cut.ts", "prompt": "cut", "requires": ["g"]}]))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    double.check()
+    [f] = result.files
+    assert f.status == "written", f.detail
+    assert [(r.action, r.outcome) for r in f.repairs] == [("finish", "applied")]
+    assert (tmp_path / "cut.ts").read_text() == (
+        "export function f(x: number): number {\n  return (x +\n    1);\n}\n\n"
+        "export function g(): number {\n  return f(1);\n}\n"
+    )
+    ask = str(double.requests[1]["messages"][-1]["content"])
+    assert "Your answer ended before the file was complete" in ask and "`g`" in ask
+
+
+@pytest.mark.parametrize(
+    ("path", "first", "answer", "expected"),
+    [
+        (
+            "store.ts",
+            "```ts\nexport class Store {\n  size(): number {\n    return 0;\n  }\n}\n```",
+            "```ts\nclear(): void {\n  this.items = [];\n}\n```",
+            "export class Store {\n  size(): number {\n    return 0;\n  }\n\n"
+            "  clear(): void {\n    this.items = [];\n  }\n}\n",
+        ),
+        (
+            "lib.rs",
+            "```rust\npub struct Store {\n    n: u32,\n}\n\nimpl Store {\n"
+            "    pub fn size(&self) -> u32 {\n        self.n\n    }\n}\n```",
+            "```rust\nimpl Store {\n    pub fn clear(&mut self) {\n        self.n = 0;\n    }\n}\n```",
+            "pub struct Store {\n    n: u32,\n}\n\nimpl Store {\n    pub fn size(&self) -> u32 {\n"
+            "        self.n\n    }\n\n    pub fn clear(&mut self) {\n        self.n = 0;\n    }\n}\n",
+        ),
+        (
+            "store.go",
+            "```go\npackage store\n\ntype Store struct {\n\tn int\n}\n```",
+            "```go\nfunc (s *Store) Clear() {\n\ts.n = 0\n}\n```",
+            "package store\n\ntype Store struct {\n\tn int\n}\n\n"
+            "func (s *Store) Clear() {\n\ts.n = 0\n}\n",
+        ),
+        (
+            "Store.java",
+            "```java\nclass Store {\n\tint n;\n}\n```",
+            "```java\nclass Store {\n    void clear() {\n        n = 0;\n    }\n}\n```",
+            "class Store {\n\tint n;\n\n\tvoid clear() {\n\t\tn = 0;\n\t}\n}\n",  # its tabs
+        ),
+    ],
+)
+def test_a_required_member_left_out_is_added_in_the_body_it_belongs_to(
+    tmp_path: Path, path: str, first: str, answer: str, expected: str
+) -> None:
+    member = "Store.Clear" if path.endswith(".go") else "Store.clear"
+    double = MessagesDouble(ScriptedAuthor([replies.text(first), replies.text(answer)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": path, "prompt": "a store", "requires": [member]}]))
+    result = build_spec(spec, BuildOptions(), client=client_for(double))
+    double.check()
+    [f] = result.files
+    assert f.status == "written", f.detail
+    assert [(r.action, r.target, r.outcome) for r in f.repairs] == [("add", member, "applied")]
+    assert (tmp_path / path).read_text() == expected
+    assert f"Write the complete definition of `{member}`" in str(double.requests[1]["messages"])
+
+
+def test_a_missing_top_level_definition_is_appended_and_an_answer_without_it_fails_the_file(
+    tmp_path: Path,
+) -> None:
+    first = "```ts\nexport function f(): number {\n  return 1;\n}\n```"
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [
+                {"path": "a.ts", "prompt": "a", "requires": ["g"]},
+                {"path": "b.ts", "prompt": "b", "requires": ["h"]},
+            ],
+            max_repairs=1,
+        )
+    )
+    client = FakeStreamer(
+        [
+            first,
+            "```ts\nexport function g(): number {\n  return f() + 1;\n}\n```",
+            first,
+            "```ts\nexport function other(): void {}\n```",  # not what was asked for
+        ]
+    )
+    a, b = build_spec(spec, BuildOptions(jobs=1), client=client).files
+    assert a.status == "written" and [(r.action, r.outcome) for r in a.repairs] == [("add", "applied")]
+    assert (tmp_path / "a.ts").read_text() == first[6:-3] + "\nexport function g(): number {\n  return f() + 1;\n}\n"
+    assert b.status == "incomplete" and [(r.outcome, r.detail) for r in b.repairs] == [
+        ("failed", "the answer does not define `h`")
+    ]
+    assert "required name `h` is not defined" in b.detail and not (tmp_path / "b.ts").exists()
+
+
+FORMATTER = """\
+import sys
+code = sys.stdin.read()
+if "fail" in sys.argv:
+    sys.exit("formatter: cannot read line 1")
+sys.stdout.write("// formatted as " + sys.argv[1] + "\\n" + code.replace("  ", "    "))
+"""
+
+
+def test_a_file_in_another_language_goes_through_the_format_command_the_spec_names(tmp_path: Path) -> None:
+    import shlex
+    import sys
+
+    (tmp_path / "fmt.py").write_text(FORMATTER)
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(tmp_path / 'fmt.py'))} {{path}}"
+    code = "```ts\nexport function f(): number {\n  return 1;\n}\n```"
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [
+                {"path": "src/a.ts", "prompt": "a"},
+                {"path": "b.ts", "prompt": "b", "format": command + " fail"},
+                {"path": "c.ts", "prompt": "c", "format": "no-such-formatter-here --stdin"},
+                {"path": "d.go", "prompt": "d"},
+            ],
+            formatters={"typescript": command},
+        )
+    )
+    go = "```go\npackage d\n\nfunc F() int {\n  return 1\n}\n```"
+    result = build_spec(spec, BuildOptions(jobs=1), client=FakeStreamer([code, code, code, go]))
+    a, b, c, d = result.files
+    assert a.status == "written", a.detail
+    assert (tmp_path / "src" / "a.ts").read_text() == (
+        "// formatted as src/a.ts\nexport function f(): number {\n    return 1;\n}\n"
+    )
+    assert b.status == "incomplete" and b.detail == (
+        f"the format command `{shlex.join([*shlex.split(command.replace('{path}', 'b.ts')), 'fail'])}` "
+        "failed (exit 1): formatter: cannot read line 1"
+    )
+    assert b.kept and Path(b.kept).read_text() == code[6:-3] and not (tmp_path / "b.ts").exists()
+    assert c.status == "incomplete" and "`no-such-formatter-here` was not found" in c.detail
+    assert d.status == "written" and (tmp_path / "d.go").read_text() == go[6:-3]  # none for Go: as written
+    assert result.exit_code == EXIT_FINDINGS
 
 
 def test_a_spec_language_that_no_validator_reads_is_a_spec_error(tmp_path: Path) -> None:

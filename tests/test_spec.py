@@ -116,6 +116,26 @@ def test_model_comes_from_spec_then_environment_then_default(tmp_path: Path, mon
             "version: 1\nversion: 1\nfiles:\n  - {path: a.py, prompt: x}\n",
             "spec.yaml:2: version: key appears twice",
         ),
+        (
+            "version: 1\nfiles:\n  - {path: a.py, prompt: x, format: ruff format -}\n",
+            "files[0].format: Python files are formatted by black",
+        ),
+        (
+            "version: 1\nformatters: {python: ruff format -}\nfiles:\n  - {path: a.ts, prompt: x}\n",
+            "formatters.python: Python files are formatted by black",
+        ),
+        (
+            "version: 1\nformatters: {cobol: fmt}\nfiles:\n  - {path: a.ts, prompt: x}\n",
+            "formatters.cobol: 'cobol' is not a language codegen checks",
+        ),
+        (
+            "version: 1\nfiles:\n  - {path: a.ts, prompt: x, format: \"prettier 'x\"}\n",
+            "files[0].format: cannot be split into words",
+        ),
+        (
+            "version: 1\nformatters: {go: \" \"}\nfiles:\n  - {path: a.go, prompt: x}\n",
+            "formatters.go: must name a command",
+        ),
         ("version: [1\n", "not valid YAML"),
         ("version: 1\n? [a, b]\n: 1\nfiles:\n  - {path: a.py, prompt: x}\n", "keys must be plain names"),
         ("- just a list\n", "a spec is a YAML mapping"),
@@ -123,6 +143,24 @@ def test_model_comes_from_spec_then_environment_then_default(tmp_path: Path, mon
 )
 def test_spec_errors_name_the_line_key_and_reason(tmp_path: Path, text: str, expected: str) -> None:
     assert expected in error_of(tmp_path, text)
+
+
+def test_a_file_takes_its_own_format_command_else_its_languages(tmp_path: Path) -> None:
+    spec = load_spec(
+        write(
+            tmp_path,
+            # In block style `{path}` needs no quotes (in a flow mapping it does).
+            "version: 1\nformatters:\n  typescript: prettier --stdin-filepath {path}\nfiles:\n"
+            "  - {path: a.ts, prompt: x}\n  - {path: b.ts, prompt: x, format: deno fmt -}\n"
+            "  - {path: c.go, prompt: x}\n  - {path: d.txt, prompt: x, language: typescript}\n",
+        )
+    )
+    assert [(f.path, f.format_argv) for f in spec.files] == [
+        ("a.ts", ("prettier", "--stdin-filepath", "{path}")),
+        ("b.ts", ("deno", "fmt", "-")),
+        ("c.go", ()),
+        ("d.txt", ("prettier", "--stdin-filepath", "{path}")),
+    ]
 
 
 def test_a_symlink_out_of_output_dir_is_a_spec_error(tmp_path: Path) -> None:
@@ -312,3 +350,14 @@ def test_a_folder_given_as_a_spec_is_one_line(tmp_path: Path) -> None:
 
     with pytest.raises(UsageError, match="is a folder; give the spec file in it"):
         load_spec(tmp_path)
+
+
+def test_a_format_command_is_part_of_the_entry_hash(tmp_path: Path) -> None:
+    from codegen import lock
+
+    def hashed(extra: str) -> str:
+        spec = load_spec(write(tmp_path, f"version: 1\nfiles:\n  - {{path: a.ts, prompt: x{extra}}}\n"))
+        return lock.entry_hash(spec, spec.files[0])
+
+    plain, formatted, other = hashed(""), hashed(", format: prettier"), hashed(", format: deno fmt -")
+    assert len({plain, formatted, other}) == 3

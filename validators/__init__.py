@@ -7,7 +7,7 @@ JSON or problem-matcher lines.
 """
 
 from validators.findings import Code, Finding, Severity
-from validators.languages import LANGUAGES, check_source, definition_spans, language_of
+from validators.languages import LANGUAGES, check_source, definition_spans, language_of, member_slot
 from validators.python import check
 from validators.render import FORMATS, render, render_json, render_problems, render_text
 from validators.treesitter import GrammarMissing
@@ -23,6 +23,7 @@ __all__ = [
     "check_source",
     "definition_spans",
     "language_of",
+    "member_slot",
     "render",
     "render_json",
     "render_problems",

@@ -115,6 +115,16 @@ def definition_spans(source: str, *, language: str) -> dict[str, tuple[int, int]
     return treesitter.definition_spans(source, language)
 
 
+def member_slot(source: str, *, language: str, parent: str) -> int | None:
+    """Where a repair inserts a new member of `parent` in a source of a tree-sitter
+    language: a character offset (the `}` closing its body; the end of the file for
+    Go's methods), or None when it has no such place. ValueError as for
+    `definition_spans`."""
+    if language not in treesitter.GRAMMARS:
+        raise ValueError(f"member_slot reads {', '.join(treesitter.GRAMMARS)}, not {language!r}")
+    return treesitter.member_slot(source, language, parent)
+
+
 def _too_large(source: str, max_bytes: int | None) -> Finding | None:
     if max_bytes is None or len(source) <= max_bytes // 4:  # a cheap bound first
         return None

@@ -15,7 +15,7 @@ from ..calls import FileCalls
 from ..continuation import Generation
 from ..errors import CodegenError, UsageError
 from ..files import read_text, resolve_inside, write_atomic, write_inside
-from ..formatting import finish_python
+from ..formatting import finish_python, format_with
 from ..markup import is_markup, stitch_markup
 from ..mend import check, mend, stuck_at, unfinished_findings
 from ..mend_other import mend_other
@@ -94,11 +94,10 @@ def build_file(calls: FileCalls, *, write: bool = True) -> FileResult:
         if final is None:
             return done(code, detail=problem, validated=True)
     else:
-        code, stopped = _mended_other(calls, request, code, records)
-        final = code
+        code, final, stopped = _finished_other(calls, request, generation, code, records)
         if stopped is not None:
-            detail, found = stopped
-            return done(code, detail=detail, validated=bool(found), findings=found)
+            detail, found, validated = stopped
+            return done(code, detail=detail, validated=validated, findings=found)
     destination = resolve_inside(spec.output_dir, file.path)
     if read_text(destination) == final:
         return done(final, status="unchanged", validated=python)
@@ -114,21 +113,32 @@ def build_file(calls: FileCalls, *, write: bool = True) -> FileResult:
     return done(final, status="written", validated=checked, detail=detail)
 
 
-def _mended_other(
-    calls: FileCalls, request: Request, code: str, records: list[RepairRecord]
-) -> tuple[str, tuple[str, tuple[Finding, ...]] | None]:
-    """A file in another language than Python: its placeholders regenerated
-    (`mend_other`), and why it is still not complete (None: it is)."""
+def _finished_other(
+    calls: FileCalls, request: Request, generation: Generation, code: str, records: list[RepairRecord]
+) -> tuple[str, str, tuple[str, tuple[Finding, ...], bool] | None]:
+    """A file in another language than Python, finished, its placeholders regenerated
+    and its missing names added (`mend_other`), then formatted by the spec's command:
+    (code, what to write, None), or why it is not complete (the detail, the findings,
+    whether the validators read it)."""
     stopped = _not_complete(code, calls.file)
-    if stopped is None or not stopped[1] or not calls.spec.max_repairs:
-        return code, stopped
-    code, left = mend_other(calls, request, code, list(stopped[1]), records)
-    if not left:
-        return code, None
-    first = left[0]
-    more = f" (and {len(left) - 1} more)" if len(left) > 1 else ""
-    rounds = f" after {calls.spec.max_repairs} repair rounds" if records else ""
-    return code, (f"line {first.line}: {first.message} [{first.code}]{more}{rounds}", tuple(left))
+    if stopped is not None and stopped[1] and calls.spec.max_repairs:
+        code, left = mend_other(calls, request, generation, code, list(stopped[1]), records)
+        stopped = None
+        if left:
+            first = left[0]
+            more = f" (and {len(left) - 1} more)" if len(left) > 1 else ""
+            rounds = f" after {calls.spec.max_repairs} repair rounds" if records else ""
+            stopped = (f"line {first.line}: {first.message} [{first.code}]{more}{rounds}", tuple(left))
+    if stopped is not None:
+        return code, code, (stopped[0], stopped[1], bool(stopped[1]))
+    file, spec = calls.file, calls.spec
+    if not file.format_argv:
+        return code, code, None
+    where = spec.output_dir if spec.output_dir.is_dir() else spec.path.parent
+    formatted, problem = format_with(code, file.format_argv, file.path, where)
+    if formatted is None:
+        return code, code, (problem, (), file.checked_as is not None)
+    return code, formatted, None
 
 
 def _not_complete(code: str, file: FileSpec) -> tuple[str, tuple[Finding, ...]] | None:

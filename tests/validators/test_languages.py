@@ -761,6 +761,38 @@ def test_definition_spans_are_for_tree_sitter_languages() -> None:
         validators.definition_spans("x = 1\n", language="python")
 
 
+@pytest.mark.parametrize(
+    ("language", "source", "parent", "before"),
+    [
+        ("typescript", "export class A {\n  x(): number { return 1; }\n}\nclass B {}\n", "A", "return 1; }\n"),
+        ("typescript", "class B {}\n", "B", "{"),
+        ("typescript", "interface I { m(): void }\n", "I", " m(): void "),
+        ("java", "package p;\npublic class A {\n    int x;\n}\n", "A", "int x;\n"),
+        ("cpp", "struct S {\n  int a;\n};\n", "S", "int a;\n"),
+        # Rust: the last inherent `impl`, not the struct's fields nor a trait's impl.
+        (
+            "rust",
+            "struct F { a: i32 }\nimpl F {\n    fn a() {}\n}\nimpl Clone for F {\n    fn clone(&self) -> F { F { a: 1 } }\n}\n",
+            "F",
+            "fn a() {}\n",
+        ),
+    ],
+)
+def test_member_slot_is_the_brace_that_closes_the_body(
+    language: str, source: str, parent: str, before: str
+) -> None:
+    slot = validators.member_slot(source, language=language, parent=parent)
+    assert slot is not None and source[slot] == "}" and source[:slot].endswith(before)
+
+
+def test_member_slot_is_none_where_no_body_holds_members_and_the_end_in_go() -> None:
+    assert validators.member_slot("struct F { a: i32 }\n", language="rust", parent="F") is None
+    assert validators.member_slot("class A {\n  x(\n", language="typescript", parent="A") is None
+    assert validators.member_slot("type T int\n", language="go", parent="T") == len("type T int\n")
+    with pytest.raises(ValueError, match="member_slot"):
+        validators.member_slot("x = 1\n", language="python", parent="A")
+
+
 def test_definition_spans_of_a_cut_file_keep_the_whole_definitions() -> None:
     source = SAMPLES["go"].source
     cut = source[: source.index("func New")] + "func New[K comp"

@@ -22,7 +22,16 @@ from validators.treesitter.text import Text
 if TYPE_CHECKING:
     import tree_sitter as ts
 
-__all__ = ["GRAMMARS", "Grammar", "GrammarMissing", "Parsed", "check_tree", "definition_spans", "parse"]
+__all__ = [
+    "GRAMMARS",
+    "Grammar",
+    "GrammarMissing",
+    "Parsed",
+    "check_tree",
+    "definition_spans",
+    "member_slot",
+    "parse",
+]
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,58 @@ def definition_spans(source: str, language: str) -> dict[str, tuple[int, int]]:
         name: (_characters(data, node.start_byte), _characters(data, node.end_byte))
         for name, (_, node) in found.items()
     }
+
+
+def member_slot(source: str, language: str, parent: str) -> int | None:
+    """Where a new member of the definition `parent` (a class, struct, interface or
+    `impl`) goes: the character offset of the `}` that closes its body. Go's methods
+    stand at the top level: the end of the file. Rust's go in the last `impl parent`
+    block (not a trait's); None when there is none, or no body closed by `}`."""
+    if language == "go":
+        return len(source)
+    loaded = load(language)
+    parsed = parse(source, language)
+    short = parent.rsplit(".", 1)[-1]
+    holder: ts.Node | None
+    if language == "rust":
+        impls = [
+            node
+            for node in _descendants(parsed.root, "impl_item")
+            if node.child_by_field_name("trait") is None
+            and (kind := node.child_by_field_name("type")) is not None
+            and names.base_name(kind) == short
+        ]
+        holder = impls[-1] if impls else None
+    else:
+        found = names.definitions(parsed.root, language, loaded.grammar).get(parent)
+        holder = found[1] if found else None
+    body = _braced_body(holder) if holder is not None else None
+    if body is None or body.has_error:
+        return None
+    return _characters(parsed.text.data, body.children[-1].start_byte)
+
+
+def _descendants(root: ts.Node, kind: str) -> list[ts.Node]:
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if node.type == kind:
+            found.append(node)
+        stack.extend(reversed(node.named_children))
+    return found
+
+
+def _braced_body(node: ts.Node, depth: int = 3) -> ts.Node | None:
+    """The first part of `node`, at most `depth` levels down, that opens with `{` and
+    ends with `}` (a class body, a declaration list): not a parameter or type list."""
+    for child in node.named_children:
+        if child.child_count >= 2 and child.children[0].type == "{" and child.children[-1].type == "}":
+            return child
+        if depth > 1 and child.named_child_count:
+            inner = _braced_body(child, depth - 1)
+            if inner is not None:
+                return inner
+    return None
 
 
 def _characters(data: bytes, byte: int) -> int:
