@@ -32,6 +32,13 @@ max_repairs: 4                  # targeted repair rounds per file (a cut, a plac
 #   timeout: 120                  # seconds; then it and all it started are killed
 #   max_rounds: 2                 # run, repair, run again: this many repair rounds
 
+# Formatters for files in other languages than Python (black formats Python), by
+# language: a command that reads the code on stdin and prints it formatted, run in
+# output_dir. A file's own `format:` key wins. None is ever guessed.
+# formatters:
+#   go: gofmt
+#   rust: rustfmt --edition 2021
+
 # Where the files go, relative to this spec's folder.
 output_dir: {output_dir}
 

@@ -417,8 +417,7 @@ def test_a_typescript_file_that_stops_early_is_finished_by_its_own_conversation(
             "store.go",
             "```go\npackage store\n\ntype Store struct {\n\tn int\n}\n```",
             "```go\nfunc (s *Store) Clear() {\n\ts.n = 0\n}\n```",
-            "package store\n\ntype Store struct {\n\tn int\n}\n\n"
-            "func (s *Store) Clear() {\n\ts.n = 0\n}\n",
+            "package store\n\ntype Store struct {\n\tn int\n}\n\nfunc (s *Store) Clear() {\n\ts.n = 0\n}\n",
         ),
         (
             "Store.java",
@@ -467,7 +466,9 @@ def test_a_missing_top_level_definition_is_appended_and_an_answer_without_it_fai
     )
     a, b = build_spec(spec, BuildOptions(jobs=1), client=client).files
     assert a.status == "written" and [(r.action, r.outcome) for r in a.repairs] == [("add", "applied")]
-    assert (tmp_path / "a.ts").read_text() == first[6:-3] + "\nexport function g(): number {\n  return f() + 1;\n}\n"
+    assert (tmp_path / "a.ts").read_text() == first[
+        6:-3
+    ] + "\nexport function g(): number {\n  return f() + 1;\n}\n"
     assert b.status == "incomplete" and [(r.outcome, r.detail) for r in b.repairs] == [
         ("failed", "the answer does not define `h`")
     ]

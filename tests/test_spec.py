@@ -129,11 +129,11 @@ def test_model_comes_from_spec_then_environment_then_default(tmp_path: Path, mon
             "formatters.cobol: 'cobol' is not a language codegen checks",
         ),
         (
-            "version: 1\nfiles:\n  - {path: a.ts, prompt: x, format: \"prettier 'x\"}\n",
+            'version: 1\nfiles:\n  - {path: a.ts, prompt: x, format: "prettier \'x"}\n',
             "files[0].format: cannot be split into words",
         ),
         (
-            "version: 1\nformatters: {go: \" \"}\nfiles:\n  - {path: a.go, prompt: x}\n",
+            'version: 1\nformatters: {go: " "}\nfiles:\n  - {path: a.go, prompt: x}\n',
             "formatters.go: must name a command",
         ),
         ("version: [1\n", "not valid YAML"),

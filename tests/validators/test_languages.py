@@ -643,6 +643,17 @@ def test_a_throw_among_statements_or_without_a_stub_message_is_code(language: st
         ("c", "#ifndef A_H\n#define A_H\n#inc"),
         ("c", "#ifndef A_H\n#define A_H\n#include <std"),
         ("cpp", '#pragma once\n#include "a.h'),
+        # No line break at the end: a last line that stops in a name the file has nowhere
+        # else, or after a space, was cut (in Go, gofmt's files, in any name or after a
+        # signature with no body).
+        ("javascript", "const { output } = requir"),
+        ("javascript", "class ApproveCmd {}\n\nmodule.exports = Appr"),
+        ("javascript", "const x = a(1) "),
+        ("typescript", "export const x = process.env.NODE_E"),
+        ("go", "package ato"),
+        ("go", "package a\n\nvar SignalTrace os.S"),
+        ("go", "package a\n\nfunc archMin(x, y float64)"),
+        ("go", "package a\n\nfunc F() error"),
     ],
 )
 def test_a_tail_that_only_a_cut_leaves_is_truncated(language: str, source: str) -> None:
@@ -656,6 +667,13 @@ def test_a_tail_that_only_a_cut_leaves_is_truncated(language: str, source: str) 
         ("typescript", "export declare const x: number;\nexport declare const y: string;\n"),
         ("typescript", "const a = 1;\nconst b = 2;\nexport default {\n  a,\n  b,\n}\n"),
         ("go", "package main\n\nconst Limit = 4\n"),
+        # With no line break at the end: a name the file uses elsewhere, a bracket, a
+        # comment; in Go a signature with its line break (a function in assembly).
+        ("javascript", "class App {}\nexport default App"),
+        ("javascript", "const a = require('a')\nmodule.exports = { a }"),
+        ("typescript", "export const a = 1;\n// the end"),
+        ("go", "package a\n\nfunc F() {}"),
+        ("go", "package a\n\nfunc archMin(x, y float64) float64\n"),
     ],
 )
 def test_a_complete_last_statement_is_not_a_cut(language: str, source: str) -> None:
@@ -764,7 +782,12 @@ def test_definition_spans_are_for_tree_sitter_languages() -> None:
 @pytest.mark.parametrize(
     ("language", "source", "parent", "before"),
     [
-        ("typescript", "export class A {\n  x(): number { return 1; }\n}\nclass B {}\n", "A", "return 1; }\n"),
+        (
+            "typescript",
+            "export class A {\n  x(): number { return 1; }\n}\nclass B {}\n",
+            "A",
+            "return 1; }\n",
+        ),
         ("typescript", "class B {}\n", "B", "{"),
         ("typescript", "interface I { m(): void }\n", "I", " m(): void "),
         ("java", "package p;\npublic class A {\n    int x;\n}\n", "A", "int x;\n"),
@@ -772,7 +795,8 @@ def test_definition_spans_are_for_tree_sitter_languages() -> None:
         # Rust: the last inherent `impl`, not the struct's fields nor a trait's impl.
         (
             "rust",
-            "struct F { a: i32 }\nimpl F {\n    fn a() {}\n}\nimpl Clone for F {\n    fn clone(&self) -> F { F { a: 1 } }\n}\n",
+            "struct F { a: i32 }\nimpl F {\n    fn a() {}\n}\n"
+            "impl Clone for F {\n    fn clone(&self) -> F { F { a: 1 } }\n}\n",
             "F",
             "fn a() {}\n",
         ),

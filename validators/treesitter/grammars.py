@@ -69,6 +69,11 @@ class Grammar:
     scopes: Mapping[str, tuple[NamePath, ...]] = field(default_factory=dict)
     # Rules for a tree with no error whose last construct is what a cut leaves.
     tail_rules: tuple[Tail, ...] = ()
+    # A file with no line break at its end, whose last line stops after a space or in a
+    # name, was cut in that line (`tails.cut_in_last_line`): "any" name, or only a name
+    # "unused" elsewhere in the file (where a hand-written file may end in one, as
+    # `export default App` without its newline); "": not read so.
+    unended: str = ""
     # Calls that stand for code not written, as a query: `@call` is the node reported,
     # `@message` the string argument (a stub only when it says so), `@warn` when the call
     # is itself the stub but real code uses it too (Rust's `unimplemented!()`).
@@ -211,6 +216,7 @@ GRAMMARS: dict[str, Grammar] = {
         bodies=_TS_BODIES,
         scopes=_TS_SCOPES,
         tail_rules=_JS_TAILS,
+        unended="unused",
         stubs=_JS_STUBS,
         family=_JS_FAMILY,
     ),
@@ -225,6 +231,7 @@ GRAMMARS: dict[str, Grammar] = {
         bodies=_TS_BODIES,
         scopes=_TS_SCOPES,
         tail_rules=_JS_TAILS,
+        unended="unused",
         stubs=_JS_STUBS,
         family=_JS_FAMILY,
     ),
@@ -237,6 +244,7 @@ GRAMMARS: dict[str, Grammar] = {
         bodies=_JS_BODIES,
         scopes=_JS_SCOPES,
         tail_rules=_JS_TAILS,
+        unended="unused",
         stubs=_JS_STUBS,
         family=_JS_FAMILY,
     ),
@@ -258,6 +266,7 @@ GRAMMARS: dict[str, Grammar] = {
             "type_spec": _NAME,
         },
         tail_rules=(tails.top_level_statement, tails.go_declaration_without_value),
+        unended="any",  # gofmt ends every file with a line break
         family=Family(quotes=((b"`", True), (b'"', False))),
         stubs="""
 (call_expression

@@ -11,10 +11,12 @@ cut that the grammar happens to accept: the table's tail rules catch those.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from validators import placeholders
 from validators.findings import Code, Finding
+from validators.treesitter import tails
 from validators.treesitter.grammars import Grammar
 from validators.treesitter.names import scope_of
 from validators.treesitter.text import Text, shown
@@ -83,7 +85,12 @@ def diagnose(parsed: Parsed, grammar: Grammar, *, explained: bool = False) -> li
 
 
 def _suspicious_tail(root: ts.Node, grammar: Grammar, text: Text) -> list[Finding]:
-    for rule in grammar.tail_rules:
+    rules: list[Callable[[ts.Node], tails.Suspect | None]] = list(grammar.tail_rules)
+    if grammar.unended:
+        rules.append(
+            lambda node: tails.cut_in_last_line(node, text.data, unused_only=grammar.unended == "unused")
+        )
+    for rule in rules:
         suspect = rule(root)
         if suspect is not None:
             line, column = text.start(suspect.node)

@@ -9,6 +9,7 @@ suspicious node, or None.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -217,3 +218,53 @@ def unfinished_directive(root: ts.Node) -> Suspect | None:
     if name in _DIRECTIVES:
         return None
     return Suspect(last, f"the file ends in an unknown directive: `{shown(last)}`")
+
+
+# The leaves a name is read as, in every grammar that reads files so (`unended`).
+_NAMES = frozenset(
+    {
+        "identifier",
+        "property_identifier",
+        "shorthand_property_identifier",
+        "type_identifier",
+        "field_identifier",
+        "package_identifier",
+        "private_property_identifier",
+        "statement_identifier",
+    }
+)
+
+
+def cut_in_last_line(root: ts.Node, data: bytes, *, unused_only: bool) -> Suspect | None:
+    """A file with no line break at its end stops inside its last line. When that line
+    stops after a space, or in a name (with `unused_only`, a name the file has nowhere
+    else: `requir`, `module.exports = Appr`), it was cut there: a file that is done ends
+    with its line, and a model's answer with the line break before its closing fence.
+
+    `data` is the text as parsed: the source and the one line break `Text.of` adds.
+    """
+    source = data[:-1]
+    if not source.strip() or source.endswith((b"\n", b"\r")):
+        return None
+    last = last_construct(root)
+    if last is None:
+        return None
+    if source.endswith((b" ", b"\t")):
+        return Suspect(last, f"the last line stops after a space, with no line break: `{shown(last)}`")
+    if (
+        not unused_only
+        and last.type in ("function_declaration", "method_declaration")
+        and last.child_by_field_name("body") is None
+        and last.end_byte == len(source)
+    ):
+        # Go: a function declared without a body (written in assembly) stands on a line
+        # of its own like any other; with no line break after it, its `{` was cut.
+        return Suspect(last, f"the file stops after a signature, with no line break: `{shown(last)}`")
+    leaf = root.descendant_for_byte_range(len(source) - 1, len(source))
+    if leaf is None or leaf.type not in _NAMES or leaf.end_byte != len(source):
+        return None
+    name = leaf.text or b""
+    if unused_only and len(re.findall(rb"(?<![\w$])" + re.escape(name) + rb"(?![\w$])", source)) > 1:
+        return None
+    said = name.decode("utf-8", "replace")
+    return Suspect(last, f"the file stops in the name `{said}`, with no line break: `{shown(last)}`")
