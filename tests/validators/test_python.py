@@ -226,6 +226,15 @@ def test_a_remark_on_the_def_line_of_a_stub_body_is_a_placeholder() -> None:
         "        raise NotImplementedError\n",
         "class A:\n    def __iter__(self):\n"
         "        raise NotImplementedError  # more helpful than an AttributeError\n",
+        # where raising is the point: a cause given, a test expected to fail, a type a
+        # single-dispatch function does not handle
+        "def wait():\n    \"\"\"Block until done.\"\"\"\n    raise NotImplementedError from _platform_error\n",
+        "@XFAIL\ndef test_u11():\n    raise NotImplementedError\n",
+        "@derive.register(Hadamard)\ndef _(expr, x):\n    raise NotImplementedError()\n",
+        # a comment that says the body is empty on purpose, in other words
+        "class Any:\n    def subclass_init(self, cls):\n        # fully opt out of instance_init\n"
+        "        pass\n\n    def get(self):\n        return 1\n",
+        "class Base:\n    def draw_background(self):\n        # optional\n        pass\n",
         # an except that ignores, and an if arm that explains
         "try:\n    import readline\nexcept ImportError:\n    # readline is optional\n    pass\n",
         "def f(x):\n    if x:\n        # keep idx as a fraction\n        pass\n    return x\n",

@@ -11,7 +11,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from validators import placeholders
-from validators.declarations import ABSTRACT_CLASS, STUB_DECORATORS, stub_is_the_point
+from validators.declarations import ABSTRACT_CLASS, RAISING_IS_THE_POINT, STUB_DECORATORS, stub_is_the_point
 from validators.findings import Code
 from validators.python.blocks import Block, Rules, shown
 
@@ -64,6 +64,7 @@ class StubRule(Rules):
             block.on_purpose
             or stub_is_the_point(node.name.value, decorator_names(node))
             or _explains_itself(body)
+            or (_raises(body) and RAISING_IS_THE_POINT.intersection(decorator_names(node)))
             # A class defined inside a function is a test's fixture: its empty
             # methods are the point.
             or (block.local and outer.kind == "class")
@@ -95,10 +96,14 @@ class StubRule(Rules):
     ) -> bool:
         """Report a function that only raises NotImplementedError the way an unwritten
         one does; whether it was reported."""
+        if RAISING_IS_THE_POINT.intersection(decorator_names(node)):
+            return False  # (and not reported below: `_explains_itself`)
         for small in body:
             if not m.matches(small, NOT_IMPLEMENTED):
                 continue
             assert isinstance(small, cst.Raise)
+            if small.cause is not None:
+                return False  # `raise NotImplementedError from why`: it says why
             message = _raised_message(small)
             if message and placeholders.is_placeholder_message(message):
                 self.report(
@@ -193,6 +198,8 @@ def _explains_itself(body: Sequence[cst.CSTNode]) -> bool:
         return True
     for small in body:
         if isinstance(small, cst.Raise) and m.matches(small, NOT_IMPLEMENTED):
+            if small.cause is not None:  # `from why`: the cause says it
+                return True
             message = _raised_message(small)
             if message is not None and not placeholders.is_placeholder_message(message):
                 return True
