@@ -246,7 +246,7 @@ def finish(
         # The kept code ends where codegen cut it, after a whole line, and the answer
         # was asked for what follows: a new definition may well open it.
         chunks[0] = Chunk(chunks[0].text, "answer")
-    stitched = stitch([start, *chunks], python=python)
+    stitched = stitch([start, *chunks], python=python, language=calls.file.checked_as or "")
     finished = stitched.code
     if python and not stitched.unfinished and not stitched.unsure:  # (their lines would move)
         finished = splice.drop_repeats(finished, len(kept.splitlines()))

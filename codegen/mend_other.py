@@ -180,7 +180,7 @@ def _regenerate(
     generation = calls.generate(replace(request, prompt=prompt.blocks(None), cache_prompt=False))
     if generation.status != "complete":
         return code, "failed", generation.detail or generation.status
-    answer = stitch(generation.chunks, python=False).code
+    answer = stitch(generation.chunks, python=False, language=language).code
     where = _found(answer, language, name)
     if where is None:
         return code, "failed", f"the answer does not define `{name}`"
@@ -206,7 +206,7 @@ def _add(
     generation = calls.generate(replace(request, prompt=prompt.blocks(None), cache_prompt=False))
     if generation.status != "complete":
         return code, "failed", generation.detail or generation.status
-    answer = stitch(generation.chunks, python=False).code
+    answer = stitch(generation.chunks, python=False, language=language).code
     where = _found(answer, language, name)
     if where is None:
         return code, "failed", f"the answer does not define `{name}`"

@@ -15,12 +15,16 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import SpecError, UsageError
 from .models import DEFAULT_MODEL, lookup
 
 _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+# In the other languages a name may hold `$` (JavaScript) and a path `::` (Rust, C++).
+_CODE_PATH = re.compile(r"^[A-Za-z_$][\w$]*((\.|::)[A-Za-z_$][\w$]*)*$")
+# What `requires` names in a data file or a document: keys and headings, any words.
+_KEYED = frozenset({"json", "toml", "yaml", "markdown"})
 
 Thinking = Literal["off", "adaptive"] | int
 PYTHON_SUFFIXES = (".py", ".pyi")
@@ -44,11 +48,12 @@ class FileEntry(BaseModel):
 
     path: str = Field(min_length=1)
     prompt: str = Field(min_length=1)
+    # What the validators read it as, when its extension does not say (`language_of`);
+    # before `requires`, which is read in its terms.
+    language: str | None = None
     requires: list[str] = []
     max_tokens: int | None = Field(default=None, gt=0)
     depends_on: list[str] = []
-    # What the validators read it as, when its extension does not say (`language_of`).
-    language: str | None = None
     # A formatter for a file in another language than Python: a command that reads
     # the code on stdin and writes it formatted (`{path}`: the file's path).
     format: str | None = Field(default=None, min_length=1)
@@ -64,9 +69,19 @@ class FileEntry(BaseModel):
 
     @field_validator("requires")
     @classmethod
-    def _names(cls, names: list[str]) -> list[str]:
+    def _names(cls, names: list[str], info: ValidationInfo) -> list[str]:
+        """Each required name as the file's language spells one: a Python name path, a
+        name path of another language (`Store::put`, `$el`), or, in JSON, TOML, YAML and
+        Markdown, a key or a heading (`build-system`, `Getting started`)."""
+        from validators import language_of
+
+        path = info.data.get("path")
+        language = info.data.get("language") or (language_of(path) if isinstance(path, str) else None)
         for name in names:
-            if not _IDENTIFIER_PATH.match(name):
+            if language in _KEYED:
+                if not name.strip():
+                    raise ValueError("a required key or heading cannot be blank")
+            elif not (_IDENTIFIER_PATH if language in ("python", None) else _CODE_PATH).match(name):
                 raise ValueError(f"{name!r} is not a name like `Todo` or `TodoList.add`")
         return names
 

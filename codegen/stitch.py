@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import validators
+from validators import Code
 from validators.parsing import parse
 
 from .literals import string_lines, top_level_start
@@ -92,12 +94,14 @@ class _Piece:
     asked_after: bool = False  # the group is an `answer` chunk (see `Chunk`)
 
 
-def stitch(chunks: Sequence[Chunk], *, python: bool = True) -> Stitched:
-    """Join the chunks of one answer into the code it carries."""
+def stitch(chunks: Sequence[Chunk], *, python: bool = True, language: str = "") -> Stitched:
+    """Join the chunks of one answer into the code it carries. `language` (when not
+    `python`): a tree-sitter language whose parser judges the seams as Python's does
+    (`validators.check_source`); "" or any other: the most likely join is taken."""
     draft = Draft()
     for chunk in chunks:
         draft.add(chunk)
-    return draft.stitched(python=python)
+    return draft.stitched(python=python, language=language)
 
 
 @dataclass(frozen=True)
@@ -187,7 +191,7 @@ class Draft:
                 )
             )
 
-    def stitched(self, *, python: bool = True) -> Stitched:
+    def stitched(self, *, python: bool = True, language: str = "") -> Stitched:
         """The whole answer's code: the last group read as the end of the answer, and
         the seams read again together where the most likely joins do not parse."""
         if not self._groups:
@@ -200,7 +204,8 @@ class Draft:
         # Unfenced code may end in a remark cut across chunks ("Let" + " me know ..."):
         # judged on the joined text.
         finish = (lambda code: code) if state.ever_opened else (lambda code: _strip_trailing_prose(code, str))
-        code, parses, skipped = _best_join(list(state.pieces), python=python, finish=finish)
+        judge = "python" if python else (language if language in _JUDGED else "")
+        code, parses, skipped = _best_join(list(state.pieces), language=judge, finish=finish)
         tidy = _tidy(code)
         shift = len(code) - len(code.lstrip("\n"))  # blank lines _tidy drops at the top
         lines = tidy.count("\n")
@@ -641,12 +646,14 @@ def _run_known(partial: str, line: str, elsewhere: str) -> bool:
     return seen(run.group()) and not seen(partial + run.group())
 
 
-def _first_reading(prev: str, piece: _Piece) -> str:
-    """The most likely join that is valid Python so far (for Python; any text is)."""
+def _first_reading(prev: str, piece: _Piece, language: str = "python") -> str:
+    """The most likely join that is valid code so far in `language` (for "", any text is)."""
     readings = list(join_readings(prev, piece.code, fresh=piece.fresh))
-    if len(readings) == 1:
+    if len(readings) == 1 or not language:
         return readings[0]
     seam = prev.count("\n") + 1
+    if language != "python":
+        return next((r for r in readings if _tree_valid_so_far(r, language, above=seam)), readings[0])
     return next((r for r in readings if _valid_so_far(r, above=seam)), readings[0])
 
 
@@ -654,19 +661,22 @@ Skip = tuple[int, bool]  # (line, sure): see `_skips_ahead`
 
 
 def _best_join(
-    pieces: list[_Piece], *, python: bool, finish: Callable[[str], str]
+    pieces: list[_Piece], *, language: str, finish: Callable[[str], str]
 ) -> tuple[str, bool, tuple[Skip, ...]]:
     """The first combination of seam readings that parses, else the most likely one,
     and the lines where a continuation skipped ahead (`Stitched.unfinished`, `unsure`).
 
-    `finish` tidies a whole candidate (drops prose after unfenced code) before it is
-    judged.
+    `language`: "python", a tree-sitter language of `_JUDGED`, or "" (no parser: the
+    most likely join, and no skip-ahead is judged). `finish` tidies a whole candidate
+    (drops prose after unfenced code) before it is judged.
     """
-    code, seam_lines, skipped = _greedy_join(pieces, {})
+    code, seam_lines, skipped = _greedy_join(pieces, {}, language)
     code = finish(code)
-    if not python:
+    if not language:
         return code, False, ()
-    error_line = _error_line(code)
+    if language != "python":
+        skipped = ()  # (found by Python's definitions: another language's are not read so)
+    error_line = _error_line(code, language)
     if error_line is None:
         return code, True, skipped
     # Some seam was read wrongly, most likely the last one before the error: try the
@@ -680,16 +690,18 @@ def _best_join(
             tries += 1
             if tries > _MAX_READINGS:
                 return code, False, skipped
-            candidate, _, skips = _greedy_join(pieces, {k: choice})
+            candidate, _, skips = _greedy_join(pieces, {k: choice}, language)
             if candidate is None:
                 break
             candidate = finish(candidate)
-            if _error_line(candidate) is None:
-                return candidate, True, skips
+            if _error_line(candidate, language) is None:
+                return candidate, True, skips if language == "python" else ()
     return code, False, skipped
 
 
-def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, list[int], tuple[Skip, ...]]:
+def _greedy_join(
+    pieces: list[_Piece], forced: dict[int, int], language: str = "python"
+) -> tuple[Any, list[int], tuple[Skip, ...]]:
     """Join left to right, taking at each seam the first reading that is valid Python so
     far, or the reading `forced[seam]` (None when that seam has no such reading).
 
@@ -706,8 +718,12 @@ def _greedy_join(pieces: list[_Piece], forced: dict[int, int]) -> tuple[Any, lis
                 return None, seam_lines, ()
             joined = readings[forced[k]]
         else:
-            joined = _first_reading(code, piece)
-        if piece.fresh and (skip := _skips_ahead(code, piece.code, joined, piece.asked_after)):
+            joined = _first_reading(code, piece, language)
+        if (
+            language == "python"
+            and piece.fresh
+            and (skip := _skips_ahead(code, piece.code, joined, piece.asked_after))
+        ):
             skipped.append(skip)
         code = joined
     return code, seam_lines, tuple(skipped)
@@ -750,8 +766,11 @@ def _skips_ahead(prev: str, new: str, joined: str, asked_after: bool = False) ->
     return last + 1, False
 
 
-def _error_line(code: str) -> int | None:
+def _error_line(code: str, language: str = "python") -> int | None:
     """The line of the first syntax error, or None when `code` parses."""
+    if language != "python":
+        lines = _tree_errors(code, language)
+        return min(lines) if lines else None
     try:
         parse(code)
     except SyntaxError as exc:
@@ -759,6 +778,27 @@ def _error_line(code: str) -> int | None:
     except ValueError:
         return 1
     return None
+
+
+# The tree-sitter languages whose parser judges a seam: not C and C++, whose real files
+# often do not parse (macros), so that a parse error says little about a join.
+_JUDGED = frozenset({"typescript", "tsx", "javascript", "go", "rust", "java"})
+
+
+def _tree_errors(code: str, language: str) -> list[int]:
+    """The lines of the parse errors of `code` in `language` that are not where a cut
+    code ends (those are `truncated`)."""
+    try:
+        found = validators.check_source(code, language=language)
+    except validators.GrammarMissing:
+        return []
+    return [f.line for f in found if f.code == Code.SYNTAX]
+
+
+def _tree_valid_so_far(code: str, language: str, *, above: int = 0) -> bool:
+    """`_valid_so_far` for a tree-sitter language: no parse error from the seam's line
+    on but where the code ends."""
+    return all(line < above for line in _tree_errors(code, language))
 
 
 _CUT_ERRORS = re.compile(

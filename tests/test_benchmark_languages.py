@@ -52,3 +52,14 @@ def test_cut_points_fall_inside_constructs() -> None:
         assert data[:point].strip()
     for point in cut_points("markdown", "# T\n\n```sh\npip install x\n```\n", rng, 20):
         assert 11 < point < 28  # inside the code block, its closing fence not whole
+
+
+def test_the_seams_benchmark_cuts_inside_words_and_counts_both_ways() -> None:
+    from benchmarks.language_seams import cut_in_a_word, seam_counts
+
+    source = SAMPLES["go"].source
+    rng = random.Random(4)
+    cut = cut_in_a_word(source, "go", rng)
+    assert cut is not None and source[cut - 1].isalnum() and source[cut].isalnum()
+    count, plain, judged = seam_counts("go", [source] * 12, random.Random(5), 10)
+    assert count == 10 and plain <= judged <= count and judged > 0

@@ -361,3 +361,30 @@ def test_a_format_command_is_part_of_the_entry_hash(tmp_path: Path) -> None:
 
     plain, formatted, other = hashed(""), hashed(", format: prettier"), hashed(", format: deno fmt -")
     assert len({plain, formatted, other}) == 3
+
+
+def test_required_names_are_read_in_the_files_language(tmp_path: Path) -> None:
+    spec = load_spec(
+        write(
+            tmp_path,
+            "version: 1\nfiles:\n"
+            "  - {path: src/lib.rs, prompt: x, requires: ['Store::put']}\n"
+            "  - {path: web/app.js, prompt: x, requires: [$el, App.render]}\n"
+            "  - {path: pyproject.toml, prompt: x, requires: [build-system, project.name]}\n"
+            "  - {path: README.md, prompt: x, requires: [Getting started]}\n"
+            "  - {path: conf.txt, prompt: x, language: yaml, requires: ['on']}\n",
+        )
+    )
+    assert [f.requires for f in spec.files] == [
+        ("Store::put",),
+        ("$el", "App.render"),
+        ("build-system", "project.name"),
+        ("Getting started",),
+        ("on",),
+    ]
+    assert "files[0].requires: 'Store::put' is not a name" in error_of(
+        tmp_path, "version: 1\nfiles:\n  - {path: a.py, prompt: x, requires: ['Store::put']}\n"
+    )
+    assert "files[0].requires: a required key or heading cannot be blank" in error_of(
+        tmp_path, "version: 1\nfiles:\n  - {path: a.md, prompt: x, requires: [' ']}\n"
+    )

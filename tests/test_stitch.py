@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 
+import pytest
+
 from codegen.stitch import Chunk, extract_code, join_readings, stitch
 
 SOURCE = '''\
@@ -355,3 +357,34 @@ def test_a_cut_in_an_indentation_is_no_line_when_the_answer_goes_on_from_the_lin
         [Chunk("```python\ndef f():\n    x = 1\n   "), Chunk("```python\n\n    return x\n```", "user_turn")]
     ).code
     assert code == "def f():\n    x = 1\n    return x\n"
+
+
+@pytest.mark.parametrize(
+    ("language", "head", "tail"),
+    [
+        (
+            "typescript",
+            "export function total(xs: number[]): number {\n  let sum = 0;\n  for (const x of xs) {\n"
+            "    sum += x;\n  }\n  retu",
+            "rn sum;\n}\n",
+        ),
+        (
+            "go",
+            "package p\n\nfunc Total(xs []int) int {\n\tsum := 0\n\tfor _, x := ra",
+            "nge xs {\n\t\tsum += x\n\t}\n\treturn sum\n}\n",
+        ),
+        (
+            "javascript",
+            "function f(a) {\n  const b = a.map((x) => x * 2)\n  ret",
+            "urn b.filter(Boolean)\n}\n",
+        ),
+    ],
+)
+def test_a_tree_sitter_language_judges_a_seam_as_python_does(language: str, head: str, tail: str) -> None:
+    # Cut inside a word; the next answer, after a sentence and a new fence, goes on from
+    # the very next character: only the language's parser says the two halves are one line
+    # (where both readings parse, `su` and `m += x` by automatic semicolons, it cannot).
+    fence = "```" + {"typescript": "ts", "go": "go", "javascript": "js"}[language]
+    chunks = [Chunk(f"{fence}\n" + head), Chunk(f"Continuing:\n\n{fence}\n" + tail + "```", "user_turn")]
+    assert stitch(chunks, python=False, language=language).code == head + tail
+    assert stitch(chunks, python=False).code != head + tail  # (no parser: the likeliest reading)

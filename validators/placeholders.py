@@ -317,7 +317,8 @@ _EMPTY_ON_PURPOSE = re.compile(
   | \bexists?\s+(?:only\s+)?(?:for|to|so)\b | \bbackwards?[- ]compat | \bcompatibility\b
   | \bif\s+you\s+(?:wish|want|like|need)\b | \balways\s+(?:valid|true|false|safe|ok|succeeds?|allowed)\b
   | \bdummy\b | \bmarker\b | \bdeclaration\b | \bsentinel\b
-  | \bopt(?:s|ed|ing)?[- ]out\b | ^optional\W*$ | \bnot\s+to\s+be\s+(?:called|used|initiali[sz]ed|instantiated)\b
+  | \bopt(?:s|ed|ing)?[- ]out\b | ^optional\W*$
+  | \bnot\s+to\s+be\s+(?:called|used|initiali[sz]ed|instantiated)\b
   | \bleft\s+(?:empty|blank)\b | \bempty\s+(?:on\s+purpose|body|method|function|implementation)\b
   | \?\W*$
     """,

@@ -44,7 +44,9 @@ def build_file(calls: FileCalls, *, write: bool = True) -> FileResult:
         # One whole answer that may hold other files' code too: read only this file's block.
         choice = choose(chunks[0].text, file.path, file.requires, python=python)
         chunks, picked = (replace(chunks[0], text=choice.text),), choice.note
-    stitched = stitch_markup(chunks) if markup else stitch(chunks, python=python)
+    stitched = (
+        stitch_markup(chunks) if markup else stitch(chunks, python=python, language=file.checked_as or "")
+    )
     base = FileResult(file.path, "incomplete", spec.model)
 
     def done(code: str, **changes: Any) -> FileResult:

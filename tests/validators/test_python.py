@@ -228,7 +228,7 @@ def test_a_remark_on_the_def_line_of_a_stub_body_is_a_placeholder() -> None:
         "        raise NotImplementedError  # more helpful than an AttributeError\n",
         # where raising is the point: a cause given, a test expected to fail, a type a
         # single-dispatch function does not handle
-        "def wait():\n    \"\"\"Block until done.\"\"\"\n    raise NotImplementedError from _platform_error\n",
+        'def wait():\n    """Block until done."""\n    raise NotImplementedError from _platform_error\n',
         "@XFAIL\ndef test_u11():\n    raise NotImplementedError\n",
         "@derive.register(Hadamard)\ndef _(expr, x):\n    raise NotImplementedError()\n",
         # a comment that says the body is empty on purpose, in other words
