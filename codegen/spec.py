@@ -24,7 +24,7 @@ _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*
 # In the other languages a name may hold `$` (JavaScript) and a path `::` (Rust, C++).
 _CODE_PATH = re.compile(r"^[A-Za-z_$][\w$]*((\.|::)[A-Za-z_$][\w$]*)*$")
 # What `requires` names in a data file or a document: keys and headings, any words.
-_KEYED = frozenset({"json", "toml", "yaml", "markdown"})
+_KEYED = frozenset({"json", "jsonc", "toml", "yaml", "markdown"})
 
 Thinking = Literal["off", "adaptive"] | int
 PYTHON_SUFFIXES = (".py", ".pyi")

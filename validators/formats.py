@@ -3,7 +3,9 @@
 Pure: text in, findings out, with the standard library and PyYAML.
 
 - JSON and TOML parse exactly (`json`, `tomllib`): an error at the end of the text is
-  `truncated` (the file stops inside a value), anywhere else `syntax`.
+  `truncated` (the file stops inside a value), anywhere else `syntax`. JSONC (JSON with
+  comments and trailing commas: `.jsonc`, tsconfig.json, `.vscode/*.json`) is JSON once
+  those are blanked.
 - YAML: a file cut short is nearly always valid YAML, so what can tell is the keys it
   must have. A parse error is `syntax`, or `truncated` when it is at the end of the
   text (a string or a bracket left open), as for JSON.
@@ -46,6 +48,66 @@ def check_json(source: str, requires: Sequence[str] = ()) -> list[Finding]:
     except RecursionError:
         return [Finding(Code.SYNTAX, 1, 1, "", "cannot parse: nested too deeply")]
     return _missing_keys(data, requires)
+
+
+def check_jsonc(source: str, requires: Sequence[str] = ()) -> list[Finding]:
+    """JSON with comments (`//`, `/* */`) and trailing commas, as tsconfig.json and VS
+    Code's settings are written: read as JSON once those are blanked (every offset
+    kept); a block comment never closed is a cut."""
+    blanked, opened = _blank_jsonc(source)
+    if opened is not None:
+        line, column = _position(source, opened)
+        end_line, end_column = _position(source, len(source.rstrip()))
+        return [
+            Finding(
+                Code.TRUNCATED,
+                end_line,
+                end_column,
+                "",
+                f"the file ends inside a comment opened at {line}:{column}",
+            )
+        ]
+    return check_json(blanked, requires)
+
+
+def _blank_jsonc(source: str) -> tuple[str, int | None]:
+    """`source` with its comments and trailing commas turned to spaces (line breaks
+    kept), and where a block comment left open begins (None: none is)."""
+    out = list(source)
+    i, n = 0, len(source)
+    last_comma: int | None = None  # a comma with only blanks and comments after it so far
+    while i < n:
+        char = source[i]
+        if char == '"':
+            last_comma = None
+            i += 1
+            while i < n and source[i] != '"':
+                i += 2 if source[i] == "\\" else 1
+            i += 1
+        elif source.startswith("//", i):
+            end = source.find("\n", i)
+            end = n if end < 0 else end
+            out[i:end] = " " * (end - i)
+            i = end
+        elif source.startswith("/*", i):
+            end = source.find("*/", i + 2)
+            if end < 0:
+                return "".join(out), i
+            out[i : end + 2] = [c if c == "\n" else " " for c in source[i : end + 2]]
+            i = end + 2
+        elif char in "}]":
+            if last_comma is not None:
+                out[last_comma] = " "
+            last_comma = None
+            i += 1
+        elif char == ",":
+            last_comma = i
+            i += 1
+        else:
+            if not char.isspace():
+                last_comma = None
+            i += 1
+    return "".join(out), None
 
 
 def check_toml(source: str, requires: Sequence[str] = ()) -> list[Finding]:

@@ -8,6 +8,7 @@ Every backend reports the same codes. `language_of(path)` reads the extension.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePath
 
@@ -41,6 +42,7 @@ EXTENSIONS: dict[str, str] = {
     ".hh": "cpp",
     ".hxx": "cpp",
     ".json": "json",
+    ".jsonc": "jsonc",
     ".toml": "toml",
     ".yaml": "yaml",
     ".yml": "yaml",
@@ -50,6 +52,7 @@ EXTENSIONS: dict[str, str] = {
 
 _FORMATS: dict[str, Callable[[str, Sequence[str]], list[Finding]]] = {
     "json": formats.check_json,
+    "jsonc": formats.check_jsonc,
     "toml": formats.check_toml,
     "yaml": formats.check_yaml,
     "markdown": formats.check_markdown,
@@ -58,10 +61,19 @@ _FORMATS: dict[str, Callable[[str, Sequence[str]], list[Finding]]] = {
 LANGUAGES: tuple[str, ...] = ("python", *treesitter.GRAMMARS, *_FORMATS)
 
 
+# JSON files that their tools read with comments and trailing commas (JSONC).
+_JSONC_NAMES = re.compile(r"^(?:[tj]sconfig(?:\..+)?|\.?devcontainer|\.eslintrc|\.babelrc|\.swcrc)\.json$")
+
+
 def language_of(path: str | PurePath) -> str | None:
     """The language of a file from its extension (`"typescript"` for `src/app.ts`), or
-    None for a file the validators do not read."""
-    return EXTENSIONS.get(PurePath(path).suffix.lower())
+    None for a file the validators do not read. The JSON that TypeScript, VS Code and
+    their kin read with comments (tsconfig.json, `.vscode/*.json`) is "jsonc"."""
+    pure = PurePath(path)
+    language = EXTENSIONS.get(pure.suffix.lower())
+    if language == "json" and (_JSONC_NAMES.match(pure.name) or ".vscode" in pure.parts):
+        return "jsonc"
+    return language
 
 
 def check_source(

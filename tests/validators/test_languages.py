@@ -1109,3 +1109,51 @@ def test_markdown_required_headings() -> None:
     )
     assert [finding.name for finding in findings] == ["License", "hashtag is not a heading"]
     assert findings[0].message == "required heading 'License' is not in the file"
+
+
+# JSONC ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "language"),
+    [
+        ("tsconfig.json", "jsonc"),
+        ("web/tsconfig.build.json", "jsonc"),
+        ("jsconfig.json", "jsonc"),
+        (".vscode/settings.json", "jsonc"),
+        (".devcontainer/devcontainer.json", "jsonc"),
+        ("notes.jsonc", "jsonc"),
+        ("package.json", "json"),
+        ("tsconfig.yaml", "yaml"),
+    ],
+)
+def test_the_json_that_tools_read_with_comments_is_jsonc(path: str, language: str) -> None:
+    assert validators.language_of(path) == language
+
+
+TSCONFIG = """\
+{
+  // what the compiler checks
+  "compilerOptions": {
+    "strict": true, /* always */
+    "paths": { "@app//*": ["src/*"] },
+  },
+}
+"""
+
+
+def test_jsonc_comments_and_trailing_commas_are_read_and_strict_json_refuses_them() -> None:
+    assert check_source(TSCONFIG, language="jsonc", requires=["compilerOptions.strict"]) == []
+    assert codes(check_source(TSCONFIG, language="json")) == [Code.SYNTAX]
+    (missing,) = check_source(TSCONFIG, language="jsonc", requires=["compilerOptions.target"])
+    assert missing.code is Code.MISSING
+
+
+@pytest.mark.parametrize("cut", [20, 70, 95, len(TSCONFIG) - 4])
+def test_a_jsonc_file_cut_anywhere_is_truncated(cut: int) -> None:
+    assert codes(check_source(TSCONFIG[:cut], language="jsonc")) == [Code.TRUNCATED]
+
+
+def test_a_jsonc_error_mid_file_is_syntax_where_it_stands() -> None:
+    (found,) = check_source('{\n  "a": 1 /* x */ "b": 2\n}\n', language="jsonc")
+    assert (found.code, found.line) == (Code.SYNTAX, 2)
