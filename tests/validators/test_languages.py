@@ -411,7 +411,7 @@ def test_language_of_reads_the_extension(path: str, language: str | None) -> Non
 
 
 def test_every_language_is_checked_by_check_source() -> None:
-    assert set(validators.LANGUAGES) == {"python", *GRAMMARS, "json", "toml", "yaml", "markdown"}
+    assert set(validators.LANGUAGES) == {"python", *GRAMMARS, "json", "jsonc", "toml", "yaml", "markdown"}
     assert {language_of(f"x{suffix}") for suffix in validators.languages.EXTENSIONS} <= set(
         validators.LANGUAGES
     )
