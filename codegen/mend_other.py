@@ -12,6 +12,9 @@ made with what the validators' tree-sitter backend knows:
 - missing `Name`, `Type.member`: `add`, that definition appended to the file, or put
   before the `}` that closes `Type`'s body (`validators.member_slot`; in Go at the end
   of the file, in Rust in an `impl Type` block).
+
+The imports an answer to either brings that the file lacks go in after the file's own
+(`with_imports`; Python's merge is `splice.merge_imports`).
 """
 
 from __future__ import annotations
@@ -188,7 +191,7 @@ def _regenerate(
     new = _moved(answer[where[0] : where[1]], len(_column(answer, where[0])), len(_column(code, old_start)))
     if new.strip() == code[old_start:old_end].strip():
         return code, "unchanged", "the answer is the same code"
-    return code[:old_start] + new + code[old_end:], "applied", ""
+    return with_imports(code[:old_start] + new + code[old_end:], answer, language), "applied", ""
 
 
 def _add(
@@ -212,14 +215,40 @@ def _add(
         return code, "failed", f"the answer does not define `{name}`"
     text, at = answer[where[0] : where[1]], len(_column(answer, where[0]))
     if not parent or language == "go":  # Go's methods stand at the top level
-        return code.rstrip("\n") + "\n\n" + _moved(text, at, 0) + "\n", "applied", ""
-    slot = validators.member_slot(code, language=language, parent=parent)
-    if slot is None and language == "rust":  # no `impl` block yet: one of its own
-        block = f"impl {parent.rsplit('.', 1)[-1]} {{\n    " + _moved(text, at, 4) + "\n}\n"
-        return code.rstrip("\n") + "\n\n" + block, "applied", ""
-    if slot is None:
-        return code, "failed", f"no body of `{parent}` to put `{name}` in"
-    return insert_member(code, slot, text, at), "applied", ""
+        added = code.rstrip("\n") + "\n\n" + _moved(text, at, 0) + "\n"
+    else:
+        slot = validators.member_slot(code, language=language, parent=parent)
+        if slot is None and language == "rust":  # no `impl` block yet: one of its own
+            block = f"impl {parent.rsplit('.', 1)[-1]} {{\n    " + _moved(text, at, 4) + "\n}\n"
+            added = code.rstrip("\n") + "\n\n" + block
+        elif slot is None:
+            return code, "failed", f"no body of `{parent}` to put `{name}` in"
+        else:
+            added = insert_member(code, slot, text, at)
+    return with_imports(added, answer, language), "applied", ""
+
+
+def with_imports(code: str, answer: str, language: str) -> str:
+    """`code` with the imports of `answer` that it does not have yet (the answer was
+    asked to add the ones its definition needs): after the file's last import, else
+    after its package clause, else at its top."""
+    try:
+        theirs, _ = validators.import_spans(answer, language=language)
+        ours, header = validators.import_spans(code, language=language)
+    except (ValueError, validators.GrammarMissing):
+        return code
+    have = {"".join(code[a:b].split()) for a, b in ours}  # spacing aside
+    new = [answer[a:b] for a, b in theirs if "".join(answer[a:b].split()) not in have]
+    new = list(dict.fromkeys(new))
+    if not new:
+        return code
+    lines = "\n".join(new)
+    if ours:
+        at = ours[-1][1]
+        return code[:at] + "\n" + lines + code[at:]
+    if header:
+        return code[:header] + "\n\n" + lines + code[header:]
+    return lines + "\n\n" + code.lstrip("\n")
 
 
 def insert_member(code: str, slot: int, definition: str, at: int) -> str:

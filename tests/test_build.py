@@ -442,6 +442,24 @@ def test_a_required_member_left_out_is_added_in_the_body_it_belongs_to(
     assert f"Write the complete definition of `{member}`" in str(double.requests[1]["messages"])
 
 
+def test_an_added_definition_brings_the_import_it_needs(tmp_path: Path) -> None:
+    first = '```ts\nimport { readFileSync } from "node:fs";\n\nexport const a = 1;\n```'
+    answer = (
+        '```ts\nimport { join } from "node:path";\nimport { readFileSync } from "node:fs";\n\n'
+        'export function load(dir: string): string {\n  return readFileSync(join(dir, "x"), "utf8");\n}\n```'
+    )
+    double = MessagesDouble(ScriptedAuthor([replies.text(first), replies.text(answer)]))
+    spec = load_spec(write_spec(tmp_path, [{"path": "load.ts", "prompt": "a loader", "requires": ["load"]}]))
+    [f] = build_spec(spec, BuildOptions(), client=client_for(double)).files
+    double.check()
+    assert f.status == "written", f.detail
+    assert (tmp_path / "load.ts").read_text() == (
+        'import { readFileSync } from "node:fs";\nimport { join } from "node:path";\n\n'
+        "export const a = 1;\n\nexport function load(dir: string): string {\n"
+        '  return readFileSync(join(dir, "x"), "utf8");\n}\n'
+    )
+
+
 def test_a_missing_top_level_definition_is_appended_and_an_answer_without_it_fails_the_file(
     tmp_path: Path,
 ) -> None:

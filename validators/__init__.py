@@ -7,7 +7,14 @@ JSON or problem-matcher lines.
 """
 
 from validators.findings import Code, Finding, Severity
-from validators.languages import LANGUAGES, check_source, definition_spans, language_of, member_slot
+from validators.languages import (
+    LANGUAGES,
+    check_source,
+    definition_spans,
+    import_spans,
+    language_of,
+    member_slot,
+)
 from validators.python import check
 from validators.render import FORMATS, render, render_json, render_problems, render_text
 from validators.treesitter import GrammarMissing
@@ -22,6 +29,7 @@ __all__ = [
     "check",
     "check_source",
     "definition_spans",
+    "import_spans",
     "language_of",
     "member_slot",
     "render",

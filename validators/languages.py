@@ -127,6 +127,15 @@ def definition_spans(source: str, *, language: str) -> dict[str, tuple[int, int]
     return treesitter.definition_spans(source, language)
 
 
+def import_spans(source: str, *, language: str) -> tuple[list[tuple[int, int]], int]:
+    """The top-level imports of a source in a tree-sitter language, as (start, end)
+    character offsets, and where a first one would go (after a package clause, else
+    0). ValueError as for `definition_spans`."""
+    if language not in treesitter.GRAMMARS:
+        raise ValueError(f"import_spans reads {', '.join(treesitter.GRAMMARS)}, not {language!r}")
+    return treesitter.import_spans(source, language)
+
+
 def member_slot(source: str, *, language: str, parent: str) -> int | None:
     """Where a repair inserts a new member of `parent` in a source of a tree-sitter
     language: a character offset (the `}` closing its body; the end of the file for

@@ -368,6 +368,20 @@ def is_commented_code(comment: str) -> bool:
     return any(isinstance(node, _CODE_NODES) for node in ast.walk(tree))
 
 
+_FOR_SUBCLASSES = re.compile(
+    r"\bsub-?class(?:es)?\b.{0,40}\b(?:implement|override|define|provide|fill)"
+    r"|\b(?:implemented|overridden|defined|provided)\s+(?:in|by)\s+(?:a\s+|the\s+|each\s+)?sub-?class",
+    re.IGNORECASE,
+)
+
+
+def for_subclasses(text: str) -> bool:
+    """Whether a note says that subclasses write the body ("Subclasses should implement
+    this method."): an interface's method, empty on purpose though it reads as a note of
+    code to write."""
+    return _FOR_SUBCLASSES.search(text) is not None
+
+
 def empty_on_purpose(text: str) -> bool:
     """Whether a comment in a stub body says why nothing is done there."""
     return _EMPTY_ON_PURPOSE.search(text) is not None

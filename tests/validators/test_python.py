@@ -235,6 +235,9 @@ def test_a_remark_on_the_def_line_of_a_stub_body_is_a_placeholder() -> None:
         "class Any:\n    def subclass_init(self, cls):\n        # fully opt out of instance_init\n"
         "        pass\n\n    def get(self):\n        return 1\n",
         "class Base:\n    def draw_background(self):\n        # optional\n        pass\n",
+        # a note that subclasses write the body: an interface's method
+        "class CLICommand:\n    def __call__(self, args):\n"
+        "        pass  # Subclasses are expected to implement this method.\n",
         # an except that ignores, and an if arm that explains
         "try:\n    import readline\nexcept ImportError:\n    # readline is optional\n    pass\n",
         "def f(x):\n    if x:\n        # keep idx as a fraction\n        pass\n    return x\n",

@@ -108,7 +108,9 @@ class RemarkRule(Rules):
         """Keep a remark of a function body with no statement of its own: a note that
         marks unwritten code, a remark that says why the body is empty, or any other
         (code commented out is no remark)."""
-        if Remark.STUB_NOTE in kinds:
+        if Remark.STUB_NOTE in kinds and placeholders.for_subclasses(sentence):
+            block.on_purpose = True  # "Subclasses should implement this method."
+        elif Remark.STUB_NOTE in kinds:
             block.notes.append((comment, sentence))
         elif placeholders.is_commented_code(sentence):
             return

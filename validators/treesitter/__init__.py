@@ -29,6 +29,7 @@ __all__ = [
     "Parsed",
     "check_tree",
     "definition_spans",
+    "import_spans",
     "member_slot",
     "parse",
 ]
@@ -77,6 +78,36 @@ def definition_spans(source: str, language: str) -> dict[str, tuple[int, int]]:
         name: (_characters(data, node.start_byte), _characters(data, node.end_byte))
         for name, (_, node) in found.items()
     }
+
+
+# Top-level statements that bring names in, and those that must stand before them.
+_IMPORTS: dict[str, frozenset[str]] = {
+    "typescript": frozenset({"import_statement"}),
+    "tsx": frozenset({"import_statement"}),
+    "javascript": frozenset({"import_statement"}),
+    "go": frozenset({"import_declaration"}),
+    "rust": frozenset({"use_declaration", "extern_crate_declaration"}),
+    "java": frozenset({"import_declaration"}),
+    "c": frozenset({"preproc_include"}),
+    "cpp": frozenset({"preproc_include"}),
+}
+_HEADERS = frozenset({"package_clause", "package_declaration"})
+
+
+def import_spans(source: str, language: str) -> tuple[list[tuple[int, int]], int]:
+    """The (start, end) character offsets of each top-level import of `source` (an
+    `import`, a Go or Java import declaration, a Rust `use`, an `#include`), and where
+    a new one goes when there is none: after the package clause, else at the start."""
+    parsed = parse(source, language)
+    data = parsed.text.data
+    kinds = _IMPORTS.get(language, frozenset())
+    spans, after_header = [], 0
+    for node in parsed.root.named_children:
+        if node.type in kinds and not node.has_error:
+            spans.append((_characters(data, node.start_byte), _characters(data, node.end_byte)))
+        elif node.type in _HEADERS:
+            after_header = _characters(data, node.end_byte)
+    return spans, after_header
 
 
 def member_slot(source: str, language: str, parent: str) -> int | None:
