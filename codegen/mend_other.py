@@ -172,21 +172,33 @@ def _additions(missing: list[Finding]) -> dict[str, list[Finding]]:
     return additions
 
 
-def _regenerate(
-    calls: FileCalls, request: Request, code: str, language: str, name: str, found: list[Finding]
-) -> tuple[str, Outcome, str]:
-    """(code, outcome, detail) after asking for `name` whole and splicing it in."""
+def _ask(
+    calls: FileCalls, request: Request, code: str, language: str, name: str, why: str
+) -> tuple[str, tuple[int, int]] | str:
+    """Ask a fresh conversation for the definition `name` alone: (the answer's code,
+    where in it `name` is defined), or why there is none to put in."""
     file = calls.file
-    why = f"`{name}` is not written out in full:\n" + "\n".join(f"Line {f.line}: {f.message}." for f in found)
     kind = "method" if "." in name else "definition"
     prompt = prompts.definition_prompt(file.path, file.prompt, code, name, kind, why)
     generation = calls.generate(replace(request, prompt=prompt.blocks(None), cache_prompt=False))
     if generation.status != "complete":
-        return code, "failed", generation.detail or generation.status
+        return generation.detail or generation.status
     answer = stitch(generation.chunks, python=False, language=language).code
     where = _found(answer, language, name)
     if where is None:
-        return code, "failed", f"the answer does not define `{name}`"
+        return f"the answer does not define `{name}`"
+    return answer, where
+
+
+def _regenerate(
+    calls: FileCalls, request: Request, code: str, language: str, name: str, found: list[Finding]
+) -> tuple[str, Outcome, str]:
+    """(code, outcome, detail) after asking for `name` whole and splicing it in."""
+    why = f"`{name}` is not written out in full:\n" + "\n".join(f"Line {f.line}: {f.message}." for f in found)
+    asked = _ask(calls, request, code, language, name, why)
+    if isinstance(asked, str):
+        return code, "failed", asked
+    answer, where = asked
     old_start, old_end = _spans(code, language)[name]
     new = _moved(answer[where[0] : where[1]], len(_column(answer, where[0])), len(_column(code, old_start)))
     if new.strip() == code[old_start:old_end].strip():
@@ -199,20 +211,14 @@ def _add(
 ) -> tuple[str, Outcome, str]:
     """(code, outcome, detail) after asking for the required `name` and putting it in:
     at the end of the file, or in the body of what it is a member of."""
-    file = calls.file
     wanted = ", ".join(f"`{f.name}`" for f in found if f.name and f.name != name)
     why = f"`{name}` is required but not defined" + (f" (with {wanted} in it)" if wanted else "") + ":\n"
     why += "\n".join(f"Line {f.line}: {f.message}." for f in found)
     parent = name.rpartition(".")[0]
-    kind = "method" if parent else "definition"
-    prompt = prompts.definition_prompt(file.path, file.prompt, code, name, kind, why)
-    generation = calls.generate(replace(request, prompt=prompt.blocks(None), cache_prompt=False))
-    if generation.status != "complete":
-        return code, "failed", generation.detail or generation.status
-    answer = stitch(generation.chunks, python=False, language=language).code
-    where = _found(answer, language, name)
-    if where is None:
-        return code, "failed", f"the answer does not define `{name}`"
+    asked = _ask(calls, request, code, language, name, why)
+    if isinstance(asked, str):
+        return code, "failed", asked
+    answer, where = asked
     text, at = answer[where[0] : where[1]], len(_column(answer, where[0]))
     if not parent or language == "go":  # Go's methods stand at the top level
         added = code.rstrip("\n") + "\n\n" + _moved(text, at, 0) + "\n"
