@@ -177,7 +177,7 @@ class _Conversation:
         self.window_exceeded = 0
         self.on_line = False  # `pending` is a line prefill after the cut turn and a user turn
         self.last: list[Block] = []  # the last answer's content, merged into its turn
-        self.draft = Draft()  # the code so far, to see what each user-turn answer added
+        self.draft = Draft(request.seams)  # the code so far, to see what each user-turn answer added
         self.stalls = self.stalled_in_a_row = 0
         self.stalled = False  # the last answer added nothing: the next user turn quotes the code
 

@@ -11,6 +11,7 @@ from typing import Any
 from . import prompts
 from .models import ModelInfo
 from .spec import FileSpec, Spec
+from .stitch import judged_by
 from .streaming import Block
 
 
@@ -36,6 +37,8 @@ class Request:
     # it where the cache saves money, i.e. the model has prices.
     line_prefill: bool = False
     language: str = "python"  # the fence of a quote of the file (CONTINUE_QUOTED)
+    # Whose parser judges the seams of the answers (`stitch.judged_by`); not sent.
+    seams: str = "python"
 
     @property
     def by_line_prefill(self) -> bool:
@@ -71,6 +74,7 @@ def file_request(spec: Spec, file: FileSpec, info: ModelInfo, prompt: str) -> Re
         cache_control=breakpoint,
         line_prefill=line_prefill_pays(info),
         language="python" if file.language == "python" else "",
+        seams=judged_by(file.checked_as),
     )
 
 

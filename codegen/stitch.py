@@ -98,10 +98,16 @@ def stitch(chunks: Sequence[Chunk], *, python: bool = True, language: str = "") 
     """Join the chunks of one answer into the code it carries. `language` (when not
     `python`): a tree-sitter language whose parser judges the seams as Python's does
     (`validators.check_source`); "" or any other: the most likely join is taken."""
-    draft = Draft()
+    draft = Draft(judged_by("python" if python else language))
     for chunk in chunks:
         draft.add(chunk)
     return draft.stitched(python=python, language=language)
+
+
+def judged_by(language: str | None) -> str:
+    """The language whose parser judges a seam of code in `language`: itself for Python
+    and the tree-sitter languages of `_JUDGED`, else "" (none: the likeliest reading)."""
+    return language if language == "python" or language in _JUDGED else ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,15 @@ class _Fold:
     groups: int = 0
 
 
-def _fold(state: _Fold, earlier: Sequence[str], raw: str, *, last: bool, asked_after: bool = False) -> _Fold:
+def _fold(
+    state: _Fold,
+    earlier: Sequence[str],
+    raw: str,
+    *,
+    last: bool,
+    asked_after: bool = False,
+    language: str = "python",
+) -> _Fold:
     """`state` with one more group, `raw`, read; `earlier` are the groups before it."""
     n = state.groups
     if n and state.ever_opened and not state.fence_open and state.closed and not has_fence(raw):
@@ -137,7 +151,7 @@ def _fold(state: _Fold, earlier: Sequence[str], raw: str, *, last: bool, asked_a
     ever_opened = state.ever_opened or fence_open or not closed or has_fence(raw)
     pieces.append(piece)
     # The most likely reading so far is enough to know where a string is open.
-    code = piece.code if code is None else _first_reading(code, piece)
+    code = piece.code if code is None else _first_reading(code, piece, language)
     return _Fold(tuple(pieces), fence_open, closed, code, ever_opened, n + 1)
 
 
@@ -150,7 +164,8 @@ class Draft:
     is read again when a chunk extends it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, language: str = "python") -> None:
+        self._language = language  # whose parser judges the seams (`judged_by`)
         self._groups: list[str] = []
         self._asked_after: list[bool] = []  # each group began with an `answer` chunk
         self._folds: list[_Fold] = [_Fold()]  # _folds[k]: after the first k groups
@@ -188,6 +203,7 @@ class Draft:
                     self._groups[k],
                     last=False,
                     asked_after=self._asked_after[k],
+                    language=self._language,
                 )
             )
 
@@ -199,12 +215,17 @@ class Draft:
         k = len(self._groups) - 1
         self._read_up_to(k)  # every group but the last, read as it came
         state = _fold(
-            self._folds[k], self._groups[:k], self._groups[k], last=True, asked_after=self._asked_after[k]
+            self._folds[k],
+            self._groups[:k],
+            self._groups[k],
+            last=True,
+            asked_after=self._asked_after[k],
+            language=self._language,
         )
         # Unfenced code may end in a remark cut across chunks ("Let" + " me know ..."):
         # judged on the joined text.
         finish = (lambda code: code) if state.ever_opened else (lambda code: _strip_trailing_prose(code, str))
-        judge = "python" if python else (language if language in _JUDGED else "")
+        judge = judged_by("python" if python else language)
         code, parses, skipped = _best_join(list(state.pieces), language=judge, finish=finish)
         tidy = _tidy(code)
         shift = len(code) - len(code.lstrip("\n"))  # blank lines _tidy drops at the top

@@ -7,7 +7,7 @@ import ast
 
 import pytest
 
-from codegen.stitch import Chunk, extract_code, join_readings, stitch
+from codegen.stitch import Chunk, Draft, extract_code, join_readings, judged_by, stitch
 
 SOURCE = '''\
 """A module."""
@@ -388,3 +388,13 @@ def test_a_tree_sitter_language_judges_a_seam_as_python_does(language: str, head
     chunks = [Chunk(f"{fence}\n" + head), Chunk(f"Continuing:\n\n{fence}\n" + tail + "```", "user_turn")]
     assert stitch(chunks, python=False, language=language).code == head + tail
     assert stitch(chunks, python=False).code != head + tail  # (no parser: the likeliest reading)
+
+
+def test_a_continuations_draft_reads_its_seams_in_the_files_language() -> None:
+    # The code a continuation loop quotes back to the model as it goes (`Draft.code`).
+    head = "function f(a) {\n  const b = a.map((x) => x * 2)\n  ret"
+    draft = Draft("javascript")
+    for chunk in [Chunk("```js\n" + head), Chunk("Continuing:\n\n```js\nurn b\n}\n```", "user_turn")]:
+        draft.add(chunk)
+    assert draft.code.startswith(head + "urn b\n}")
+    assert judged_by("javascript") == "javascript" and judged_by("c") == judged_by(None) == ""
