@@ -32,6 +32,7 @@ from .continuation import Generation
 from .markup import is_markup
 from .mend import Unfinished, finish
 from .models import Usage
+from .progress import Repairing
 from .repair import Action, Repair, RepairRecord
 from .request import Request
 from .stitch import stitch
@@ -65,17 +66,22 @@ def mend_other(
             outcome: Outcome = "applied"
             detail = ""
             calls.doing = step.label
+            calls.observe(Repairing(file.path, step.label))
+            stopped = False
             try:
                 code, conversation, prefilled = finish(
                     calls, request, conversation, code, step, as_answered, {}, set()
                 )
                 as_answered = as_answered and prefilled
             except Unfinished as exc:
-                outcome, detail = "failed", str(exc)
+                outcome, detail, stopped = "failed", str(exc), exc.stopped
                 failed.add("finish")
             records.append(
                 _record("finish", "", step.label, step.findings, outcome, detail, calls, before, round_)
             )
+            if stopped:  # --max-cost: no more calls for this file
+                calls.doing = ""
+                return code, _errors(code, language, file.requires)
         else:
             spans = _spans(code, language)
             jobs: list[tuple[Action, str, list[Finding]]] = [
@@ -89,6 +95,7 @@ def mend_other(
             for action, name, found in jobs:
                 label = f"{action} {name}"
                 calls.doing = label
+                calls.observe(Repairing(file.path, label))
                 before = calls.calls, calls.usage
                 if action == "regenerate":
                     code, outcome, detail = _regenerate(calls, request, code, language, name, found)
@@ -100,14 +107,16 @@ def mend_other(
                     as_answered = False
                 records.append(_record(action, name, label, found, outcome, detail, calls, before, round_))
         calls.doing = ""
-        findings = [
-            f
-            for f in validators.check_source(code, language=language, requires=file.requires)
-            if f.severity is not Severity.WARNING
-        ]
+        findings = _errors(code, language, file.requires)
         if not findings:
             break
     return code, findings
+
+
+def _errors(code: str, language: str, requires: Sequence[str]) -> list[Finding]:
+    """The findings that keep the file from being written (a warning does not)."""
+    found = validators.check_source(code, language=language, requires=requires)
+    return [f for f in found if f.severity is not Severity.WARNING]
 
 
 def _record(

@@ -221,6 +221,27 @@ def test_max_cost_stops_before_a_call_that_could_pass_it(tmp_path: Path) -> None
     assert result.exit_code == EXIT_FINDINGS
 
 
+def test_max_cost_stops_a_finish_in_another_language_and_nothing_more_is_asked(tmp_path: Path) -> None:
+    long_cut = (
+        "```ts\n" + "".join(f"export const a{i} = {i};\n" for i in range(1000)) + "export const b = (\n```"
+    )
+    fake = FakeStreamer([answer(long_cut)])
+    spec = load_spec(
+        write_spec(
+            tmp_path,
+            [{"path": "a.ts", "prompt": "a", "requires": ["c"]}],
+            model="claude-sonnet-5-5",
+            max_tokens=8192,
+        )
+    )
+    # The first call fits under $0.10; the finish could pass it, so it is not sent, and
+    # the add of the missing `c` is not tried after it.
+    [f] = build_spec(spec, BuildOptions(max_cost=0.1), client=fake).files
+    assert f.status == "incomplete" and len(fake.requests) == 1
+    assert [(r.action, r.outcome) for r in f.repairs] == [("finish", "failed")]
+    assert "--max-cost" in f.repairs[0].detail
+
+
 def test_max_cost_needs_known_prices(tmp_path: Path) -> None:
     spec = load_spec(write_spec(tmp_path, [{"path": "a.py", "prompt": "a"}], model="local-llama"))
     with pytest.raises(UsageError, match="needs prices"):
