@@ -101,7 +101,7 @@ def stitch(chunks: Sequence[Chunk], *, python: bool = True, language: str = "") 
     draft = Draft(judged_by("python" if python else language))
     for chunk in chunks:
         draft.add(chunk)
-    return draft.stitched(python=python, language=language)
+    return draft.stitched()
 
 
 def judged_by(language: str | None) -> str:
@@ -207,7 +207,7 @@ class Draft:
                 )
             )
 
-    def stitched(self, *, python: bool = True, language: str = "") -> Stitched:
+    def stitched(self) -> Stitched:
         """The whole answer's code: the last group read as the end of the answer, and
         the seams read again together where the most likely joins do not parse."""
         if not self._groups:
@@ -225,8 +225,7 @@ class Draft:
         # Unfenced code may end in a remark cut across chunks ("Let" + " me know ..."):
         # judged on the joined text.
         finish = (lambda code: code) if state.ever_opened else (lambda code: _strip_trailing_prose(code, str))
-        judge = judged_by("python" if python else language)
-        code, parses, skipped = _best_join(list(state.pieces), language=judge, finish=finish)
+        code, parses, skipped = _best_join(list(state.pieces), language=self._language, finish=finish)
         tidy = _tidy(code)
         shift = len(code) - len(code.lstrip("\n"))  # blank lines _tidy drops at the top
         lines = tidy.count("\n")
@@ -688,15 +687,14 @@ def _best_join(
     and the lines where a continuation skipped ahead (`Stitched.unfinished`, `unsure`).
 
     `language`: "python", a tree-sitter language of `_JUDGED`, or "" (no parser: the
-    most likely join, and no skip-ahead is judged). `finish` tidies a whole candidate
+    most likely join). A skip-ahead is judged in Python only (`_skips_ahead` reads
+    Python's definitions). `finish` tidies a whole candidate
     (drops prose after unfenced code) before it is judged.
     """
     code, seam_lines, skipped = _greedy_join(pieces, {}, language)
     code = finish(code)
     if not language:
         return code, False, ()
-    if language != "python":
-        skipped = ()  # (found by Python's definitions: another language's are not read so)
     error_line = _error_line(code, language)
     if error_line is None:
         return code, True, skipped
@@ -716,7 +714,7 @@ def _best_join(
                 break
             candidate = finish(candidate)
             if _error_line(candidate, language) is None:
-                return candidate, True, skips if language == "python" else ()
+                return candidate, True, skips
     return code, False, skipped
 
 
