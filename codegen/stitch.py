@@ -195,17 +195,18 @@ class Draft:
 
     def _read_up_to(self, groups: int) -> None:
         while len(self._folds) <= groups:
-            k = len(self._folds) - 1
-            self._folds.append(
-                _fold(
-                    self._folds[k],
-                    self._groups[:k],
-                    self._groups[k],
-                    last=False,
-                    asked_after=self._asked_after[k],
-                    language=self._language,
-                )
-            )
+            self._folds.append(self._read(len(self._folds) - 1, last=False))
+
+    def _read(self, k: int, *, last: bool) -> _Fold:
+        """The fold after group `k`, read on from the fold before it."""
+        return _fold(
+            self._folds[k],
+            self._groups[:k],
+            self._groups[k],
+            last=last,
+            asked_after=self._asked_after[k],
+            language=self._language,
+        )
 
     def stitched(self) -> Stitched:
         """The whole answer's code: the last group read as the end of the answer, and
@@ -214,14 +215,7 @@ class Draft:
             return Stitched("", False, False)
         k = len(self._groups) - 1
         self._read_up_to(k)  # every group but the last, read as it came
-        state = _fold(
-            self._folds[k],
-            self._groups[:k],
-            self._groups[k],
-            last=True,
-            asked_after=self._asked_after[k],
-            language=self._language,
-        )
+        state = self._read(k, last=True)
         # Unfenced code may end in a remark cut across chunks ("Let" + " me know ..."):
         # judged on the joined text.
         finish = (lambda code: code) if state.ever_opened else (lambda code: _strip_trailing_prose(code, str))
