@@ -24,8 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-import validators
-from validators import Code
+from validators import treesitter
 from validators.parsing import parse
 
 from .literals import string_lines, top_level_start
@@ -82,6 +81,9 @@ _PREFACE = re.compile(r"^[A-Z][^=]*\s[^=]*[.:!]$")
 _SHORT_REMARK = re.compile(r"^[A-Z][\w' ,]*[.!]$")
 _PLAIN_WORD = re.compile(r"^[a-z]+('[a-z]+)?[,.:;!?]?$")
 _MAX_READINGS = 256
+# A tree-sitter parse costs about ten times `ast.parse`, and each try joins every seam
+# again: fewer tries, so that a file with a mistake of its own mid-file stays quick.
+_MAX_TREE_READINGS = 24
 
 
 @dataclass(frozen=True)
@@ -701,7 +703,7 @@ def _best_join(
     for k in nearest:
         for choice in range(1, 4):
             tries += 1
-            if tries > _MAX_READINGS:
+            if tries > (_MAX_READINGS if language == "python" else _MAX_TREE_READINGS):
                 return code, False, skipped
             candidate, _, skips = _greedy_join(pieces, {k: choice}, language)
             if candidate is None:
@@ -802,10 +804,9 @@ def _tree_errors(code: str, language: str) -> list[int]:
     """The lines of the parse errors of `code` in `language` that are not where a cut
     code ends (those are `truncated`)."""
     try:
-        found = validators.check_source(code, language=language)
-    except validators.GrammarMissing:
+        return treesitter.mid_file_errors(code, language)
+    except treesitter.GrammarMissing:
         return []
-    return [f.line for f in found if f.code == Code.SYNTAX]
 
 
 def _tree_valid_so_far(code: str, language: str, *, above: int = 0) -> bool:

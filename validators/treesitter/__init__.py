@@ -31,6 +31,7 @@ __all__ = [
     "definition_spans",
     "import_spans",
     "member_slot",
+    "mid_file_errors",
     "parse",
 ]
 
@@ -64,6 +65,20 @@ def check_tree(source: str, language: str, wanted: Sequence[str] = ()) -> list[F
     if wanted:
         found += names.missing(parsed.root, language, loaded.grammar, wanted, text)
     return _merged(found)
+
+
+def mid_file_errors(source: str, language: str) -> list[int]:
+    """The lines of the parse errors of `source` that do not end where its code ends
+    (those are a cut) and are no `...` standing for a body: what `check_tree` reports
+    as `syntax`, from the parse alone (no comments, stubs or names read)."""
+    loaded = load(language)
+    parsed = parse(source, language)
+    text = parsed.text
+    return [
+        text.start(node)[0]
+        for node in parsed.errors
+        if not text.ends_at_end(node) and stubs.ellipsis_of(node, loaded.grammar) is None
+    ]
 
 
 def definition_spans(source: str, language: str) -> dict[str, tuple[int, int]]:
